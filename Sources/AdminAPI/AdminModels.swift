@@ -1,0 +1,224 @@
+// AdminAPI owns the admin interface: HTTP+JSON over a Unix-domain socket (Hummingbird 2), the
+// server process that hosts it with the email runtime, and the client the CLI uses. Domain rules
+// live in ServiceDesk, mail handling in EmailChannel.
+
+import Foundation
+import ServiceDesk
+
+/// Body of `POST /v1/projects`.
+public struct CreateProjectBody: Codable, Sendable {
+    public var key: String
+    public var name: String
+    public var signup: SignupPolicy
+    public init(key: String, name: String, signup: SignupPolicy) {
+        self.key = key
+        self.name = name
+        self.signup = signup
+    }
+}
+
+/// A project as the API shows it.
+public struct ProjectView: Codable, Sendable {
+    public var key: String
+    public var name: String
+    public var signup: SignupPolicy
+}
+
+/// Body of `POST /v1/projects/{key}/request-types`.
+public struct RequestTypeBody: Codable, Sendable {
+    public var name: String
+    public var fields: [RequestField]
+    public init(name: String, fields: [RequestField]) {
+        self.name = name
+        self.fields = fields
+    }
+}
+
+/// A request type as the API shows it, with whether it can receive email.
+public struct RequestTypeView: Codable, Sendable {
+    public var name: String
+    public var fields: [RequestField]
+    public var emailProblem: String?
+}
+
+/// Body of `PUT /v1/smtp`.
+public struct SMTPBody: Codable, Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var caFile: String?
+    public var from: String
+    public var username: String?
+    public var password: String?
+    public init(
+        host: String, port: Int, tls: ServerTLS, caFile: String?, from: String, username: String?, password: String?
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.caFile = caFile
+        self.from = from
+        self.username = username
+        self.password = password
+    }
+}
+
+/// The relay as the API shows it (never the password).
+public struct SMTPView: Codable, Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var from: String
+    public var username: String?
+}
+
+/// Body of `POST /v1/projects/{key}/channels`.
+public struct ChannelBody: Codable, Sendable {
+    public var address: String
+    public var `protocol`: MailboxProtocol
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var caFile: String?
+    public var username: String
+    public var password: String
+    public var requestType: String
+    public init(
+        address: String, protocol: MailboxProtocol, host: String, port: Int, tls: ServerTLS, caFile: String?,
+        username: String, password: String, requestType: String
+    ) {
+        self.address = address
+        self.protocol = `protocol`
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.caFile = caFile
+        self.username = username
+        self.password = password
+        self.requestType = requestType
+    }
+}
+
+/// A channel as the API shows it (never the password).
+public struct ChannelView: Codable, Sendable {
+    public var address: String
+    public var project: String
+    public var `protocol`: MailboxProtocol
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var username: String
+    public var enabled: Bool
+    public var linkedAt: Date
+}
+
+/// Body of `POST /v1/projects/{key}/customers`.
+public struct CustomerBody: Codable, Sendable {
+    public var address: String
+    public var name: String?
+    public init(address: String, name: String?) {
+        self.address = address
+        self.name = name
+    }
+}
+
+/// A customer as the API shows it.
+public struct CustomerView: Codable, Sendable {
+    public var address: String
+    public var name: String?
+}
+
+/// One row of `postdesk queue`.
+public struct QueueItem: Codable, Sendable {
+    public var key: String
+    public var summary: String
+    public var status: String
+    public var reporter: String
+    public var created: Date
+}
+
+/// One comment of `postdesk request show`.
+public struct CommentView: Codable, Sendable {
+    public var author: String
+    public var body: String
+    public var `public`: Bool
+    public var source: String
+}
+
+/// `postdesk request show`.
+public struct RequestView: Codable, Sendable {
+    public var key: String
+    public var summary: String
+    public var description: String
+    public var status: String
+    public var reporter: String
+    public var comments: [CommentView]
+}
+
+/// Body of `POST /v1/requests/{key}/comments`.
+public struct CommentBody: Codable, Sendable {
+    public var author: String
+    public var body: String
+    public var `internal`: Bool
+    public init(author: String, body: String, internal: Bool) {
+        self.author = author
+        self.body = body
+        self.internal = `internal`
+    }
+}
+
+/// The answer to a new comment: whether a notification was queued.
+public struct CommentResult: Codable, Sendable {
+    public var request: String
+    public var `public`: Bool
+    public var notificationMessageId: String?
+}
+
+/// `GET /v1/health`: what every channel is doing.
+public struct HealthView: Codable, Sendable {
+    public var status: String
+    public var channels: [ChannelStatusView]
+}
+
+/// One channel's live state.
+public struct ChannelStatusView: Codable, Sendable {
+    public var address: String
+    public var state: String
+    public var detail: String?
+    public var retryAt: Date?
+    public var lastSuccessAt: Date?
+    public var lastError: String?
+    public var processedToday: Int
+}
+
+/// One line of the processing log.
+public struct LogEntry: Codable, Sendable {
+    public var time: Date
+    public var channel: String
+    public var from: String?
+    public var subject: String?
+    public var outcome: String
+    public var request: String?
+    public var detail: String?
+}
+
+/// The error body every failing call returns.
+public struct ErrorBody: Codable, Sendable {
+    public var error: String
+}
+
+/// JSON coding shared by server and client: ISO 8601 dates, sorted keys.
+enum AdminJSON {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

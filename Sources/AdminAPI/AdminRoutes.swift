@@ -1,0 +1,194 @@
+import EmailChannel
+import Foundation
+import Hummingbird
+import Logging
+import MailClients
+import NIOCore
+import ServiceDesk
+
+/// The `/v1` routes of the admin API, each a thin translation between JSON and the store or the
+/// email runtime.
+struct AdminRoutes: Sendable {
+    let store: DeskStore
+    let linker: MailboxLinker
+    let supervisor: ChannelSupervisor
+    let notifier: Notifier
+    let statusBoard: ChannelStatusBoard
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/projects") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(CreateProjectBody.self, request, context)
+                let project = try await store.createProject(key: body.key, name: body.name, signup: body.signup)
+                return ProjectView(key: project.key, name: project.name, signup: project.signup)
+            }
+        }
+        router.get("/v1/projects") { _, _ in
+            await respond {
+                try await store.projects().map { ProjectView(key: $0.key, name: $0.name, signup: $0.signup) }
+            }
+        }
+        router.post("/v1/projects/:project/request-types") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(RequestTypeBody.self, request, context)
+                let type = try await store.addRequestType(
+                    projectKey: try context.parameters.require("project"), name: body.name, fields: body.fields)
+                return RequestTypeView(name: type.name, fields: type.fields, emailProblem: type.unsuitability)
+            }
+        }
+        router.get("/v1/projects/:project/request-types") { _, context in
+            await respond {
+                try await store.requestTypes(projectKey: try context.parameters.require("project")).map {
+                    RequestTypeView(name: $0.name, fields: $0.fields, emailProblem: $0.unsuitability)
+                }
+            }
+        }
+        router.put("/v1/smtp") { request, context in
+            await respond {
+                let body = try await decode(SMTPBody.self, request, context)
+                try await store.setSMTP(
+                    host: body.host, port: body.port, tls: body.tls, caFile: body.caFile, fromAddress: body.from,
+                    username: body.username, password: body.password)
+                await notifier.ring()
+                return SMTPView(
+                    host: body.host, port: body.port, tls: body.tls, from: body.from, username: body.username)
+            }
+        }
+        router.post("/v1/projects/:project/channels") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(ChannelBody.self, request, context)
+                let projectKey = try context.parameters.require("project")
+                let draft = ChannelDraft(
+                    projectKey: projectKey, address: body.address, protocol: body.protocol, host: body.host,
+                    port: body.port, tls: body.tls, caFile: body.caFile, username: body.username,
+                    password: body.password, requestTypeName: body.requestType)
+                let channel = try await linker.link(draft)
+                await supervisor.reload()
+                return Self.view(channel, projectKey: projectKey.uppercased())
+            }
+        }
+        router.get("/v1/channels") { _, _ in
+            await respond {
+                try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey) }
+            }
+        }
+        router.post("/v1/projects/:project/customers") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(CustomerBody.self, request, context)
+                let customer = try await store.addCustomer(
+                    projectKey: try context.parameters.require("project"), address: body.address, name: body.name)
+                return CustomerView(address: customer.address, name: customer.name)
+            }
+        }
+        router.get("/v1/projects/:project/customers") { _, context in
+            await respond {
+                try await store.customers(projectKey: try context.parameters.require("project")).map {
+                    CustomerView(address: $0.address, name: $0.name)
+                }
+            }
+        }
+        router.get("/v1/projects/:project/queue") { _, context in
+            await respond {
+                try await store.queue(projectKey: try context.parameters.require("project")).map {
+                    QueueItem(
+                        key: $0.key, summary: $0.summary, status: $0.status.rawValue, reporter: $0.reporter,
+                        created: $0.createdAt)
+                }
+            }
+        }
+        router.get("/v1/requests/:key") { _, context in
+            await respond {
+                let detail = try await store.request(key: try context.parameters.require("key"))
+                let request = detail.request
+                return RequestView(
+                    key: request.key, summary: request.summary, description: request.description,
+                    status: request.status.rawValue, reporter: request.reporter,
+                    comments: detail.comments.map {
+                        CommentView(author: $0.author, body: $0.body, public: $0.isPublic, source: $0.source.rawValue)
+                    })
+            }
+        }
+        router.post("/v1/requests/:key/comments") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(CommentBody.self, request, context)
+                let result = try await store.addAgentComment(
+                    requestKey: try context.parameters.require("key"), author: body.author, body: body.body,
+                    isPublic: !body.internal)
+                if result.notification != nil { await notifier.ring() }
+                return CommentResult(
+                    request: try context.parameters.require("key").uppercased(), public: !body.internal,
+                    notificationMessageId: result.notification?.messageId)
+            }
+        }
+        router.get("/v1/health") { _, _ in
+            await respond {
+                let channels = await statusBoard.all().map {
+                    ChannelStatusView(
+                        address: $0.address, state: $0.state, detail: $0.detail, retryAt: $0.retryAt,
+                        lastSuccessAt: $0.lastSuccessAt, lastError: $0.lastError, processedToday: $0.processedToday)
+                }
+                return HealthView(status: "ok", channels: channels)
+            }
+        }
+        router.get("/v1/log") { request, _ in
+            await respond {
+                let channel = request.uri.queryParameters.get("channel")
+                let since = request.uri.queryParameters.get("since").flatMap { ISO8601DateFormatter().date(from: $0) }
+                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
+                let channels = Dictionary(
+                    try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
+                    uniquingKeysWith: { a, _ in a })
+                return try await store.inboundLog(channelAddress: channel, since: since, limit: min(limit, 10_000)).map
+                {
+                    LogEntry(
+                        time: $0.fetchedAt, channel: channels[$0.channelId] ?? "?", from: $0.fromAddress,
+                        subject: $0.subject, outcome: $0.outcome ?? "pending", request: $0.requestKey, detail: $0.detail
+                    )
+                }
+            }
+        }
+    }
+
+    static func view(_ channel: ServiceDesk.Channel, projectKey: String) -> ChannelView {
+        ChannelView(
+            address: channel.address, project: projectKey, protocol: channel.protocol, host: channel.host,
+            port: channel.port, tls: channel.tls, username: channel.username, enabled: channel.enabled,
+            linkedAt: channel.linkedAt)
+    }
+}
+
+private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T
+{
+    let buffer = try await request.body.collect(upTo: 1 << 20)
+    do {
+        return try AdminJSON.decoder().decode(T.self, from: Data(buffer: buffer))
+    } catch {
+        throw DeskError(.invalid, "the request body is not valid: \(error)")
+    }
+}
+
+/// Runs a handler and turns its value or error into a JSON response with a fitting status.
+private func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: () async throws -> T) async -> Response {
+    do {
+        return json(try await body(), status: status)
+    } catch let error as DeskError {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .invalid, .unsuitableRequestType: .badRequest
+            case .storage: .internalServerError
+            }
+        return json(ErrorBody(error: error.message), status: status)
+    } catch let error as MailClientError {
+        return json(ErrorBody(error: MailboxDiagnosis.explain(error)), status: .badGateway)
+    } catch {
+        return json(ErrorBody(error: "\(error)"), status: .badRequest)
+    }
+}
+
+private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
+    let data = (try? AdminJSON.encoder().encode(value)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8)
+    return Response(
+        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// What a mailbox is doing right now, as shown by `postdesk status` and `/v1/health`.
+public struct ChannelStatus: Sendable, Codable, Equatable {
+    /// `starting`, `idle`, `fetching`, `backing-off`, `needs-attention` or `stopped`.
+    public var state: String
+    public var address: String
+    public var detail: String?
+    public var retryAt: Date?
+    public var lastSuccessAt: Date?
+    public var lastError: String?
+    public var processedToday: Int
+    /// The day `processedToday` counts, as `yyyy-MM-dd` in UTC.
+    var day: String
+
+    init(address: String) {
+        self.state = "starting"
+        self.address = address
+        self.processedToday = 0
+        self.day = ""
+    }
+}
+
+/// Collects the state of every mailbox for the admin; the mailbox actors report into it.
+public actor ChannelStatusBoard {
+    private var statuses: [Int64: ChannelStatus] = [:]
+
+    public init() {}
+
+    /// Every channel's status, by address.
+    public func all() -> [ChannelStatus] {
+        statuses.values.sorted { $0.address < $1.address }
+    }
+
+    func update(_ channelId: Int64, address: String, _ change: @Sendable (inout ChannelStatus) -> Void) {
+        var status = statuses[channelId] ?? ChannelStatus(address: address)
+        change(&status)
+        statuses[channelId] = status
+    }
+
+    func countProcessed(_ channelId: Int64, address: String, count: Int, now: Date = Date()) {
+        let day = ISO8601DateFormatter.string(from: now, timeZone: .gmt, formatOptions: [.withFullDate])
+        update(channelId, address: address) { status in
+            if status.day != day {
+                status.day = day
+                status.processedToday = 0
+            }
+            status.processedToday += count
+        }
+    }
+
+    func remove(_ channelId: Int64) {
+        statuses[channelId] = nil
+    }
+}

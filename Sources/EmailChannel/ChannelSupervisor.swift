@@ -1,0 +1,74 @@
+import AsyncAlgorithms
+import Logging
+import ServiceDesk
+import ServiceLifecycle
+
+/// Runs one MailboxActor per enabled channel in a task group, starts and stops them when the
+/// channels change, and stops them all on shutdown.
+public actor ChannelSupervisor: Service {
+    private let store: DeskStore
+    private let router: RequestRouter
+    private let statusBoard: ChannelStatusBoard
+    private let logger: Logger
+    private let commands: AsyncChannel<Void>
+    private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>)] = [:]
+
+    public init(store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, logger: Logger) {
+        self.store = store
+        self.router = router
+        self.statusBoard = statusBoard
+        self.logger = logger
+        self.commands = AsyncChannel()
+    }
+
+    /// Asks the supervisor to compare the running mailboxes with the stored channels.
+    public nonisolated func reload() async {
+        await commands.send(())
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                await self.reconcile(in: &group)
+                for await _ in self.commands {
+                    await self.reconcile(in: &group)
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func reconcile(in group: inout DiscardingTaskGroup) async {
+        let wanted: [RunnableChannel]
+        do {
+            wanted = try await store.runnableChannels()
+        } catch {
+            logger.error("cannot load channels", metadata: ["error": "\(error)"])
+            return
+        }
+        let wantedById = Dictionary(
+            wanted.compactMap { c in c.channel.id.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+        for (id, entry) in running where wantedById[id] != entry.channel {
+            entry.stop.finish()
+            running[id] = nil
+            await statusBoard.remove(id)
+        }
+        for (id, channel) in wantedById where running[id] == nil {
+            let stop = AsyncChannel<Void>()
+            running[id] = (channel, stop)
+            let mailbox = MailboxActor(
+                channel: channel, store: store, router: router, statusBoard: statusBoard, logger: logger)
+            logger.info("mailbox started", metadata: ["mailbox.id": "\(id)"])
+            group.addTask {
+                await withTaskGroup(of: Void.self) { pair in
+                    pair.addTask { await mailbox.run() }
+                    pair.addTask {
+                        for await _ in stop {}
+                    }
+                    await pair.next()
+                    pair.cancelAll()
+                }
+            }
+        }
+    }
+}

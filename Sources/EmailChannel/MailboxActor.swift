@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import MailClients
+import MailMessage
+import ServiceDesk
+
+/// Owns one linked mailbox: its own IMAP session, IDLE where offered (else a poll every
+/// minute), and backoff on failures. It stores each new mail before it marks it \Seen, then
+/// hands the stored row to the router (DESIGN.md §2, nothing lost, nothing twice).
+public actor MailboxActor {
+    private let runnable: RunnableChannel
+    private let store: DeskStore
+    private let router: RequestRouter
+    private let statusBoard: ChannelStatusBoard
+    private let logger: Logger
+    private let pollInterval: Duration
+    private let idleInterval: Duration
+    private let backoff: MailboxBackoff
+    private let clock: any Clock<Duration>
+    private var failures = 0
+
+    public init(
+        channel: RunnableChannel,
+        store: DeskStore,
+        router: RequestRouter,
+        statusBoard: ChannelStatusBoard,
+        pollInterval: Duration = .seconds(60),
+        idleInterval: Duration = .seconds(25 * 60),
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) {
+        self.backoff = MailboxBackoff(provider: ProviderProfile.matching(host: channel.channel.host))
+        self.clock = clock
+        self.runnable = channel
+        self.store = store
+        self.router = router
+        self.statusBoard = statusBoard
+        self.pollInterval = pollInterval
+        self.idleInterval = idleInterval
+        var logger = logger
+        logger[metadataKey: "mailbox.id"] = "\(channel.channel.id ?? 0)"
+        self.logger = logger
+    }
+
+    private var channel: Channel { runnable.channel }
+    private var channelId: Int64 { channel.id ?? 0 }
+
+    /// Runs until cancelled: a session, and after a failure a new one when the backoff allows.
+    public func run() async {
+        while !Task.isCancelled {
+            do {
+                try await session()
+            } catch is CancellationError {
+                break
+            } catch {
+                if Task.isCancelled { break }
+                let clientError =
+                    error as? MailClientError ?? MailClientError(.connectionClosed, "\(error)", underlying: nil)
+                let diagnosis = MailboxDiagnosis.diagnose(clientError)
+                failures += 1
+                switch backoff.decision(for: diagnosis, attempt: failures) {
+                case .needsAttention:
+                    // No retry loop: the channel waits until an admin edits or re-tests it.
+                    await report(state: "needs-attention", detail: diagnosis.line, error: clientError)
+                    logger.warning("mailbox needs attention", metadata: ["error": "\(clientError)"])
+                    try? await clock.sleep(for: .seconds(365 * 24 * 3600))
+                case .retry(let delay):
+                    let retryAt = Date().addingTimeInterval(Double(delay.components.seconds))
+                    await report(state: "backing-off", detail: diagnosis.line, error: clientError, retryAt: retryAt)
+                    logger.warning(
+                        "mailbox session failed", metadata: ["error": "\(clientError)", "retry.in": "\(delay)"])
+                    try? await clock.sleep(for: delay)
+                }
+            }
+        }
+        await statusBoard.update(channelId, address: channel.address) { $0.state = "stopped" }
+    }
+
+    private func report(state: String, detail: String?, error: (any Error)? = nil, retryAt: Date? = nil) async {
+        await statusBoard.update(channelId, address: channel.address) { status in
+            status.state = state
+            status.detail = detail
+            status.retryAt = retryAt
+            if let error { status.lastError = "\(error)" }
+        }
+    }
+
+    private func session() async throws {
+        switch channel.protocol {
+        case .imap:
+            try await imapSession()
+        case .pop3:
+            throw MailClientError(.protocolViolation, "POP3 channels are not supported yet")
+        }
+    }
+
+    var endpoint: MailServerEndpoint {
+        MailServerEndpoint(host: channel.host, port: channel.port, tls: TLSMode(channel.tls), caFile: channel.caFile)
+    }
+
+    private func imapSession() async throws {
+        let credentials = MailCredentials(username: channel.username, password: runnable.password)
+        try await IMAPClient.withConnection(to: endpoint, logger: logger) { connection in
+            try await connection.login(credentials)
+            let status = try await connection.select("INBOX")
+            let canIdle = connection.capabilities.contains("IDLE")
+            let pollInterval = max(self.pollInterval, self.backoff.provider.minimumPollInterval)
+            let detail = canIdle ? "IMAP IDLE" : "polling every \(pollInterval)"
+            self.failures = 0
+            while !Task.isCancelled {
+                await self.report(state: "fetching", detail: nil)
+                let count = try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                await self.statusBoard.update(self.channelId, address: self.channel.address) { status in
+                    status.lastSuccessAt = Date()
+                    status.state = "idle"
+                    status.detail = detail
+                }
+                if count > 0 {
+                    await self.statusBoard.countProcessed(self.channelId, address: self.channel.address, count: count)
+                }
+                if canIdle {
+                    // RFC 2177 §3: re-issue IDLE at least every 29 minutes.
+                    _ = try await connection.idle(timeout: self.idleInterval)
+                } else {
+                    try await self.clock.sleep(for: pollInterval)
+                    try await connection.noop()
+                }
+            }
+        }
+    }
+
+    /// Fetches, stores and marks \Seen every new message; returns how many were stored.
+    private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws -> Int {
+        let uids = try await newUIDs(connection, uidValidity: uidValidity)
+        var stored = 0
+        for batch in uids.chunked(into: 20) {
+            let messages = try await connection.uidFetchMessages(batch)
+            var ids: [Int64] = []
+            for message in messages {
+                let raw = Data(message.raw)
+                let messageID = MailParser.parse(Self.headerBytes(of: message.raw)).messageID
+                let result = try await store.storeInbound(
+                    channelId: channelId, raw: raw, messageID: messageID, mailboxUid: String(message.uid))
+                if case .stored(let id) = result {
+                    ids.append(id)
+                    stored += 1
+                }
+            }
+            // Only now that every message of the batch is durably stored may the mailbox know.
+            try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
+            for id in ids {
+                await router.submit(id)
+            }
+        }
+        return stored
+    }
+
+    /// UIDs of unread, undeleted mail that arrived after linking. Normally `UID >= UIDNEXT at
+    /// link`; after a UIDVALIDITY change (RFC 3501 §2.3.1.1) those numbers mean nothing, so it
+    /// falls back to INTERNALDATE after the link time.
+    private func newUIDs(_ connection: IMAPConnection, uidValidity: UInt32) async throws -> [UInt32] {
+        if let linkedValidity = channel.uidValidity, linkedValidity == Int64(uidValidity),
+            let watermark = channel.uidNextAtLink
+        {
+            let floor = UInt32(clamping: max(watermark, 1))
+            // RFC 3501 §6.4.8: "n:*" always includes the highest UID, even below n: filter again.
+            return try await connection.uidSearch("UID \(floor):* UNSEEN UNDELETED").filter { $0 >= floor }.sorted()
+        }
+        let since = Self.imapDate(channel.linkedAt)
+        let candidates = try await connection.uidSearch("SINCE \(since) UNSEEN UNDELETED")
+        guard !candidates.isEmpty else { return [] }
+        // INTERNALDATE has whole seconds (RFC 3501 §9 date-time): compare from the start of the
+        // second of linking, so a mail delivered in that very second is not lost.
+        let linkedAt = Date(timeIntervalSince1970: channel.linkedAt.timeIntervalSince1970.rounded(.down))
+        let infos = try await connection.uidFetchInfo(candidates.map(String.init).joined(separator: ","))
+        return infos.filter { info in (info.internalDate ?? .distantPast) >= linkedAt }.map { $0.uid }.sorted()
+    }
+
+    /// The header block of a message (up to the first empty line), enough to read its Message-ID.
+    static func headerBytes(of raw: [UInt8]) -> [UInt8] {
+        var index = 0
+        while index + 3 < raw.count {
+            if raw[index] == 13, raw[index + 1] == 10, raw[index + 2] == 13, raw[index + 3] == 10 {
+                return Array(raw[..<(index + 4)])
+            }
+            if raw[index] == 10, raw[index + 1] == 10 { return Array(raw[..<(index + 2)]) }
+            index += 1
+        }
+        return raw
+    }
+
+    /// RFC 3501 §9 `date` for SEARCH SINCE: `d-Mon-yyyy`, in UTC, one day early so that time
+    /// zones never hide a message; INTERNALDATE then decides exactly.
+    static func imapDate(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let day = calendar.dateComponents([.year, .month, .day], from: date.addingTimeInterval(-86_400))
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let month = months[max(0, min(11, (day.month ?? 1) - 1))]
+        return "\(day.day ?? 1)-\(month)-\(day.year ?? 1970)"
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

@@ -1,0 +1,106 @@
+import AsyncAlgorithms
+import Foundation
+import Logging
+import MailClients
+import ServiceDesk
+import ServiceLifecycle
+
+/// Empties the outbox through the SMTP relay: each pending notification is sent as stored (same
+/// bytes, same Message-ID), each attempt and the server's reply are recorded, and failures are
+/// retried with backoff until the policy gives up.
+public actor Notifier: Service {
+    private let store: DeskStore
+    private let policy: RetryPolicy
+    private let doorbell: AsyncChannel<Void>
+    private let pollInterval: Duration
+    private let logger: Logger
+
+    public init(
+        store: DeskStore, policy: RetryPolicy = .notification, pollInterval: Duration = .seconds(5), logger: Logger
+    ) {
+        self.store = store
+        self.policy = policy
+        self.doorbell = AsyncChannel()
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// Tells the notifier that the outbox has a new row, so it sends now rather than at the next poll.
+    public nonisolated func ring() async {
+        await doorbell.send(())
+    }
+
+    public func run() async throws {
+        let ticks = AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () }
+        await cancelWhenGracefulShutdown {
+            await self.sendDue()
+            for await _ in merge(self.doorbell, ticks) {
+                await self.sendDue()
+            }
+        }
+    }
+
+    /// Sends every notification that is due now.
+    public func sendDue() async {
+        do {
+            while !Task.isCancelled {
+                let due = try await store.dueOutbox(now: Date(), limit: 20)
+                if due.isEmpty { return }
+                guard let relay = try await store.relay() else {
+                    logger.warning("notifications are waiting but no SMTP relay is set (postdesk smtp set)")
+                    return
+                }
+                for message in due {
+                    await send(message, via: relay)
+                }
+            }
+        } catch {
+            logger.error("outbox cannot be read", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func send(_ message: OutboxMessage, via relay: RelaySettings) async {
+        guard let id = message.id else { return }
+        let settings = relay.settings
+        let endpoint = MailServerEndpoint(
+            host: settings.host, port: settings.port, tls: TLSMode(settings.tls), caFile: settings.caFile)
+        let credentials = settings.username.map { MailCredentials(username: $0, password: relay.password ?? "") }
+        do {
+            let receipt = try await SMTPClient.send(
+                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients, via: endpoint,
+                credentials: credentials, heloName: Self.heloName(for: message.envelopeFrom), logger: logger)
+            try await store.markSent(outboxId: id, reply: receipt.serverText)
+            logger.info("notification sent", metadata: ["outbox.id": "\(id)"])
+        } catch {
+            let reply = "\(error)"
+            let permanent = (error as? MailClientError)?.replyCode.map { (500..<600).contains($0) } ?? false
+            let delay = permanent ? nil : policy.delay(forAttempt: message.attempts + 1)
+            let retryAt = delay.map { Date().addingTimeInterval(Double($0.components.seconds)) }
+            logger.warning(
+                "notification not sent",
+                metadata: ["outbox.id": "\(id)", "error": "\(reply)", "retry": "\(retryAt != nil)"])
+            do {
+                try await store.markAttemptFailed(outboxId: id, reply: reply, retryAt: retryAt)
+            } catch {
+                logger.error(
+                    "cannot record notification attempt", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The EHLO name: the domain of our sender address (RFC 5321 §4.1.1.1 wants our FQDN).
+    static func heloName(for address: String) -> String {
+        address.split(separator: "@").last.map(String.init) ?? "localhost"
+    }
+}
+
+extension TLSMode {
+    /// The client mode for a stored setting.
+    init(_ stored: ServerTLS) {
+        switch stored {
+        case .implicit: self = .implicit
+        case .starttls: self = .starttls
+        case .none: self = .none
+        }
+    }
+}

@@ -1,0 +1,206 @@
+/// RFC 2047 encoded-words ("=?charset?B|Q?text?="): lenient decoding of what arrives, strict encoding of what we send.
+enum EncodedWord {
+    private enum Segment {
+        case text(String)
+        case word(charset: String, bytes: [UInt8], raw: String)
+        /// A well-formed word we cannot decode (unknown charset, bad base64): kept as written (RFC 2047 §6.3).
+        case literal(String)
+    }
+
+    /// Decodes every encoded-word in a header value (unstructured text or phrase).
+    ///
+    /// - Whitespace between adjacent encoded-words is dropped (RFC 2047 §6.2), also when they are written with no
+    ///   space between them.
+    /// - Adjacent words in the same charset are decoded together, so a multi-byte character split over two words
+    ///   (which §5 forbids but senders do) survives.
+    /// - A malformed word (unknown encoding, missing "?=") stays as text.
+    static func decode(_ value: String, keepControls: Bool = false, notes: inout [String]) -> String {
+        guard value.contains("=?") else { return value }
+        let bytes = Array(value.utf8)
+        var segments: [Segment] = []
+        var literalStart = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "="), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?"),
+                let (word, end) = parseWord(bytes, at: index)
+            {
+                if literalStart < index {
+                    segments.append(.text(String(decoding: bytes[literalStart..<index], as: UTF8.self)))
+                }
+                segments.append(word)
+                index = end
+                literalStart = end
+                continue
+            }
+            index += 1
+        }
+        if literalStart < bytes.count {
+            segments.append(.text(String(decoding: bytes[literalStart..<bytes.count], as: UTF8.self)))
+        }
+        // Drop whitespace-only text between two words.
+        var merged: [Segment] = []
+        for (position, segment) in segments.enumerated() {
+            if case .text(let text) = segment, text.unicodeScalars.allSatisfy(\.isASCIIWhitespace),
+                position > 0, position + 1 < segments.count,
+                case .word = segments[position - 1], case .word = segments[position + 1]
+            {
+                continue
+            }
+            if case .word(let charset, let wordBytes, let raw) = segment, let last = merged.last,
+                case .word(let previousCharset, let previousBytes, let previousRaw) = last,
+                CharsetDecoder.normalizedLabel(previousCharset) == CharsetDecoder.normalizedLabel(charset)
+            {
+                merged[merged.count - 1] = .word(
+                    charset: previousCharset, bytes: previousBytes + wordBytes, raw: previousRaw + " " + raw)
+                continue
+            }
+            merged.append(segment)
+        }
+        var result = ""
+        for segment in merged {
+            switch segment {
+            case .text(let text): result += text
+            case .literal(let text):
+                result += text
+            case .word(let charset, let wordBytes, let raw):
+                guard let text = CharsetDecoder.decodeStrictly(wordBytes, label: charset) else {
+                    // Bytes that are not valid in the declared charset: keep the words as written (RFC 2047 §6.3).
+                    notes.append(
+                        "encoded-word: bytes invalid for charset \(CharsetDecoder.normalizedLabel(charset)); kept as written"
+                    )
+                    result += raw
+                    continue
+                }
+                let decoded = CharsetDecoder.Decoded(text: text, note: nil)
+                if keepControls {
+                    result += decoded.text
+                } else {
+                    // Control characters in a decoded header would let a sender forge line structure downstream.
+                    result += String(
+                        String.UnicodeScalarView(
+                            decoded.text.unicodeScalars.map {
+                                $0.value < 0x20 || $0.value == 0x7F ? " " : $0
+                            }))
+                }
+            }
+        }
+        return result
+    }
+
+    /// Parses one encoded-word at `start` ("=?"): returns it and the index after "?=", or nil when malformed.
+    private static func parseWord(_ bytes: [UInt8], at start: Int) -> (Segment, Int)? {
+        // encoded-word = "=?" charset "?" encoding "?" encoded-text "?="   (RFC 2047 §2)
+        var index = start + 2
+        let charsetStart = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
+            let byte = bytes[index]
+            if byte <= 0x20 || byte >= 0x7F || index - charsetStart > 40 { return nil }
+            index += 1
+        }
+        guard index + 2 < bytes.count, index > charsetStart, bytes[index + 2] == UInt8(ascii: "?") else { return nil }
+        let charset = String(decoding: bytes[charsetStart..<index], as: UTF8.self)
+        let encoding = bytes[index + 1] | 0x20
+        guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return nil }
+        index += 3
+        let textStart = index
+        while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=")) {
+            // Encoded text never holds whitespace (§5); a space means this "=?" was not a word.
+            if bytes[index] == 0x20 || bytes[index] == 0x09 { return nil }
+            index += 1
+        }
+        guard index + 1 < bytes.count else { return nil }
+        let text = bytes[textStart..<index]
+        let literal = Segment.literal(String(decoding: bytes[start..<(index + 2)], as: UTF8.self))
+        guard CharsetDecoder.iconvName(for: charset) != nil else { return (literal, index + 2) }
+        let decoded: [UInt8]
+        if encoding == UInt8(ascii: "b") {
+            let result = TransferEncoding.decodeBase64(text)
+            if result.problems > 0 { return (literal, index + 2) }
+            decoded = result.bytes
+        } else {
+            decoded = decodeQ(text)
+        }
+        return (
+            .word(charset: charset, bytes: decoded, raw: String(decoding: bytes[start..<(index + 2)], as: UTF8.self)),
+            index + 2
+        )
+    }
+
+    /// The "Q" encoding (RFC 2047 §4.2): "_" is space, "=XX" a byte, anything else itself.
+    private static func decodeQ(_ text: ArraySlice<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let byte = text[index]
+            if byte == UInt8(ascii: "_") {
+                output.append(0x20)
+            } else if byte == UInt8(ascii: "="), index + 2 < text.endIndex,
+                let high = TransferEncoding.hexValue(text[index + 1]),
+                let low = TransferEncoding.hexValue(text[index + 2])
+            {
+                output.append(high << 4 | low)
+                index += 2
+            } else {
+                output.append(byte)
+            }
+            index += 1
+        }
+        return output
+    }
+
+    /// Characters allowed unencoded in a "Q" word in a phrase (RFC 2047 §5 (3)); we use this set everywhere.
+    private static func isQSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "!"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+            UInt8(ascii: "-"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Encodes text as UTF-8 encoded-words, each at most 75 characters (RFC 2047 §2) and each holding whole
+    /// characters (§5). Chooses "Q" when most bytes are safe, else "B".
+    static func encode(_ text: String, firstWordLimit: Int = 75) -> [String] {
+        let bytes = Array(text.utf8)
+        let unsafeCount = bytes.filter { !isQSafe($0) && $0 != 0x20 }.count
+        let useQ = unsafeCount * 3 < bytes.count
+        let prefix = useQ ? "=?UTF-8?Q?" : "=?UTF-8?B?"
+        var budget = max(8, min(75, firstWordLimit) - prefix.count - 2)
+        var words: [String] = []
+        var pending: [UInt8] = []
+        func encodedLength(_ chunk: [UInt8]) -> Int {
+            if useQ { return chunk.reduce(0) { $0 + (isQSafe($1) || $1 == 0x20 ? 1 : 3) } }
+            return (chunk.count + 2) / 3 * 4
+        }
+        func render(_ chunk: [UInt8]) -> String {
+            if useQ {
+                var out = ""
+                for byte in chunk {
+                    if byte == 0x20 {
+                        out += "_"
+                    } else if isQSafe(byte) {
+                        out.unicodeScalars.append(UnicodeScalar(byte))
+                    } else {
+                        let digits = Array("0123456789ABCDEF")
+                        out += "=" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
+                    }
+                }
+                return prefix + out + "?="
+            }
+            return prefix + TransferEncoding.encodeBase64Lines(chunk) + "?="
+        }
+        for scalar in text.unicodeScalars {
+            let scalarBytes = Array(String(scalar).utf8)
+            if !pending.isEmpty, encodedLength(pending + scalarBytes) > budget {
+                words.append(render(pending))
+                pending = []
+                budget = 75 - prefix.count - 2
+            }
+            pending += scalarBytes
+        }
+        if !pending.isEmpty || words.isEmpty { words.append(render(pending)) }
+        return words
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Writes `OutgoingMail` as RFC 5322 bytes: a single text/plain UTF-8 part in quoted-printable, CRLF line ends.
+///
+/// No supplied value can start a new header line: CR, LF and other control characters in names, subjects,
+/// message ids and extra headers are replaced by spaces before anything is written.
+public enum MailComposer {
+    /// The message bytes. Header order: Date, From, To, Cc, Reply-To, Subject, Message-ID, In-Reply-To, References,
+    /// MIME-Version, Content-Type, Content-Transfer-Encoding, then the extra headers. Non-ASCII subjects and display
+    /// names become RFC 2047 encoded-words; lines are folded at 78 characters where there is whitespace to fold at.
+    public static func compose(_ mail: OutgoingMail) -> [UInt8] {
+        var lines: [String] = []
+        lines.append(fold("Date", [MailDate.format(mail.date)]))
+        lines.append(fold("From", list([mail.from], headerName: "From")))
+        if !mail.to.isEmpty { lines.append(fold("To", list(mail.to, headerName: "To"))) }
+        if !mail.cc.isEmpty { lines.append(fold("Cc", list(mail.cc, headerName: "Cc"))) }
+        if !mail.replyTo.isEmpty { lines.append(fold("Reply-To", list(mail.replyTo, headerName: "Reply-To"))) }
+        lines.append(fold("Subject", unstructured(mail.subject, headerName: "Subject")))
+        lines.append(fold("Message-ID", ["<\(msgID(mail.messageID))>"]))
+        if let inReplyTo = mail.inReplyTo, !msgID(inReplyTo).isEmpty {
+            lines.append(fold("In-Reply-To", ["<\(msgID(inReplyTo))>"]))
+        }
+        let references = mail.references.map(msgID).filter { !$0.isEmpty }
+        if !references.isEmpty { lines.append(fold("References", references.map { "<\($0)>" })) }
+        lines.append("MIME-Version: 1.0")
+        lines.append("Content-Type: text/plain; charset=utf-8")
+        lines.append("Content-Transfer-Encoding: quoted-printable")
+        for (name, value) in mail.extraHeaders {
+            let cleanName = String(
+                String.UnicodeScalarView(name.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != ":" })
+            )
+            guard !cleanName.isEmpty else { continue }
+            lines.append(fold(cleanName, unstructured(value, headerName: cleanName)))
+        }
+        var message = lines.joined(separator: "\r\n") + "\r\n\r\n"
+        message += TransferEncoding.encodeQuotedPrintable(mail.text)
+        if !message.hasSuffix("\r\n") { message += "\r\n" }
+        return Array(message.utf8)
+    }
+
+    /// A new Message-ID without angle brackets: "postdesk.<32 hex digits>@domain" (RFC 5322 §3.6.4).
+    public static func makeMessageID(domain: String) -> String {
+        let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var cleanDomain = String(
+            domain.lowercased().unicodeScalars.filter {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0.value >= 0x80
+            }.map(Character.init))
+        cleanDomain = cleanDomain.trimming(charactersIn: ".")
+        if cleanDomain.isEmpty { cleanDomain = "localhost" }
+        return "postdesk.\(hex)@\(cleanDomain)"
+    }
+
+    /// Control characters (CR and LF above all) replaced by spaces.
+    static func singleLine(_ value: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                value.unicodeScalars.map {
+                    $0.value < 0x20 || $0.value == 0x7F || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{0085}"
+                        ? " " : $0
+                }))
+    }
+
+    /// A msg-id's inside: brackets, whitespace and control characters removed.
+    static func msgID(_ value: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                value.unicodeScalars.filter {
+                    $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" && !$0.properties.isWhitespace
+                }))
+    }
+
+    /// Mailboxes as foldable words, a comma after each mailbox but the last.
+    private static func list(_ addresses: [MailAddress], headerName: String) -> [String] {
+        var words: [String] = []
+        for (index, address) in addresses.enumerated() {
+            var mailbox = formatWords(address, firstWordLimit: words.isEmpty ? 76 - headerName.utf8.count - 2 : 75)
+            if index < addresses.count - 1, let last = mailbox.popLast() { mailbox.append(last + ",") }
+            words += mailbox
+        }
+        return words
+    }
+
+    private static let atext = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ".unicodeScalars)
+
+    /// A mailbox as `name <address>` (RFC 5322 §3.4): the name as atoms, a quoted-string, or encoded-words (RFC 2047
+    /// §5 (3)); a bare address when there is no name.
+    static func format(_ address: MailAddress) -> String {
+        formatWords(address, firstWordLimit: 75).joined(separator: " ")
+    }
+
+    /// A mailbox as foldable words: the phrase split at its spaces (folding there unfolds to the same text, also
+    /// inside a quoted-string, RFC 5322 §3.2.4), or encoded-words, then "<address>".
+    static func formatWords(_ address: MailAddress, firstWordLimit: Int) -> [String] {
+        let addr = String(
+            String.UnicodeScalarView(
+                address.address.unicodeScalars.filter {
+                    $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" && $0 != ","
+                        && !$0.properties.isWhitespace
+                }))
+        let name = SubjectNormalizer.collapseWhitespace(singleLine(address.name ?? ""))
+        if name.isEmpty { return [addr] }
+        let phrase: [String]
+        if name.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            if name.unicodeScalars.allSatisfy({ atext.contains($0) }) && !name.contains("=?") {
+                phrase = name.split(separator: " ").map(String.init)
+            } else {
+                let escaped = name.replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "\"", with: "\\\"")
+                phrase = ("\"" + escaped + "\"").split(separator: " ").map(String.init)
+            }
+        } else {
+            phrase = EncodedWord.encode(name, firstWordLimit: firstWordLimit)
+        }
+        return phrase + ["<\(addr)>"]
+    }
+
+    /// Unstructured text (RFC 5322 §3.2.5) as foldable words: ASCII words as they are, anything non-ASCII (or
+    /// looking like an encoded-word) as UTF-8 encoded-words.
+    static func unstructured(_ value: String, headerName: String) -> [String] {
+        let clean = singleLine(value)
+        let needsEncoding = !clean.unicodeScalars.allSatisfy { $0.isASCII } || clean.contains("=?")
+        // The first word shares its line with "Name: " (RFC 2047 §2: lines with encoded-words at most 76).
+        if needsEncoding { return EncodedWord.encode(clean, firstWordLimit: 76 - headerName.utf8.count - 2) }
+        // Keep runs of spaces by folding only at single spaces.
+        let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        return words
+    }
+
+    /// "Name: word word…" folded before a word when the line would pass 78 characters (RFC 5322 §2.2.3).
+    static func fold(_ name: String, _ words: [String]) -> String {
+        var output = name + ":"
+        var lineLength = output.utf8.count
+        for word in words {
+            let length = word.utf8.count
+            if !word.isEmpty, lineLength + 1 + length > 78, lineLength > name.utf8.count + 1 {
+                output += "\r\n " + word
+                lineLength = 1 + length
+            } else {
+                output += " " + word
+                lineLength += 1 + length
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Parses raw RFC 5322 / MIME messages (RFC 2045–2049) into `ParsedMail`; never throws, never traps.
+public enum MailParser {
+    /// Limits for parsing.
+    public struct Options: Sendable {
+        /// The most attachment bytes (decoded) kept per message; an attachment that does not fit is dropped with a
+        /// note. Default 25 MB.
+        public var maxAttachmentBytes: Int
+        /// The deepest MIME nesting followed (multipart and message/rfc822); deeper parts are kept undecoded as an
+        /// attachment. Default 32.
+        public var maxDepth: Int
+
+        /// Makes options; the defaults suit a service desk.
+        public init(maxAttachmentBytes: Int = 25 * 1024 * 1024, maxDepth: Int = 32) {
+            self.maxAttachmentBytes = maxAttachmentBytes
+            self.maxDepth = maxDepth
+        }
+    }
+
+    /// Parses a message with the default options.
+    public static func parse(_ raw: [UInt8]) -> ParsedMail {
+        parse(raw, options: Options())
+    }
+
+    /// Parses a message; problems are described in `ParsedMail.notes`.
+    public static func parse(_ raw: [UInt8], options: Options) -> ParsedMail {
+        var walker = MIMEWalker(options: options)
+        // Old Mac mail with bare CR line ends only: read CR as the line end (RFC 5322 §2.1 wants CRLF).
+        if !raw.contains(0x0A), raw.contains(0x0D) {
+            walker.notes.append("line ends are bare CR; read as CRLF")
+            return walker.parseMessage(raw.map { $0 == 0x0D ? 0x0A : $0 }[...], depth: 0)
+        }
+        return walker.parseMessage(raw[...], depth: 0)
+    }
+
+    /// The msg-ids in a Message-ID, In-Reply-To or References value, without angle brackets (RFC 5322 §3.6.4).
+    /// Values without brackets are split on whitespace and commas, keeping tokens that contain "@".
+    public static func messageIDs(in value: String) -> [String] {
+        var ids: [String] = []
+        var current: String?
+        var depth = 0
+        for character in value {
+            if character == "(" && current == nil {
+                depth += 1
+                continue
+            }
+            if character == ")" && current == nil {
+                depth = max(0, depth - 1)
+                continue
+            }
+            if depth > 0 { continue }
+            if character == "<" {
+                current = ""
+            } else if character == ">" {
+                if let id = current?.trimmingASCIIWhitespace(), !id.isEmpty { ids.append(id) }
+                current = nil
+            } else if current != nil, !character.isWhitespace {
+                current?.append(character)
+            }
+        }
+        if ids.isEmpty {
+            ids = value.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == ">" })
+                .map(String.init).filter { $0.contains("@") }
+        }
+        return ids
+    }
+}

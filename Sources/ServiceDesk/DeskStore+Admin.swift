@@ -1,0 +1,285 @@
+import Foundation
+import GRDB
+
+/// A mailbox to link, as the admin described it.
+public struct ChannelDraft: Sendable {
+    public var projectKey: String
+    public var address: String
+    public var `protocol`: MailboxProtocol
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var caFile: String?
+    public var username: String
+    public var password: String
+    public var requestTypeName: String
+
+    public init(
+        projectKey: String,
+        address: String,
+        protocol: MailboxProtocol,
+        host: String,
+        port: Int,
+        tls: ServerTLS,
+        caFile: String?,
+        username: String,
+        password: String,
+        requestTypeName: String
+    ) {
+        self.projectKey = projectKey
+        self.address = address
+        self.protocol = `protocol`
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.caFile = caFile
+        self.username = username
+        self.password = password
+        self.requestTypeName = requestTypeName
+    }
+}
+
+/// Where the mailbox stood when it was linked: only mail after this point is new.
+public struct LinkWatermark: Sendable {
+    public var uidValidity: Int64?
+    public var uidNext: Int64?
+
+    public init(uidValidity: Int64?, uidNext: Int64?) {
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+    }
+}
+
+/// A channel with its password opened, for the runtime only; never serialised.
+public struct RunnableChannel: Sendable, Equatable {
+    public var channel: Channel
+    public var password: String
+    public var projectKey: String
+
+    public init(channel: Channel, password: String, projectKey: String) {
+        self.channel = channel
+        self.password = password
+        self.projectKey = projectKey
+    }
+}
+
+/// The SMTP relay settings with the password opened, for the notifier only.
+public struct RelaySettings: Sendable, Equatable {
+    public var settings: SMTPSettings
+    public var password: String?
+}
+
+extension DeskStore {
+    // MARK: Projects
+
+    /// Creates a project; keys are 2–10 capital letters or digits starting with a letter.
+    public func createProject(key: String, name: String, signup: SignupPolicy) async throws -> Project {
+        let key = key.uppercased()
+        guard Self.isValidProjectKey(key) else {
+            throw DeskError.invalid(
+                "project key \"\(key)\" is not valid: use 2–10 letters or digits, starting with a letter")
+        }
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw DeskError.invalid("project name must not be empty") }
+        return try await write { db in
+            if try Project.filter(Project.Columns.key == key).fetchOne(db) != nil {
+                throw DeskError.conflict("project \(key) already exists")
+            }
+            var project = Project(
+                id: nil, key: key, name: name, signup: signup, nextRequestNumber: 1, createdAt: Date())
+            try project.insert(db)
+            return project
+        }
+    }
+
+    static func isValidProjectKey(_ key: String) -> Bool {
+        guard (2...10).contains(key.count), let first = key.unicodeScalars.first, ("A"..."Z").contains(first) else {
+            return false
+        }
+        return key.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
+    /// All projects, by key.
+    public func projects() async throws -> [Project] {
+        try await read { db in try Project.order(Project.Columns.key).fetchAll(db) }
+    }
+
+    static func project(_ key: String, in db: Database) throws -> Project {
+        guard let project = try Project.filter(Project.Columns.key == key.uppercased()).fetchOne(db) else {
+            throw DeskError.notFound("unknown project \(key.uppercased())")
+        }
+        return project
+    }
+
+    // MARK: Request types
+
+    /// Adds a request type with its fields to a project.
+    public func addRequestType(projectKey: String, name: String, fields: [RequestField]) async throws -> RequestType {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw DeskError.invalid("request type name must not be empty") }
+        let names = fields.map { $0.name.lowercased() }
+        guard Set(names).count == names.count else {
+            throw DeskError.invalid("request type \"\(name)\" names a field twice")
+        }
+        return try await write { db in
+            let project = try Self.project(projectKey, in: db)
+            guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
+            if try RequestType.filter(Column("projectId") == projectId && Column("name") == name).fetchOne(db) != nil {
+                throw DeskError.conflict("request type \"\(name)\" already exists in project \(project.key)")
+            }
+            var type = RequestType(id: nil, projectId: projectId, name: name, fields: fields)
+            try type.insert(db)
+            return type
+        }
+    }
+
+    /// The request types of a project.
+    public func requestTypes(projectKey: String) async throws -> [RequestType] {
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try RequestType.filter(Column("projectId") == project.id).order(Column("name")).fetchAll(db)
+        }
+    }
+
+    // MARK: Customers
+
+    /// Adds a customer to a project (addresses compare case-insensitively).
+    public func addCustomer(projectKey: String, address: String, name: String?) async throws -> Customer {
+        guard let address = AddressNormalizer.normalize(address) else {
+            throw DeskError.invalid("\"\(address)\" is not an email address")
+        }
+        return try await write { db in
+            let project = try Self.project(projectKey, in: db)
+            guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
+            if try Self.customer(address, projectId: projectId, in: db) != nil {
+                throw DeskError.conflict("\(address) is already a customer of project \(project.key)")
+            }
+            var customer = Customer(id: nil, projectId: projectId, address: address, name: name, createdAt: Date())
+            try customer.insert(db)
+            return customer
+        }
+    }
+
+    /// The customers of a project.
+    public func customers(projectKey: String) async throws -> [Customer] {
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try Customer.filter(Column("projectId") == project.id).order(Column("address")).fetchAll(db)
+        }
+    }
+
+    static func customer(_ address: String, projectId: Int64, in db: Database) throws -> Customer? {
+        try Customer.filter(Column("projectId") == projectId && Column("address") == address).fetchOne(db)
+    }
+
+    /// Whether a sender may raise requests in the project of a channel: always under public
+    /// signup, otherwise only when an admin added them as a customer.
+    public func admits(sender: String, channelId: Int64) async throws -> Bool {
+        try await read { db in
+            guard let channel = try Channel.fetchOne(db, key: channelId),
+                let project = try Project.fetchOne(db, key: channel.projectId)
+            else { return false }
+            if project.signup == .public { return true }
+            return try Self.customer(sender, projectId: channel.projectId, in: db) != nil
+        }
+    }
+
+    // MARK: SMTP relay
+
+    /// Sets the relay notifications are sent through.
+    public func setSMTP(
+        host: String, port: Int, tls: ServerTLS, caFile: String?, fromAddress: String, username: String?,
+        password: String?
+    ) async throws {
+        guard let from = AddressNormalizer.normalize(fromAddress) else {
+            throw DeskError.invalid("\"\(fromAddress)\" is not an email address")
+        }
+        guard (1...65535).contains(port) else { throw DeskError.invalid("port \(port) is out of range") }
+        let secret = try password.map { try secrets.seal($0) }
+        let settings = SMTPSettings(
+            host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret)
+        try await write { db in try settings.save(db) }
+    }
+
+    /// The relay with its password, or nil when none is set.
+    public func relay() async throws -> RelaySettings? {
+        guard let settings = try await read({ db in try SMTPSettings.fetchOne(db, key: 1) }) else { return nil }
+        return RelaySettings(settings: settings, password: try settings.secret.map { try secrets.open($0) })
+    }
+
+    // MARK: Channels
+
+    /// Checks everything about a new channel that can be checked without its server: the project,
+    /// the request type and the one-address-one-project rule.
+    public func validate(_ draft: ChannelDraft) async throws {
+        _ = try await read { db in try Self.check(draft, in: db) }
+    }
+
+    private static func check(_ draft: ChannelDraft, in db: Database) throws -> (Project, RequestType, String, String) {
+        guard let address = AddressNormalizer.normalize(draft.address) else {
+            throw DeskError.invalid("\"\(draft.address)\" is not an email address")
+        }
+        guard (1...65535).contains(draft.port) else { throw DeskError.invalid("port \(draft.port) is out of range") }
+        let project = try project(draft.projectKey, in: db)
+        if let existing = try Channel.filter(Channel.Columns.address == address).fetchOne(db) {
+            let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
+            throw DeskError.conflict(
+                "the address \(address) is already linked to project \(owner); an address can be linked to only one project"
+            )
+        }
+        let accountKey = AddressNormalizer.accountKey(host: draft.host, username: draft.username)
+        if let existing = try Channel.filter(Channel.Columns.accountKey == accountKey).fetchOne(db) {
+            let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
+            throw DeskError.conflict(
+                "the mailbox \(draft.username) on \(draft.host) is already linked as \(existing.address) (project \(owner)); another alias of the same account cannot be linked again"
+            )
+        }
+        guard
+            let type = try RequestType.filter(
+                Column("projectId") == project.id && Column("name") == draft.requestTypeName
+            )
+            .fetchOne(db)
+        else {
+            throw DeskError.notFound("project \(project.key) has no request type \"\(draft.requestTypeName)\"")
+        }
+        if let reason = type.unsuitability {
+            throw DeskError(.unsuitableRequestType, "request type \"\(type.name)\" cannot receive email: \(reason)")
+        }
+        return (project, type, address, accountKey)
+    }
+
+    /// Links a channel at the watermark its server reported.
+    public func linkChannel(_ draft: ChannelDraft, watermark: LinkWatermark) async throws -> Channel {
+        let secret = try secrets.seal(draft.password)
+        return try await write { db in
+            let (project, type, address, accountKey) = try Self.check(draft, in: db)
+            guard let projectId = project.id, let typeId = type.id else { throw DeskError(.storage, "row without id") }
+            var channel = Channel(
+                id: nil, projectId: projectId, address: address, accountKey: accountKey, protocol: draft.protocol,
+                host: draft.host, port: draft.port, tls: draft.tls, caFile: draft.caFile, username: draft.username,
+                secret: secret, requestTypeId: typeId, enabled: true, linkedAt: Date(),
+                uidValidity: watermark.uidValidity, uidNextAtLink: watermark.uidNext)
+            try channel.insert(db)
+            return channel
+        }
+    }
+
+    /// All channels with their project keys.
+    public func channels() async throws -> [(channel: Channel, projectKey: String)] {
+        try await read { db in
+            let channels = try Channel.order(Channel.Columns.address).fetchAll(db)
+            return try channels.map { channel in
+                (channel, try Project.fetchOne(db, key: channel.projectId)?.key ?? "?")
+            }
+        }
+    }
+
+    /// The enabled channels, with passwords opened, for the supervisor.
+    public func runnableChannels() async throws -> [RunnableChannel] {
+        let rows = try await channels()
+        return try rows.filter { $0.channel.enabled }.map { row in
+            RunnableChannel(
+                channel: row.channel, password: try secrets.open(row.channel.secret), projectKey: row.projectKey)
+        }
+    }
+}

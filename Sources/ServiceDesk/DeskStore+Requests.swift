@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// A request with its comments, as shown to an agent.
+public struct RequestDetail: Sendable, Equatable {
+    public var request: ServiceRequest
+    public var comments: [Comment]
+}
+
+extension DeskStore {
+    /// The project's queue, newest first.
+    public func queue(projectKey: String) async throws -> [ServiceRequest] {
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try ServiceRequest.filter(Column("projectId") == project.id).order(Column("id").desc).fetchAll(db)
+        }
+    }
+
+    /// One request with its comments, oldest first.
+    public func request(key: String) async throws -> RequestDetail {
+        try await read { db in
+            let request = try Self.request(key, in: db)
+            let comments = try Comment.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
+            return RequestDetail(request: request, comments: comments)
+        }
+    }
+
+    static func request(_ key: String, in db: Database) throws -> ServiceRequest {
+        guard let request = try ServiceRequest.filter(Column("key") == key.uppercased()).fetchOne(db) else {
+            throw DeskError.notFound("unknown request \(key.uppercased())")
+        }
+        return request
+    }
+
+    /// Adds an agent's comment. A public comment is mailed to the reporter: the notification is
+    /// composed and written to the outbox in the same transaction, with its Message-ID fixed.
+    public func addAgentComment(
+        requestKey: String, author: String, body: String, isPublic: Bool
+    ) async throws -> (comment: Comment, notification: OutboxMessage?) {
+        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw DeskError.invalid("comment body must not be empty") }
+        guard let author = AddressNormalizer.normalize(author) else {
+            throw DeskError.invalid("author \"\(author)\" is not an email address")
+        }
+        return try await write { db in
+            var request = try Self.request(requestKey, in: db)
+            guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+            let now = Date()
+            var comment = Comment(
+                id: nil, requestId: requestId, author: author, body: body, isPublic: isPublic, source: .agent,
+                inboundId: nil, createdAt: now)
+            try comment.insert(db)
+            guard isPublic else { return (comment, nil) }
+            var outbox = try NotificationComposer.notification(for: request, comment: comment, in: db)
+            try outbox.insert(db)
+            try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
+            request.status = .waitingForCustomer
+            request.updatedAt = now
+            try request.update(db)
+            return (comment, outbox)
+        }
+    }
+
+    static func index(messageID: String, requestId: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?)",
+            arguments: [messageID, requestId, Date()])
+    }
+}

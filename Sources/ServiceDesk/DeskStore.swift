@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+
+/// The desk's SQLite database: one `DatabasePool` for the whole process, with intention-named
+/// methods that each run in one transaction.
+public struct DeskStore: Sendable {
+    let writer: any DatabaseWriter
+    let secrets: SecretBox
+
+    /// Opens (creating and migrating) the database file at `path`.
+    public init(path: String, secrets: SecretBox) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        configuration.busyMode = .timeout(10)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+            self.writer = pool
+        } catch {
+            throw DeskError(.storage, "cannot open database \(path): \(error)")
+        }
+        self.secrets = secrets
+    }
+
+    /// An in-memory store, for tests.
+    public static func inMemory() throws -> DeskStore {
+        try DeskStore(queue: DatabaseQueue(), secrets: SecretBox())
+    }
+
+    private init(queue: DatabaseQueue, secrets: SecretBox) throws {
+        try Self.migrator.migrate(queue)
+        self.writer = queue
+        self.secrets = secrets
+    }
+
+    /// Migrations are strings, never edited once shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE project (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        signup TEXT NOT NULL,
+                        nextRequestNumber INTEGER NOT NULL,
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE TABLE requestType (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        fields TEXT NOT NULL,
+                        UNIQUE (projectId, name)
+                    );
+                    CREATE TABLE channel (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        address TEXT NOT NULL UNIQUE,
+                        accountKey TEXT NOT NULL UNIQUE,
+                        protocol TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        port INTEGER NOT NULL,
+                        tls TEXT NOT NULL,
+                        caFile TEXT,
+                        username TEXT NOT NULL,
+                        secret BLOB NOT NULL,
+                        requestTypeId INTEGER NOT NULL REFERENCES requestType(id),
+                        enabled BOOLEAN NOT NULL,
+                        linkedAt DATETIME NOT NULL,
+                        uidValidity INTEGER,
+                        uidNextAtLink INTEGER
+                    );
+                    CREATE TABLE customer (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        address TEXT NOT NULL,
+                        name TEXT,
+                        createdAt DATETIME NOT NULL,
+                        UNIQUE (projectId, address)
+                    );
+                    CREATE TABLE request (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        key TEXT NOT NULL UNIQUE,
+                        requestTypeId INTEGER NOT NULL REFERENCES requestType(id),
+                        channelId INTEGER REFERENCES channel(id) ON DELETE SET NULL,
+                        summary TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        reporter TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL,
+                        updatedAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX request_project ON request(projectId, id);
+                    CREATE TABLE inbound (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        channelId INTEGER NOT NULL REFERENCES channel(id) ON DELETE CASCADE,
+                        dedupeKey TEXT NOT NULL,
+                        messageId TEXT,
+                        raw BLOB NOT NULL,
+                        mailboxUid TEXT,
+                        fetchedAt DATETIME NOT NULL,
+                        processedAt DATETIME,
+                        fromAddress TEXT,
+                        subject TEXT,
+                        outcome TEXT,
+                        detail TEXT,
+                        requestKey TEXT,
+                        UNIQUE (channelId, dedupeKey)
+                    );
+                    CREATE INDEX inbound_pending ON inbound(processedAt, id);
+                    CREATE TABLE comment (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                        author TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        isPublic BOOLEAN NOT NULL,
+                        source TEXT NOT NULL,
+                        inboundId INTEGER REFERENCES inbound(id),
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX comment_request ON comment(requestId, id);
+                    CREATE TABLE messageIndex (
+                        messageId TEXT NOT NULL PRIMARY KEY,
+                        requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                        commentId INTEGER REFERENCES comment(id),
+                        messageId TEXT NOT NULL UNIQUE,
+                        envelopeFrom TEXT NOT NULL,
+                        recipients TEXT NOT NULL,
+                        raw BLOB NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        nextAttemptAt DATETIME NOT NULL,
+                        lastReply TEXT,
+                        createdAt DATETIME NOT NULL,
+                        sentAt DATETIME
+                    );
+                    CREATE INDEX outbox_due ON outbox(status, nextAttemptAt);
+                    CREATE TABLE smtpSettings (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        host TEXT NOT NULL,
+                        port INTEGER NOT NULL,
+                        tls TEXT NOT NULL,
+                        caFile TEXT,
+                        fromAddress TEXT NOT NULL,
+                        username TEXT,
+                        secret BLOB
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(updates)
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.storage, "database write failed: \(error)")
+        }
+    }
+
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.read(value)
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.storage, "database read failed: \(error)")
+        }
+    }
+}

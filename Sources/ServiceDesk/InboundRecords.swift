@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+
+/// A raw mail fetched from a mailbox, stored before the mailbox is told anything (the nothing-lost
+/// protocol, DESIGN.md §2), then processed exactly once into an outcome.
+public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "inbound"
+    public var id: Int64?
+    public var channelId: Int64
+    /// `mid:<Message-ID>` or `sha256:<hex of the raw bytes>`; unique per channel.
+    public var dedupeKey: String
+    public var messageId: String?
+    public var raw: Data
+    /// IMAP UID or POP3 UIDL it was fetched under.
+    public var mailboxUid: String?
+    public var fetchedAt: Date
+    public var processedAt: Date?
+    public var fromAddress: String?
+    public var subject: String?
+    /// `created`, `commented`, `ignored` or `failed`; nil while waiting to be processed.
+    public var outcome: String?
+    public var detail: String?
+    public var requestKey: String?
+
+    public enum Columns {
+        static let processedAt = Column(CodingKeys.processedAt)
+        static let channelId = Column(CodingKeys.channelId)
+        static let fetchedAt = Column(CodingKeys.fetchedAt)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A notification waiting to be sent, or sent: the Message-ID and bytes are fixed when the row is
+/// written, so a resend after a crash is the same message.
+public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "outbox"
+    public var id: Int64?
+    public var requestId: Int64
+    public var commentId: Int64?
+    public var messageId: String
+    public var envelopeFrom: String
+    public var recipients: [String]
+    public var raw: Data
+    /// `pending`, `sent` or `failed` (given up).
+    public var status: String
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastReply: String?
+    public var createdAt: Date
+    public var sentAt: Date?
+
+    public enum Columns {
+        static let status = Column(CodingKeys.status)
+        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// What became of one inbound mail.
+public enum Disposition: Sendable, Equatable {
+    case created(String)
+    case commented(String)
+    case ignored(String)
+    case failed(String)
+
+    /// The word stored in the inbound log.
+    public var outcome: String {
+        switch self {
+        case .created: "created"
+        case .commented: "commented"
+        case .ignored: "ignored"
+        case .failed: "failed"
+        }
+    }
+
+    /// The request key, when a request was created or commented.
+    public var requestKey: String? {
+        switch self {
+        case .created(let key), .commented(let key): key
+        case .ignored, .failed: nil
+        }
+    }
+
+    /// The reason, when ignored or failed.
+    public var detail: String? {
+        switch self {
+        case .ignored(let reason), .failed(let reason): reason
+        case .created, .commented: nil
+        }
+    }
+}
+
+/// What the router read from an inbound mail, handed to the store to decide and record in one
+/// transaction.
+public struct InboundIntake: Sendable {
+    public var senderAddress: String
+    public var senderName: String?
+    public var subject: String?
+    public var summary: String
+    public var description: String
+    /// The reply text with the quoted original stripped, used when the mail is a comment.
+    public var commentText: String
+    public var messageID: String?
+    /// In-Reply-To then References, newest first.
+    public var referencedMessageIDs: [String]
+    /// The header that marks the mail as automatic (auto-reply, bounce, loop), with the reason.
+    public var automatic: (header: String, reason: String)?
+    /// Whether the customer directory admits the sender to the channel's project.
+    public var admitted: Bool
+
+    public init(
+        senderAddress: String,
+        senderName: String?,
+        subject: String?,
+        summary: String,
+        description: String,
+        commentText: String,
+        messageID: String?,
+        referencedMessageIDs: [String],
+        automatic: (header: String, reason: String)?,
+        admitted: Bool
+    ) {
+        self.senderAddress = senderAddress
+        self.senderName = senderName
+        self.subject = subject
+        self.summary = summary
+        self.description = description
+        self.commentText = commentText
+        self.messageID = messageID
+        self.referencedMessageIDs = referencedMessageIDs
+        self.automatic = automatic
+        self.admitted = admitted
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import MailMessage
+
+/// Composes the email that tells a customer about an agent's public comment.
+enum NotificationComposer {
+    /// The line above which a customer's reply is read; QuoteStripper cuts everything below it.
+    static let replyMarker = "##- Please type your reply above this line -##"
+
+    static func notification(for request: ServiceRequest, comment: Comment, in db: Database) throws -> OutboxMessage {
+        guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+        let project = try Project.fetchOne(db, key: request.projectId)
+        let channelAddress =
+            try request.channelId.flatMap { try Channel.fetchOne(db, key: $0)?.address }
+            ?? String.fetchOne(
+                db, sql: "SELECT address FROM channel WHERE projectId = ? ORDER BY id LIMIT 1",
+                arguments: [request.projectId])
+        let relayFrom = try String.fetchOne(db, sql: "SELECT fromAddress FROM smtpSettings WHERE id = 1")
+        guard let fromAddress = relayFrom ?? channelAddress else {
+            throw DeskError.invalid("project has no channel and no SMTP relay: there is no address to send from")
+        }
+        let replyTo = channelAddress ?? fromAddress
+        let domain = replyTo.split(separator: "@").last.map(String.init) ?? "postdesk.invalid"
+        let messageID = MailComposer.makeMessageID(domain: domain)
+        let thread = try String.fetchAll(
+            db, sql: "SELECT messageId FROM messageIndex WHERE requestId = ? ORDER BY createdAt, rowid",
+            arguments: [requestId])
+        // RFC 5322 §3.6.4: References holds the parent's references plus the parent; we keep the
+        // first message and the most recent ones so that the header stays short.
+        let references = thread.count > 10 ? [thread[0]] + thread.suffix(9) : thread
+        let projectName = project?.name ?? request.key
+        let text = """
+            \(replyMarker)
+
+            \(comment.author) commented on \(request.key):
+
+            \(comment.body)
+
+            ---
+            \(request.key): \(request.summary)
+            Reply to this email to add a comment to your request.
+            """
+        let mail = OutgoingMail(
+            from: MailAddress(name: projectName, address: fromAddress),
+            to: [MailAddress(name: nil, address: request.reporter)],
+            replyTo: [MailAddress(name: projectName, address: replyTo)],
+            subject: "[\(request.key)] \(request.summary)",
+            text: text,
+            messageID: messageID,
+            inReplyTo: thread.last,
+            references: references,
+            date: comment.createdAt,
+            extraHeaders: [
+                ("Auto-Submitted", "auto-generated"),
+                ("X-Postdesk-Loop", replyTo),
+                ("X-Auto-Response-Suppress", "All"),
+            ]
+        )
+        return OutboxMessage(
+            id: nil, requestId: requestId, commentId: comment.id, messageId: messageID, envelopeFrom: fromAddress,
+            recipients: [request.reporter], raw: Data(MailComposer.compose(mail)), status: "pending", attempts: 0,
+            nextAttemptAt: comment.createdAt, lastReply: nil, createdAt: comment.createdAt, sentAt: nil)
+    }
+}

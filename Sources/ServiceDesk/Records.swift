@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+
+/// Whether unknown senders become customers automatically.
+public enum SignupPolicy: String, Sendable, Codable, CaseIterable {
+    /// Anyone who writes becomes a customer.
+    case `public`
+    /// Only customers added by an admin are processed.
+    case restricted
+}
+
+/// A project: a queue of requests with its own key (`SD`) and customers.
+public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "project"
+    public var id: Int64?
+    public var key: String
+    public var name: String
+    public var signup: SignupPolicy
+    public var nextRequestNumber: Int
+    public var createdAt: Date
+
+    public enum Columns {
+        static let key = Column(CodingKeys.key)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One field of a request type, with whether customers see it and must fill it.
+public struct RequestField: Codable, Sendable, Equatable {
+    public var name: String
+    public var visible: Bool
+    public var required: Bool
+
+    public init(name: String, visible: Bool, required: Bool) {
+        self.name = name
+        self.visible = visible
+        self.required = required
+    }
+}
+
+/// A kind of request in a project, with the fields it asks for.
+public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "requestType"
+    public var id: Int64?
+    public var projectId: Int64
+    public var name: String
+    public var fields: [RequestField]
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Why this type cannot receive email, or nil when it can: summary and description must be
+    /// visible fields and every other field optional (the seed's rule).
+    public var unsuitability: String? {
+        for needed in ["summary", "description"] {
+            guard let field = fields.first(where: { $0.name.lowercased() == needed }) else {
+                return "request type \"\(name)\" has no \(needed) field"
+            }
+            if !field.visible { return "field \"\(field.name)\" of request type \"\(name)\" is not visible" }
+        }
+        if let extra = fields.first(where: {
+            $0.required && !["summary", "description"].contains($0.name.lowercased())
+        }) {
+            return
+                "field \"\(extra.name)\" of request type \"\(name)\" is required; email can only fill summary and description"
+        }
+        return nil
+    }
+}
+
+/// The mailbox protocol of a channel.
+public enum MailboxProtocol: String, Sendable, Codable, CaseIterable {
+    case imap, pop3
+}
+
+/// The TLS mode of a stored server setting (mirrors the client library's modes).
+public enum ServerTLS: String, Sendable, Codable, CaseIterable {
+    case implicit, starttls, none
+}
+
+/// A linked mailbox: one address of one project, and how to reach its server.
+public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "channel"
+    public var id: Int64?
+    public var projectId: Int64
+    public var address: String
+    /// Server + user name, normalised: two channels may not read the same account.
+    public var accountKey: String
+    public var `protocol`: MailboxProtocol
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var caFile: String?
+    public var username: String
+    /// The password, sealed with the data directory's key.
+    public var secret: Data
+    public var requestTypeId: Int64
+    public var enabled: Bool
+    public var linkedAt: Date
+    /// IMAP UIDVALIDITY at link time.
+    public var uidValidity: Int64?
+    /// IMAP UIDNEXT at link time: only UIDs at or above it are new mail.
+    public var uidNextAtLink: Int64?
+
+    public enum Columns {
+        static let address = Column(CodingKeys.address)
+        static let accountKey = Column(CodingKeys.accountKey)
+        static let enabled = Column(CodingKeys.enabled)
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A person allowed to raise requests in a project.
+public struct Customer: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "customer"
+    public var id: Int64?
+    public var projectId: Int64
+    public var address: String
+    public var name: String?
+    public var createdAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Where a request stands.
+public enum RequestStatus: String, Sendable, Codable {
+    case waitingForSupport = "Waiting for support"
+    case waitingForCustomer = "Waiting for customer"
+    case resolved = "Resolved"
+}
+
+/// A customer's request in a project's queue (`SD-12`).
+public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "request"
+    public var id: Int64?
+    public var projectId: Int64
+    public var key: String
+    public var requestTypeId: Int64
+    public var channelId: Int64?
+    public var summary: String
+    public var description: String
+    public var status: RequestStatus
+    public var reporter: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Where a comment came from.
+public enum CommentSource: String, Sendable, Codable {
+    /// A customer's email reply.
+    case email
+    /// An agent through the admin interface.
+    case agent
+}
+
+/// A comment on a request: public ones are mailed to the customer, internal ones are not.
+public struct Comment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "comment"
+    public var id: Int64?
+    public var requestId: Int64
+    public var author: String
+    public var body: String
+    public var isPublic: Bool
+    public var source: CommentSource
+    public var inboundId: Int64?
+    public var createdAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// The SMTP relay notifications go out through (one per installation).
+public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "smtpSettings"
+    public var id: Int64 = 1
+    public var host: String
+    public var port: Int
+    public var tls: ServerTLS
+    public var caFile: String?
+    public var fromAddress: String
+    public var username: String?
+    public var secret: Data?
+}

@@ -1,0 +1,38 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Every inbound mail and what became of it.")
+    @OptionGroup var options: AdminOptions
+    @Option(help: "Only this channel's mail.") var channel: String?
+    @Option(help: "Only mail since this ISO 8601 time, e.g. 2026-11-20T00:00:00Z.") var since: String?
+
+    func run() async throws {
+        var query: [String] = []
+        if let channel {
+            query.append("channel=" + (channel.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? channel))
+        }
+        if let since {
+            guard ISO8601DateFormatter().date(from: since) != nil else {
+                throw ValidationError("--since \(since): expected an ISO 8601 time such as 2026-11-20T00:00:00Z")
+            }
+            query.append("since=" + (since.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? since))
+        }
+        let path = "/v1/log" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        let data = try await admin { try await options.client.raw(.GET, path, body: String?.none) }
+        if options.json { return printJSON(data) }
+        let entries = try decodeAnswer([LogEntry].self, data)
+        if entries.isEmpty { return print("No inbound mail yet.") }
+        print(
+            table(
+                ["TIME", "CHANNEL", "FROM", "OUTCOME", "SUBJECT"],
+                entries.map { entry in
+                    var outcome = entry.outcome
+                    if let key = entry.request { outcome += " " + key }
+                    if let detail = entry.detail { outcome += ": " + detail }
+                    return [entry.time.shortText, entry.channel, entry.from ?? "", outcome, entry.subject ?? ""]
+                }))
+    }
+}

@@ -1,0 +1,16 @@
+// postdesk is the executable: argument parsing for `serve` and the admin commands, then a call
+// into AdminAPI. It holds no logic of its own.
+
+import ArgumentParser
+
+@main
+struct PostdeskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postdesk",
+        abstract: "The email channel of a service desk.",
+        subcommands: [
+            ServeCommand.self, ProjectCommand.self, RequestTypeCommand.self, SMTPCommand.self, ChannelCommand.self,
+            CustomerCommand.self, QueueCommand.self, RequestCommand.self, StatusCommand.self, LogCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,67 @@
+import AdminAPI
+import ArgumentParser
+import ServiceDesk
+
+struct RequestTypeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request-type", abstract: "Manage request types.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a request type to a project.")
+        @OptionGroup var options: AdminOptions
+        @Argument(help: "Project key.") var project: String
+        @Argument(help: "Request type name.") var name: String
+        @Option(name: .customLong("field"), help: "NAME:visible|hidden:required|optional (repeatable).")
+        var fields: [String] = []
+
+        func run() async throws {
+            var parsed: [RequestField] = []
+            for text in fields {
+                let parts = text.split(separator: ":").map { $0.lowercased() }
+                guard parts.count == 3, ["visible", "hidden"].contains(parts[1]),
+                    ["required", "optional"].contains(parts[2])
+                else {
+                    throw ValidationError("--field \(text): expected NAME:visible|hidden:required|optional")
+                }
+                parsed.append(
+                    RequestField(name: parts[0], visible: parts[1] == "visible", required: parts[2] == "required"))
+            }
+            let body = RequestTypeBody(name: name, fields: parsed)
+            let data = try await admin {
+                try await options.client.raw(.POST, "/v1/projects/\(project.uppercased())/request-types", body: body)
+            }
+            if options.json { return printJSON(data) }
+            let view = try decodeAnswer(RequestTypeView.self, data)
+            print("Added request type \"\(view.name)\" to \(project.uppercased()).")
+            if let problem = view.emailProblem { print("Note: it cannot receive email: \(problem).") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a project's request types.")
+        @OptionGroup var options: AdminOptions
+        @Argument(help: "Project key.") var project: String
+
+        func run() async throws {
+            let data = try await admin {
+                try await options.client.raw(
+                    .GET, "/v1/projects/\(project.uppercased())/request-types", body: String?.none)
+            }
+            if options.json { return printJSON(data) }
+            let types = try decodeAnswer([RequestTypeView].self, data)
+            print(
+                table(
+                    ["NAME", "FIELDS", "EMAIL"],
+                    types.map { type in
+                        [
+                            type.name,
+                            type.fields.map {
+                                "\($0.name):\($0.visible ? "visible" : "hidden"):\($0.required ? "required" : "optional")"
+                            }
+                            .joined(separator: ","),
+                            type.emailProblem ?? "ok",
+                        ]
+                    }))
+        }
+    }
+}

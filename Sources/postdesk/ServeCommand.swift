@@ -1,0 +1,39 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the server: mailboxes, notifications and the admin socket.")
+
+    @Option(help: "Directory for the database and the admin socket (env POSTDESK_DATA_DIR).")
+    var dataDir: String?
+
+    @Option(help: "Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock).")
+    var socket: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let dataDir = dataDir ?? environment["POSTDESK_DATA_DIR"] ?? "./postdesk-data"
+        let socket = socket ?? environment["POSTDESK_SOCKET"]
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "postdesk")
+        let server = PostdeskServer(
+            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket, logger: logger)
+        do {
+            try await server.run()
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import MailServerHarness
+import ServiceDesk
+import Testing
+
+@testable import EmailChannel
+
+/// The mailbox runtime against a real Dovecot: watermark, \Seen, IDLE, UIDVALIDITY fallback.
+@Suite("Mailbox actor on real Dovecot", .timeLimit(.minutes(2)))
+struct MailboxIntegrationTests {
+    struct Rig {
+        var servers: MailServers
+        var store: DeskStore
+        var router: RequestRouter
+        var address: String
+    }
+
+    static func rig(signup: SignupPolicy = .public) async throws -> Rig {
+        let servers = try await MailServers.shared()
+        let address = "box-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
+        try servers.addUser(address, password: "secret")
+        let store = try DeskStore.inMemory()
+        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
+        _ = try await store.addRequestType(
+            projectKey: "SD", name: "Get help",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: true),
+            ])
+        let router = RequestRouter(store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "t"))
+        return Rig(servers: servers, store: store, router: router, address: address)
+    }
+
+    static func draft(_ rig: Rig) -> ChannelDraft {
+        ChannelDraft(
+            projectKey: "SD", address: rig.address, protocol: .imap, host: "127.0.0.1", port: rig.servers.imapPort,
+            tls: .none, caFile: nil, username: rig.address, password: "secret", requestTypeName: "Get help")
+    }
+
+    static func message(_ subject: String, id: String) -> [UInt8] {
+        Array(
+            "From: alice@customer.test\r\nSubject: \(subject)\r\nMessage-ID: <\(id)>\r\n\r\nBody of \(subject)\r\n".utf8
+        )
+    }
+
+    /// Runs the mailbox and the router until `done` holds or 15 s pass.
+    static func run(
+        _ rig: Rig, channel: Channel, pollInterval: Duration = .seconds(1),
+        until done: @escaping @Sendable () async throws -> Bool
+    ) async throws {
+        let runnable = RunnableChannel(channel: channel, password: "secret", projectKey: "SD")
+        let mailbox = MailboxActor(
+            channel: runnable, store: rig.store, router: rig.router, statusBoard: ChannelStatusBoard(),
+            pollInterval: pollInterval, logger: Logger(label: "t"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await mailbox.run() }
+            group.addTask { try await rig.router.run() }
+            let deadline = ContinuousClock.now + .seconds(15)
+            while try await !done() {
+                if ContinuousClock.now > deadline {
+                    group.cancelAll()
+                    throw PostdeskIntegrationError("condition not met within 15 s")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            group.cancelAll()
+        }
+    }
+
+    @Test("linking takes the watermark: older mail is left alone, new mail is stored, then marked \\Seen")
+    func watermarkAndSeen() async throws {
+        let rig = try await Self.rig()
+        try rig.servers.deliver(Self.message("before", id: "before@x"), to: rig.address)
+        let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+        #expect(channel.uidNextAtLink == 2)
+        try rig.servers.deliver(Self.message("after", id: "after@x"), to: rig.address)
+        let store = rig.store
+        try await Self.run(rig, channel: channel) { try await store.queue(projectKey: "SD").count == 1 }
+        #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["after"])
+        let inbox = try rig.servers.inbox(of: rig.address)
+        #expect(inbox.first { $0.raw.contains("before") }?.flags.contains("\\Seen") == false)
+        #expect(inbox.first { $0.raw.contains("Subject: after") }?.flags.contains("\\Seen") == true)
+    }
+
+    @Test("IDLE picks up mail within seconds of delivery")
+    func idleWakesUp() async throws {
+        let rig = try await Self.rig()
+        let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+        let store = rig.store
+        let servers = rig.servers
+        let address = rig.address
+        let started = ContinuousClock.now
+        // A one-hour poll interval: only IDLE can deliver this in time.
+        try await Self.run(rig, channel: channel, pollInterval: .seconds(3600)) {
+            if ContinuousClock.now - started > .seconds(2), try servers.inbox(of: address).isEmpty {
+                try servers.deliver(Self.message("while idle", id: "idle@x"), to: address)
+            }
+            return try await store.queue(projectKey: "SD").count == 1
+        }
+        #expect(try await store.queue(projectKey: "SD").first?.summary == "while idle")
+    }
+
+    @Test("after a UIDVALIDITY change, mail is chosen by INTERNALDATE after the link time")
+    func uidValidityFallback() async throws {
+        let rig = try await Self.rig()
+        var channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+        // Pretend the mailbox was recreated since linking: the stored UIDVALIDITY no longer matches.
+        channel.uidValidity = (channel.uidValidity ?? 0) + 1
+        channel.uidNextAtLink = 1_000_000
+        try rig.servers.deliver(Self.message("after recreate", id: "recreate@x"), to: rig.address)
+        let store = rig.store
+        try await Self.run(rig, channel: channel) { try await store.queue(projectKey: "SD").count == 1 }
+        #expect(try await store.queue(projectKey: "SD").first?.summary == "after recreate")
+    }
+
+    @Test("linking with wrong credentials fails with the server's words and stores nothing")
+    func badPassword() async throws {
+        let rig = try await Self.rig()
+        var draft = Self.draft(rig)
+        draft.password = "wrong"
+        do {
+            _ = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(draft)
+            Issue.record("linking with a wrong password succeeded")
+        } catch {
+            #expect("\(error)".lowercased().contains("auth"))
+        }
+        #expect(try await rig.store.channels().isEmpty)
+    }
+}
+
+struct PostdeskIntegrationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import ServiceDesk
+import Testing
+
+@testable import EmailChannel
+
+/// The router over a real (in-memory) SQLite store and the real MIME parser.
+@Suite("Request router")
+struct RequestRouterTests {
+    static func desk(signup: SignupPolicy = .public) async throws -> (DeskStore, RequestRouter, Int64) {
+        let store = try DeskStore.inMemory()
+        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
+        _ = try await store.addRequestType(
+            projectKey: "SD", name: "Get help",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: true),
+            ])
+        let channel = try await store.linkChannel(
+            ChannelDraft(
+                projectKey: "SD", address: "help@desk.test", protocol: .imap, host: "127.0.0.1", port: 1, tls: .none,
+                caFile: nil, username: "help@desk.test", password: "x", requestTypeName: "Get help"),
+            watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
+        let router = RequestRouter(
+            store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "test"))
+        return (store, router, try #require(channel.id))
+    }
+
+    static func store(_ raw: String, in store: DeskStore, channel: Int64) async throws {
+        let bytes = Data(raw.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        _ = try await store.storeInbound(channelId: channel, raw: bytes, messageID: nil, mailboxUid: nil)
+    }
+
+    @Test("stored mail left by an earlier run is processed at start")
+    func drainsAtStart() async throws {
+        let (store, router, channel) = try await Self.desk()
+        try await Self.store(
+            """
+            From: "Alice A." <Alice@Customer.test>
+            To: help@desk.test
+            Subject: =?UTF-8?B?5Y2w5Yi35qmf44GM5YuV44GL44Gq44GE?=
+            Message-ID: <m1@customer.test>
+
+            The printer does not work.
+            """, in: store, channel: channel)
+        try await router.drainPending()
+        let queue = try await store.queue(projectKey: "SD")
+        #expect(queue.map(\.key) == ["SD-1"])
+        #expect(queue.first?.summary == "印刷機が動かない")
+        #expect(queue.first?.reporter == "alice@customer.test")
+        #expect(queue.first?.description == "The printer does not work.")
+    }
+
+    @Test("an auto-reply is logged as ignored with its header")
+    func autoReply() async throws {
+        let (store, router, channel) = try await Self.desk()
+        try await Self.store(
+            """
+            From: bob@customer.test
+            Subject: Out of office
+            Auto-Submitted: auto-replied
+            Message-ID: <oof@customer.test>
+
+            I am away.
+            """, in: store, channel: channel)
+        try await router.drainPending()
+        #expect(try await store.queue(projectKey: "SD").isEmpty)
+        let log = try await store.inboundLog(channelAddress: "help@desk.test", since: nil, limit: 5)
+        #expect(log.first?.outcome == "ignored")
+        #expect(log.first?.detail?.contains("Auto-Submitted") == true)
+    }
+
+    @Test("a reply's quoted original is stripped from the comment")
+    func replyStripped() async throws {
+        let (store, router, channel) = try await Self.desk()
+        try await Self.store(
+            """
+            From: alice@customer.test
+            Subject: Printer
+            Message-ID: <m1@customer.test>
+
+            Broken.
+            """, in: store, channel: channel)
+        try await Self.store(
+            """
+            From: alice@customer.test
+            Subject: Re: Printer
+            Message-ID: <m2@customer.test>
+            In-Reply-To: <m1@customer.test>
+
+            Now it works.
+
+            On Sat, 21 Nov 2026, Alice wrote:
+            > Broken.
+            """, in: store, channel: channel)
+        try await router.drainPending()
+        let detail = try await store.request(key: "SD-1")
+        #expect(detail.comments.map(\.body) == ["Now it works."])
+    }
+
+    @Test("mail without a From is kept and logged, never dropped")
+    func noSender() async throws {
+        let (store, router, channel) = try await Self.desk()
+        try await Self.store("Subject: who am I\n\nbody", in: store, channel: channel)
+        try await router.drainPending()
+        let log = try await store.inboundLog(channelAddress: nil, since: nil, limit: 5)
+        #expect(log.count == 1)
+        #expect(log.first?.outcome == "ignored")
+        #expect(log.first?.detail == "no sender address")
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The built `postdesk` binary, run exactly as a user would: `serve` in the background and the
+/// admin commands one by one.
+final class PostdeskProcess: @unchecked Sendable {
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["POSTDESK_BINARY"] { return URL(fileURLWithPath: path) }
+        // The test bundle lives next to the products in .build/<triple>/debug.
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("postdesk")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return bundle.deletingLastPathComponent().appendingPathComponent("postdesk")
+    }
+
+    let dataDirectory: URL
+    var socket: String { dataDirectory.appendingPathComponent("admin.sock").path }
+    private var server: Process?
+    private let logFile: URL
+
+    init() throws {
+        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "postdesk-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        logFile = dataDirectory.appendingPathComponent("server.log")
+    }
+
+    /// Starts `postdesk serve` and waits until its admin socket answers.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--data-dir", dataDirectory.path, "--log-level", "debug"]
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        server = process
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if FileManager.default.fileExists(atPath: socket), try run(["project", "list"]).status == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw PostdeskTestError("server did not open its socket; log:\n\(serverLog)")
+    }
+
+    /// Stops the server: SIGTERM for a clean shutdown, SIGKILL for a crash.
+    func stop(signal: Int32 = SIGTERM) async throws {
+        guard let server else { return }
+        kill(server.processIdentifier, signal)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while server.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if server.isRunning {
+            kill(server.processIdentifier, SIGKILL)
+            throw PostdeskTestError("server did not stop within 20 s after signal \(signal)")
+        }
+        self.server = nil
+    }
+
+    var serverLog: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+    }
+
+    /// Runs one admin command against this server's socket.
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments + ["--socket", socket]
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
+    }
+
+    /// Runs a command that must succeed and returns its output.
+    @discardableResult
+    func ok(_ arguments: [String], stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> String
+    {
+        let result = try run(arguments, stdin: stdin)
+        #expect(
+            result.status == 0, "postdesk \(arguments.joined(separator: " ")) failed: \(result.err)",
+            sourceLocation: sourceLocation)
+        return result.out
+    }
+
+    /// Runs a command with `--json` and decodes its output.
+    func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) throws -> T {
+        let result = try run(arguments + ["--json"])
+        guard result.status == 0 else { throw PostdeskTestError("postdesk \(arguments) failed: \(result.err)") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: Data(result.out.utf8))
+    }
+
+    /// Polls until `condition` returns a value or the timeout passes.
+    func eventually<T>(
+        _ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> T?
+    ) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try condition() { return value }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw PostdeskTestError("timed out waiting for \(what); server log:\n\(serverLog.suffix(4000))")
+    }
+
+    deinit {
+        if let server, server.isRunning { kill(server.processIdentifier, SIGKILL) }
+    }
+}
+
+struct PostdeskTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct QueueRow: Decodable {
+    var key: String
+    var summary: String
+    var status: String
+    var reporter: String
+    var created: Date
+}
+
+struct RequestJSON: Decodable {
+    struct CommentJSON: Decodable {
+        var author: String
+        var body: String
+        var `public`: Bool
+        var source: String
+    }
+    var key: String
+    var summary: String
+    var description: String
+    var status: String
+    var reporter: String
+    var comments: [CommentJSON]
+}
+
+struct LogRow: Decodable {
+    var time: Date
+    var channel: String
+    var from: String?
+    var subject: String?
+    var outcome: String
+    var request: String?
+    var detail: String?
+}

@@ -1,0 +1,317 @@
+import Foundation
+import Testing
+
+@testable import ServiceDesk
+
+/// A store with project SD, a suitable request type and one linked channel.
+func makeDesk(signup: SignupPolicy = .public) async throws -> (DeskStore, Int64) {
+    let store = try DeskStore.inMemory()
+    _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
+    _ = try await store.addRequestType(
+        projectKey: "SD", name: "Get help",
+        fields: [
+            RequestField(name: "summary", visible: true, required: true),
+            RequestField(name: "description", visible: true, required: true),
+        ])
+    let channel = try await store.linkChannel(
+        draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1))
+    return (store, try #require(channel.id))
+}
+
+func draft(address: String, username: String? = nil, project: String = "SD", type: String = "Get help") -> ChannelDraft
+{
+    ChannelDraft(
+        projectKey: project, address: address, protocol: .imap, host: "127.0.0.1", port: 10143, tls: .none,
+        caFile: nil, username: username ?? address, password: "secret", requestTypeName: type)
+}
+
+func intake(
+    from sender: String = "alice@customer.test", subject: String = "Printer jammed", body: String = "It is jammed.",
+    messageID: String? = "m1@customer.test", references: [String] = [], reply: String? = nil,
+    automatic: (header: String, reason: String)? = nil, admitted: Bool = true
+) -> InboundIntake {
+    InboundIntake(
+        senderAddress: sender, senderName: "Alice", subject: subject, summary: subject, description: body,
+        commentText: reply ?? body, messageID: messageID, referencedMessageIDs: references, automatic: automatic,
+        admitted: admitted)
+}
+
+func storeAndApply(_ store: DeskStore, channel: Int64, _ intake: InboundIntake, raw: String? = nil) async throws
+    -> Disposition
+{
+    let result = try await store.storeInbound(
+        channelId: channel, raw: Data((raw ?? UUID().uuidString).utf8), messageID: intake.messageID, mailboxUid: "1")
+    guard case .stored(let id) = result else {
+        Issue.record("expected a new inbound row, got \(result)")
+        return .failed("duplicate")
+    }
+    return try await store.apply(intake, toInbound: id)
+}
+
+@Suite("Desk store")
+struct DeskStoreTests {
+    @Test("a new mail creates request SD-1 with the sender as reporter")
+    func createsRequest() async throws {
+        let (store, channel) = try await makeDesk()
+        let outcome = try await storeAndApply(store, channel: channel, intake())
+        #expect(outcome == .created("SD-1"))
+        let detail = try await store.request(key: "SD-1")
+        #expect(detail.request.summary == "Printer jammed")
+        #expect(detail.request.description == "It is jammed.")
+        #expect(detail.request.reporter == "alice@customer.test")
+        #expect(detail.request.status == .waitingForSupport)
+        #expect(try await store.customers(projectKey: "SD").map(\.address) == ["alice@customer.test"])
+    }
+
+    @Test("request numbers count up per project")
+    func numbering() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake(messageID: "a@x"))
+        let second = try await storeAndApply(store, channel: channel, intake(messageID: "b@x"))
+        #expect(second == .created("SD-2"))
+        #expect(try await store.queue(projectKey: "SD").map(\.key) == ["SD-2", "SD-1"])
+    }
+
+    @Test("a public agent comment writes a notification to the outbox with a fixed Message-ID")
+    func agentCommentNotifies() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        let result = try await store.addAgentComment(
+            requestKey: "SD-1", author: "agent@desk.test", body: "We are on it", isPublic: true)
+        let notification = try #require(result.notification)
+        #expect(notification.recipients == ["alice@customer.test"])
+        #expect(notification.status == "pending")
+        let text = String(decoding: notification.raw, as: UTF8.self)
+        #expect(text.contains("[SD-1]"))
+        #expect(text.contains("Auto-Submitted: auto-generated"))
+        #expect(text.contains("<\(notification.messageId)>"))
+        #expect(text.contains("In-Reply-To: <m1@customer.test>"))
+        #expect(try await store.request(key: "SD-1").request.status == .waitingForCustomer)
+        #expect(try await store.dueOutbox(now: Date(), limit: 10).map(\.messageId) == [notification.messageId])
+    }
+
+    @Test("an internal comment is not sent")
+    func internalComment() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        let result = try await store.addAgentComment(
+            requestKey: "SD-1", author: "agent@desk.test", body: "Check the toner", isPublic: false)
+        #expect(result.notification == nil)
+        #expect(try await store.dueOutbox(now: Date(), limit: 10).isEmpty)
+        #expect(try await store.request(key: "SD-1").comments.map(\.isPublic) == [false])
+    }
+
+    @Test("a reply naming our notification's Message-ID becomes a comment and reopens the request")
+    func replyBecomesComment() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        let sent = try #require(
+            try await store.addAgentComment(requestKey: "SD-1", author: "agent@desk.test", body: "Hi", isPublic: true)
+                .notification)
+        let outcome = try await storeAndApply(
+            store, channel: channel,
+            intake(subject: "Re: Hello", messageID: "r1@customer.test", references: [sent.messageId], reply: "Thanks!"))
+        #expect(outcome == .commented("SD-1"))
+        let detail = try await store.request(key: "SD-1")
+        #expect(detail.comments.last?.body == "Thanks!")
+        #expect(detail.comments.last?.source == .email)
+        #expect(detail.request.status == .waitingForSupport)
+    }
+
+    @Test("a request key in the subject threads a reply without references")
+    func keyInSubject() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        let outcome = try await storeAndApply(
+            store, channel: channel, intake(subject: "Re: [sd-1] Printer jammed", messageID: "x@y"))
+        #expect(outcome == .commented("SD-1"))
+    }
+
+    @Test("a key of another project or an unknown key creates a new request")
+    func foreignKey() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        #expect(
+            try await storeAndApply(store, channel: channel, intake(subject: "[HR-1] x", messageID: "p@q"))
+                == .created("SD-2"))
+        #expect(
+            try await storeAndApply(store, channel: channel, intake(subject: "[SD-99] x", messageID: "r@s"))
+                == .created("SD-3"))
+    }
+
+    @Test("mail from a non-customer under restricted signup creates nothing and says why")
+    func restricted() async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted)
+        let outcome = try await storeAndApply(store, channel: channel, intake(from: "eve@evil.test", admitted: false))
+        guard case .ignored(let reason) = outcome else {
+            Issue.record("expected ignored, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("not a customer"))
+        #expect(try await store.queue(projectKey: "SD").isEmpty)
+        #expect(try await store.inboundLog(channelAddress: nil, since: nil, limit: 10).first?.outcome == "ignored")
+    }
+
+    @Test("the store admits only customers under restricted signup")
+    func admits() async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted)
+        #expect(try await store.admits(sender: "alice@customer.test", channelId: channel) == false)
+        _ = try await store.addCustomer(projectKey: "SD", address: "Alice@Customer.test", name: "Alice")
+        #expect(try await store.admits(sender: "alice@customer.test", channelId: channel))
+    }
+
+    @Test("automatic mail is ignored with the deciding header")
+    func automatic() async throws {
+        let (store, channel) = try await makeDesk()
+        let outcome = try await storeAndApply(
+            store, channel: channel, intake(automatic: ("Auto-Submitted", "auto-replied")))
+        #expect(outcome == .ignored("auto-reply: Auto-Submitted (auto-replied)"))
+    }
+
+    @Test("mail from a linked channel address is a loop and ignored")
+    func loop() async throws {
+        let (store, channel) = try await makeDesk()
+        let outcome = try await storeAndApply(store, channel: channel, intake(from: "help@desk.test"))
+        guard case .ignored(let reason) = outcome else {
+            Issue.record("expected ignored, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("loop"))
+    }
+
+    @Test("a re-fetched mail hits its dedupe key and is processed only once")
+    func dedupe() async throws {
+        let (store, channel) = try await makeDesk()
+        let raw = Data("Message-ID: <same@x>\r\n\r\nhello".utf8)
+        let first = try await store.storeInbound(channelId: channel, raw: raw, messageID: "same@x", mailboxUid: "5")
+        let again = try await store.storeInbound(channelId: channel, raw: raw, messageID: "same@x", mailboxUid: "6")
+        guard case .stored(let id) = first else {
+            Issue.record("first store should be new")
+            return
+        }
+        #expect(again == .duplicate(id))
+        #expect(try await store.apply(intake(messageID: "same@x"), toInbound: id) == .created("SD-1"))
+        #expect(try await store.apply(intake(messageID: "same@x"), toInbound: id) == .created("SD-1"))
+        #expect(try await store.queue(projectKey: "SD").count == 1)
+    }
+
+    @Test("without a Message-ID the dedupe key is the SHA-256 of the bytes")
+    func shaKey() {
+        let key = DeskStore.dedupeKey(messageID: nil, raw: Data("abc".utf8))
+        #expect(key == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("an address can be linked to only one project, and an alias of the same account is refused")
+    func oneAddressOneProject() async throws {
+        let (store, _) = try await makeDesk()
+        _ = try await store.createProject(key: "HR", name: "HR", signup: .public)
+        _ = try await store.addRequestType(
+            projectKey: "HR", name: "Ask",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: false),
+            ])
+        await #expect(throws: DeskError.self) {
+            try await store.validate(draft(address: "HELP@desk.test", project: "HR", type: "Ask"))
+        }
+        do {
+            try await store.validate(
+                draft(address: "help2@desk.test", username: "help@desk.test", project: "HR", type: "Ask"))
+            Issue.record("an alias of a linked account was accepted")
+        } catch let error as DeskError {
+            #expect(error.code == .conflict)
+            #expect(error.message.contains("already linked"))
+        }
+    }
+
+    @Test("gmail dots and +tags name the same account")
+    func gmailAccount() {
+        #expect(
+            AddressNormalizer.accountKey(host: "imap.gmail.com", username: "j.smith+desk@gmail.com")
+                == AddressNormalizer.accountKey(host: "imap.gmail.com", username: "jsmith@gmail.com"))
+    }
+
+    @Test(
+        "a request type needs visible summary and description and nothing else required",
+        arguments: [
+            ([("summary", true, true), ("description", true, true)], nil as String?),
+            ([("summary", true, true)], "no description field"),
+            ([("summary", true, true), ("description", false, false)], "is not visible"),
+            ([("summary", true, true), ("description", true, true), ("priority", true, true)], "is required"),
+        ] as [([(String, Bool, Bool)], String?)])
+    func suitability(fields: [(String, Bool, Bool)], problem: String?) {
+        let type = RequestType(
+            id: nil, projectId: 1, name: "T",
+            fields: fields.map { RequestField(name: $0.0, visible: $0.1, required: $0.2) })
+        if let problem {
+            #expect(type.unsuitability?.contains(problem) == true)
+        } else {
+            #expect(type.unsuitability == nil)
+        }
+    }
+
+    @Test("an unsuitable request type cannot be used for a channel; the error names it")
+    func unsuitableChannel() async throws {
+        let (store, _) = try await makeDesk()
+        _ = try await store.addRequestType(
+            projectKey: "SD", name: "Internal", fields: [RequestField(name: "summary", visible: true, required: true)])
+        do {
+            try await store.validate(draft(address: "other@desk.test", type: "Internal"))
+            Issue.record("unsuitable type accepted")
+        } catch let error as DeskError {
+            #expect(error.code == .unsuitableRequestType)
+            #expect(error.message.contains("\"Internal\""))
+        }
+    }
+
+    @Test("secrets are sealed at rest and open again")
+    func secrets() throws {
+        let box = SecretBox()
+        let sealed = try box.seal("p@ss\"word")
+        #expect(!String(decoding: sealed, as: UTF8.self).contains("p@ss"))
+        #expect(try box.open(sealed) == "p@ss\"word")
+        #expect(throws: DeskError.self) { try SecretBox().open(sealed) }
+    }
+
+    @Test("project keys are validated")
+    func projectKeys() async throws {
+        let store = try DeskStore.inMemory()
+        await #expect(throws: DeskError.self) { try await store.createProject(key: "1X", name: "x", signup: .public) }
+        await #expect(throws: DeskError.self) { try await store.createProject(key: "S-D", name: "x", signup: .public) }
+        _ = try await store.createProject(key: "sd", name: "x", signup: .public)
+        await #expect(throws: DeskError.self) { try await store.createProject(key: "SD", name: "y", signup: .public) }
+    }
+
+    @Test("a failed notification is retried later or given up")
+    func outboxRetry() async throws {
+        let (store, channel) = try await makeDesk()
+        _ = try await storeAndApply(store, channel: channel, intake())
+        let sent = try #require(
+            try await store.addAgentComment(requestKey: "SD-1", author: "a@desk.test", body: "Hi", isPublic: true)
+                .notification?.id)
+        let later = Date().addingTimeInterval(60)
+        try await store.markAttemptFailed(outboxId: sent, reply: "421 try later", retryAt: later)
+        #expect(try await store.dueOutbox(now: Date(), limit: 10).isEmpty)
+        #expect(try await store.dueOutbox(now: later.addingTimeInterval(1), limit: 10).first?.attempts == 1)
+        try await store.markSent(outboxId: sent, reply: "250 ok")
+        #expect(try await store.outbox(requestKey: "SD-1").first?.status == "sent")
+    }
+}
+
+@Suite("Request keys in subjects")
+struct RequestKeyScannerTests {
+    @Test(
+        "keys are found only in brackets and only for the project",
+        arguments: [
+            ("Re: [SD-12] Printer", ["SD-12"]),
+            ("[sd-3] lower case", ["SD-3"]),
+            ("SD-12 without brackets", []),
+            ("[SD-] empty", []),
+            ("[SDX-1] other project", []),
+            ("[SD-1][SD-2]", ["SD-1", "SD-2"]),
+            ("[SD-12345678901] too long", []),
+        ])
+    func scan(subject: String, keys: [String]) {
+        #expect(RequestKeyScanner.keys(in: subject, projectKey: "SD") == keys)
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages postdesk's build and tests need, and only those that are missing.
+# Idempotent: prints nothing to do and touches nothing when everything is present.
+set -euo pipefail
+
+packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd opensmtpd openssl python3)
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+    if [[ "$status" != "installed" ]]; then
+        missing+=("$package")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all packages present (${packages[*]})"
+    exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# The packages' own system services are not needed (the tests start private instances); a policy-rc.d that
+# denies starting them is fine, and they are stopped below if the package did start them.
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+for service in dovecot opensmtpd; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+        "${sudo[@]}" systemctl stop "$service" || true
+        "${sudo[@]}" systemctl disable "$service" >/dev/null 2>&1 || true
+    fi
+done
