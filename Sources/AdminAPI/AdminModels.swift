@@ -41,18 +41,21 @@ public struct RequestTypeView: Codable, Sendable {
     public var emailProblem: String?
 }
 
-/// Body of `PUT /v1/smtp`.
+/// Body of `PUT /v1/smtp`; host, port and TLS may be left out for a known provider.
 public struct SMTPBody: Codable, Sendable {
-    public var host: String
-    public var port: Int
-    public var tls: ServerTLS
+    public var provider: String?
+    public var host: String?
+    public var port: Int?
+    public var tls: ServerTLS?
     public var caFile: String?
     public var from: String
     public var username: String?
     public var password: String?
     public init(
-        host: String, port: Int, tls: ServerTLS, caFile: String?, from: String, username: String?, password: String?
+        provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
+        username: String?, password: String?
     ) {
+        self.provider = provider
         self.host = host
         self.port = port
         self.tls = tls
@@ -72,30 +75,39 @@ public struct SMTPView: Codable, Sendable {
     public var username: String?
 }
 
-/// Body of `POST /v1/projects/{key}/channels`.
+/// Body of `POST /v1/projects/{key}/channels`. Host, port and TLS may be left out for a known
+/// provider; the password field holds the token file or command for OAuth 2.
 public struct ChannelBody: Codable, Sendable {
     public var address: String
     public var `protocol`: MailboxProtocol
-    public var host: String
-    public var port: Int
-    public var tls: ServerTLS
+    public var provider: String
+    public var host: String?
+    public var port: Int?
+    public var tls: ServerTLS?
     public var caFile: String?
     public var username: String
     public var password: String
+    public var authMethod: String
     public var requestType: String
+    public var extraAddresses: [String]
+
     public init(
-        address: String, protocol: MailboxProtocol, host: String, port: Int, tls: ServerTLS, caFile: String?,
-        username: String, password: String, requestType: String
+        address: String, protocol: MailboxProtocol, provider: String, host: String?, port: Int?, tls: ServerTLS?,
+        caFile: String?, username: String, password: String, authMethod: String, requestType: String,
+        extraAddresses: [String]
     ) {
         self.address = address
         self.protocol = `protocol`
+        self.provider = provider
         self.host = host
         self.port = port
         self.tls = tls
         self.caFile = caFile
         self.username = username
         self.password = password
+        self.authMethod = authMethod
         self.requestType = requestType
+        self.extraAddresses = extraAddresses
     }
 }
 
@@ -104,12 +116,27 @@ public struct ChannelView: Codable, Sendable {
     public var address: String
     public var project: String
     public var `protocol`: MailboxProtocol
+    public var provider: String
     public var host: String
     public var port: Int
     public var tls: ServerTLS
     public var username: String
+    public var authMethod: String
+    public var extraAddresses: [String]
     public var enabled: Bool
     public var linkedAt: Date
+    /// What the admin should know after linking (POP3 deletes mail, Gmail over POP3…).
+    public var warnings: [String]
+}
+
+/// Body of `POST /v1/projects/{key}/customer-rules` and `DELETE` of the same.
+public struct CustomerRuleBody: Codable, Sendable {
+    public var kind: CustomerRuleKind
+    public var pattern: String
+    public init(kind: CustomerRuleKind, pattern: String) {
+        self.kind = kind
+        self.pattern = pattern
+    }
 }
 
 /// Body of `POST /v1/projects/{key}/customers`.
@@ -153,6 +180,18 @@ public struct RequestView: Codable, Sendable {
     public var status: String
     public var reporter: String
     public var comments: [CommentView]
+    public var participants: [String]
+    public var attachments: [AttachmentView]
+}
+
+/// An attachment kept with a request.
+public struct AttachmentView: Codable, Sendable {
+    public var filename: String
+    public var contentType: String
+    public var size: Int
+    public var sha256: String
+    public var inline: Bool
+    public var path: String
 }
 
 /// Body of `POST /v1/requests/{key}/comments`.
@@ -200,6 +239,7 @@ public struct LogEntry: Codable, Sendable {
     public var outcome: String
     public var request: String?
     public var detail: String?
+    public var notes: [String]?
 }
 
 /// The error body every failing call returns.

@@ -46,30 +46,44 @@ struct AdminRoutes: Sendable {
         router.put("/v1/smtp") { request, context in
             await respond {
                 let body = try await decode(SMTPBody.self, request, context)
+                let preset = try Self.profile(body.provider ?? "custom").smtp
+                guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
+                    let tls = body.tls ?? preset?.tls
+                else {
+                    throw DeskError(.invalid, "a custom SMTP relay needs --host, --port and --tls")
+                }
                 try await store.setSMTP(
-                    host: body.host, port: body.port, tls: body.tls, caFile: body.caFile, fromAddress: body.from,
+                    host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: body.from,
                     username: body.username, password: body.password)
                 await notifier.ring()
-                return SMTPView(
-                    host: body.host, port: body.port, tls: body.tls, from: body.from, username: body.username)
+                return SMTPView(host: host, port: port, tls: tls, from: body.from, username: body.username)
             }
         }
         router.post("/v1/projects/:project/channels") { request, context in
             await respond(status: .created) {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
+                let preset = try Self.profile(body.provider).server(for: body.protocol)
+                guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
+                    let tls = body.tls ?? preset?.tls
+                else {
+                    throw DeskError(
+                        .invalid,
+                        "a custom \(body.protocol.rawValue.uppercased()) server needs --host, --port and --tls")
+                }
                 let draft = ChannelDraft(
-                    projectKey: projectKey, address: body.address, protocol: body.protocol, host: body.host,
-                    port: body.port, tls: body.tls, caFile: body.caFile, username: body.username,
-                    password: body.password, requestTypeName: body.requestType)
-                let channel = try await linker.link(draft)
+                    projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
+                    tls: tls, caFile: body.caFile, username: body.username, password: body.password,
+                    requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
+                    authMethod: body.authMethod)
+                let linked = try await linker.link(draft)
                 await supervisor.reload()
-                return Self.view(channel, projectKey: projectKey.uppercased())
+                return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
             }
         }
         router.get("/v1/channels") { _, _ in
             await respond {
-                try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey) }
+                try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey, warnings: []) }
             }
         }
         router.post("/v1/projects/:project/customers") { request, context in
@@ -87,6 +101,29 @@ struct AdminRoutes: Sendable {
                 }
             }
         }
+        router.post("/v1/projects/:project/customer-rules") { request, context in
+            await respond(status: .created) {
+                let body = try await decode(CustomerRuleBody.self, request, context)
+                let pattern = try await store.addCustomerRule(
+                    projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
+                return CustomerRuleBody(kind: body.kind, pattern: pattern)
+            }
+        }
+        router.delete("/v1/projects/:project/customer-rules") { request, context in
+            await respond {
+                let body = try await decode(CustomerRuleBody.self, request, context)
+                try await store.removeCustomerRule(
+                    projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
+                return body
+            }
+        }
+        router.get("/v1/projects/:project/customer-rules") { _, context in
+            await respond {
+                try await store.customerRules(projectKey: try context.parameters.require("project")).map {
+                    CustomerRuleBody(kind: $0.kind, pattern: $0.pattern)
+                }
+            }
+        }
         router.get("/v1/projects/:project/queue") { _, context in
             await respond {
                 try await store.queue(projectKey: try context.parameters.require("project")).map {
@@ -98,14 +135,21 @@ struct AdminRoutes: Sendable {
         }
         router.get("/v1/requests/:key") { _, context in
             await respond {
-                let detail = try await store.request(key: try context.parameters.require("key"))
+                let key = try context.parameters.require("key")
+                let detail = try await store.request(key: key)
                 let request = detail.request
+                let participants = try await store.participants(requestKey: key)
+                let attachments = try await store.attachments(requestKey: key).map {
+                    AttachmentView(
+                        filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256,
+                        inline: $0.isInline, path: $0.path)
+                }
                 return RequestView(
                     key: request.key, summary: request.summary, description: request.description,
                     status: request.status.rawValue, reporter: request.reporter,
                     comments: detail.comments.map {
                         CommentView(author: $0.author, body: $0.body, public: $0.isPublic, source: $0.source.rawValue)
-                    })
+                    }, participants: participants, attachments: attachments)
             }
         }
         router.post("/v1/requests/:key/comments") { request, context in
@@ -138,22 +182,32 @@ struct AdminRoutes: Sendable {
                 let channels = Dictionary(
                     try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
                     uniquingKeysWith: { a, _ in a })
-                return try await store.inboundLog(channelAddress: channel, since: since, limit: min(limit, 10_000)).map
-                {
-                    LogEntry(
-                        time: $0.fetchedAt, channel: channels[$0.channelId] ?? "?", from: $0.fromAddress,
-                        subject: $0.subject, outcome: $0.outcome ?? "pending", request: $0.requestKey, detail: $0.detail
-                    )
-                }
+                return try await store.processingLog(channelAddress: channel, since: since, limit: min(limit, 10_000))
+                    .map {
+                        LogEntry(
+                            time: $0.time, channel: channels[$0.channelId] ?? "?", from: $0.from, subject: $0.subject,
+                            outcome: $0.outcome, request: $0.requestKey, detail: $0.detail,
+                            notes: $0.notes.map { $0.split(separator: "\n").map(String.init) })
+                    }
             }
         }
     }
 
-    static func view(_ channel: ServiceDesk.Channel, projectKey: String) -> ChannelView {
+    static func view(_ channel: ServiceDesk.Channel, projectKey: String, warnings: [String]) -> ChannelView {
         ChannelView(
-            address: channel.address, project: projectKey, protocol: channel.protocol, host: channel.host,
-            port: channel.port, tls: channel.tls, username: channel.username, enabled: channel.enabled,
-            linkedAt: channel.linkedAt)
+            address: channel.address, project: projectKey, protocol: channel.protocol, provider: channel.provider,
+            host: channel.host, port: channel.port, tls: channel.tls, username: channel.username,
+            authMethod: channel.authMethod, extraAddresses: channel.extraAddresses, enabled: channel.enabled,
+            linkedAt: channel.linkedAt, warnings: warnings)
+    }
+
+    static func profile(_ name: String) throws -> ProviderProfile {
+        guard let profile = ProviderProfile.all[name.lowercased()] else {
+            throw DeskError(
+                .invalid,
+                "unknown provider \(name); use one of \(ProviderProfile.all.keys.sorted().joined(separator: ", "))")
+        }
+        return profile
     }
 }
 

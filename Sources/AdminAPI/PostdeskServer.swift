@@ -15,8 +15,11 @@ public struct PostdeskServer: Sendable {
     public var dataDirectory: URL
     public var socketPath: String
     public var logger: Logger
+    /// Attachments beyond this many bytes per message are dropped, and the request says so.
+    public var maxAttachmentBytes: Int
 
-    public init(dataDirectory: URL, socketPath: String?, logger: Logger) {
+    public init(dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20, logger: Logger) {
+        self.maxAttachmentBytes = maxAttachmentBytes
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath ?? dataDirectory.appendingPathComponent("admin.sock").path
         self.logger = logger
@@ -34,7 +37,9 @@ public struct PostdeskServer: Sendable {
         let store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
         let statusBoard = ChannelStatusBoard()
         let directory = CustomerDirectory(store: store)
-        let router = RequestRouter(store: store, directory: directory, logger: logger)
+        let router = RequestRouter(
+            store: store, directory: directory, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes),
+            logger: logger)
         let notifier = Notifier(store: store, logger: logger)
         let supervisor = ChannelSupervisor(store: store, router: router, statusBoard: statusBoard, logger: logger)
         let routes = AdminRoutes(

@@ -1,7 +1,7 @@
 import ServiceDesk
 
-/// Answers who may raise requests through a channel: under public signup anyone, under
-/// restricted signup only the project's customers.
+/// Answers who may raise requests through a channel: never a blocked address or domain; under
+/// public signup anyone else, under restricted signup the project's customers and allowed senders.
 public actor CustomerDirectory {
     private let store: DeskStore
 
@@ -9,8 +9,8 @@ public actor CustomerDirectory {
         self.store = store
     }
 
-    /// Whether mail from `sender` through the channel is processed.
-    public func admits(sender: String, channelId: Int64) async throws -> Bool {
-        try await store.admits(sender: sender, channelId: channelId)
+    /// Whether mail from `sender` through the channel is processed, and if not, why.
+    public func admission(sender: String, channelId: Int64) async throws -> Admission {
+        try await store.admission(sender: sender, channelId: channelId)
     }
 }

@@ -18,6 +18,8 @@ public actor MailboxActor {
     private let backoff: MailboxBackoff
     private let clock: any Clock<Duration>
     private var failures = 0
+    /// The highest UID already looked at for mail marked read before we fetched it.
+    private var examinedThrough: UInt32 = 0
 
     public init(
         channel: RunnableChannel,
@@ -52,6 +54,10 @@ public actor MailboxActor {
                 try await session()
             } catch is CancellationError {
                 break
+            } catch let error as DeskError {
+                // A credential that cannot be read (token file, token command): only an admin can fix it.
+                await report(state: "needs-attention", detail: error.message, error: error)
+                try? await clock.sleep(for: .seconds(365 * 24 * 3600))
             } catch {
                 if Task.isCancelled { break }
                 let clientError =
@@ -90,7 +96,7 @@ public actor MailboxActor {
         case .imap:
             try await imapSession()
         case .pop3:
-            throw MailClientError(.protocolViolation, "POP3 channels are not supported yet")
+            try await pop3Session()
         }
     }
 
@@ -99,7 +105,8 @@ public actor MailboxActor {
     }
 
     private func imapSession() async throws {
-        let credentials = MailCredentials(username: channel.username, password: runnable.password)
+        let credentials = try await MailboxCredentials.resolve(
+            username: channel.username, secret: runnable.password, method: channel.authMethod)
         try await IMAPClient.withConnection(to: endpoint, logger: logger) { connection in
             try await connection.login(credentials)
             let status = try await connection.select("INBOX")
@@ -137,11 +144,7 @@ public actor MailboxActor {
             let messages = try await connection.uidFetchMessages(batch)
             var ids: [Int64] = []
             for message in messages {
-                let raw = Data(message.raw)
-                let messageID = MailParser.parse(Self.headerBytes(of: message.raw)).messageID
-                let result = try await store.storeInbound(
-                    channelId: channelId, raw: raw, messageID: messageID, mailboxUid: String(message.uid))
-                if case .stored(let id) = result {
+                if let id = try await store(message.raw, mailboxUid: String(message.uid)) {
                     ids.append(id)
                     stored += 1
                 }
@@ -152,7 +155,88 @@ public actor MailboxActor {
                 await router.submit(id)
             }
         }
+        try await logSkipped(connection, uidValidity: uidValidity)
         return stored
+    }
+
+    /// Stores one fetched message; returns the new inbound row, or nil when it was stored before
+    /// (a re-fetch after a crash, or the same Message-ID twice), which is logged as a duplicate.
+    private func store(_ raw: [UInt8], mailboxUid: String) async throws -> Int64? {
+        let headers = MailParser.parse(Self.headerBytes(of: raw))
+        let result = try await store.storeInbound(
+            channelId: channelId, raw: Data(raw), messageID: headers.messageID, mailboxUid: mailboxUid)
+        switch result {
+        case .stored(let id):
+            return id
+        case .duplicate(let id):
+            let original = try await store.inbound(id: id)
+            if original?.mailboxUid != mailboxUid {
+                try await store.recordMailboxEvent(
+                    channelId: channelId, mailboxUid: mailboxUid, from: headers.from.first?.address,
+                    subject: headers.subject, outcome: "duplicate",
+                    detail: "the same message (Message-ID) was already received; processed once", inboundId: id)
+            }
+            return nil
+        }
+    }
+
+    /// Messages above the watermark that someone marked read before postdesk fetched them are not
+    /// processed (the seed's rule), but never silently: each is logged once as skipped, so that
+    /// the admin can mark it unread to have it imported.
+    private func logSkipped(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
+        guard let linkedValidity = channel.uidValidity, linkedValidity == Int64(uidValidity),
+            let watermark = channel.uidNextAtLink
+        else { return }
+        let floor = max(UInt32(clamping: max(watermark, 1)), examinedThrough &+ 1)
+        let seen = try await connection.uidSearch("UID \(floor):* SEEN UNDELETED").filter { $0 >= floor }
+        guard let highest = seen.max() else { return }
+        let known = try await store.knownMailboxUIDs(channelId: channelId)
+        let unknown = seen.filter { !known.contains(String($0)) }.sorted()
+        for batch in unknown.chunked(into: 20) {
+            for message in try await connection.uidFetchMessages(batch) {
+                let headers = MailParser.parse(Self.headerBytes(of: message.raw))
+                try await store.recordMailboxEvent(
+                    channelId: channelId, mailboxUid: String(message.uid), from: headers.from.first?.address,
+                    subject: headers.subject, outcome: "skipped",
+                    detail: "already read in the mailbox before postdesk fetched it; mark it unread to import it")
+            }
+        }
+        examinedThrough = max(examinedThrough, highest)
+    }
+
+    /// POP3 (DESIGN.md §1): messages present at link time (their UIDLs) are left alone; every
+    /// other message is stored, then DELEted, and the QUIT that commits the deletions (RFC 1939
+    /// §6) is sent only after all of them are stored. One short session per poll.
+    private func pop3Session() async throws {
+        let linked = Set(channel.pop3LinkedUIDLs ?? [])
+        let pollInterval = max(self.pollInterval, backoff.provider.minimumPollInterval)
+        while !Task.isCancelled {
+            await report(state: "fetching", detail: nil)
+            // Read anew at each login: an OAuth 2 token may have been refreshed since.
+            let credentials = try await MailboxCredentials.resolve(
+                username: channel.username, secret: runnable.password, method: channel.authMethod)
+            let ids = try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
+                try await pop3.login(credentials)
+                var ids: [Int64] = []
+                for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
+                    let raw = try await pop3.retrieve(entry.number)
+                    if let id = try await self.store(raw, mailboxUid: entry.uid) { ids.append(id) }
+                    try await pop3.delete(entry.number)
+                }
+                try await pop3.quit()
+                return ids
+            }
+            failures = 0
+            let count = ids.count
+            await statusBoard.update(channelId, address: channel.address) { status in
+                status.lastSuccessAt = Date()
+                status.state = "idle"
+                status.detail = "POP3, polling every \(pollInterval)"
+            }
+            if count > 0 { await statusBoard.countProcessed(channelId, address: channel.address, count: count) }
+            for id in ids { await router.submit(id) }
+            try await clock.sleep(for: pollInterval)
+        }
     }
 
     /// UIDs of unread, undeleted mail that arrived after linking. Normally `UID >= UIDNEXT at

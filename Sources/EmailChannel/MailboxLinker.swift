@@ -4,7 +4,8 @@ import MailClients
 import ServiceDesk
 
 /// Links a new mailbox: checks what can be checked offline, then logs in once to learn where the
-/// mailbox stands (IMAP UIDVALIDITY and UIDNEXT), so that only mail arriving afterwards is new.
+/// mailbox stands (IMAP UIDVALIDITY and UIDNEXT; POP3 the UIDLs present), so that only mail
+/// arriving afterwards is new.
 public struct MailboxLinker: Sendable {
     private let store: DeskStore
     private let logger: Logger
@@ -14,17 +15,39 @@ public struct MailboxLinker: Sendable {
         self.logger = logger
     }
 
+    /// A linked channel with what the admin should know about it.
+    public struct Linked: Sendable {
+        public var channel: Channel
+        public var warnings: [String]
+    }
+
     /// Validates, connects, takes the watermark and stores the channel.
-    public func link(_ draft: ChannelDraft) async throws -> Channel {
+    public func link(_ draft: ChannelDraft) async throws -> Linked {
         try await store.validate(draft)
         let watermark = try await self.watermark(for: draft)
-        return try await store.linkChannel(draft, watermark: watermark)
+        let channel = try await store.linkChannel(draft, watermark: watermark)
+        return Linked(channel: channel, warnings: Self.warnings(for: draft, watermark: watermark))
+    }
+
+    static func warnings(for draft: ChannelDraft, watermark: LinkWatermark) -> [String] {
+        guard draft.protocol == .pop3 else { return [] }
+        let present = watermark.pop3UIDLs?.count ?? 0
+        var warnings = [
+            "POP3 deletes each message from the server once postdesk has stored it. The \(present) message(s) in the mailbox now are left alone; an empty inbox is the safe start."
+        ]
+        if ProviderProfile.matching(host: draft.host) == .gmail || draft.provider == "gmail" {
+            warnings.append(
+                "Gmail serves archived mail over POP3 too, which would become requests; IMAP is recommended for Gmail (--protocol imap)."
+            )
+        }
+        return warnings
     }
 
     private func watermark(for draft: ChannelDraft) async throws -> LinkWatermark {
         let endpoint = MailServerEndpoint(
             host: draft.host, port: draft.port, tls: TLSMode(draft.tls), caFile: draft.caFile)
-        let credentials = MailCredentials(username: draft.username, password: draft.password)
+        let credentials = try await MailboxCredentials.resolve(
+            username: draft.username, secret: draft.password, method: draft.authMethod)
         switch draft.protocol {
         case .imap:
             return try await IMAPClient.withConnection(to: endpoint, logger: logger) { connection in
@@ -36,11 +59,14 @@ public struct MailboxLinker: Sendable {
                     let all = try await connection.uidSearch("ALL")
                     uidNext = (all.max() ?? 0) + 1
                 }
-                await connection.logout()
                 return LinkWatermark(uidValidity: Int64(status.uidValidity), uidNext: uidNext.map(Int64.init))
             }
         case .pop3:
-            throw DeskError(.invalid, "POP3 channels are not supported yet")
+            return try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
+                try await pop3.login(credentials)
+                let present = try await pop3.uidl().map(\.uid)
+                return LinkWatermark(uidValidity: nil, uidNext: nil, pop3UIDLs: present)
+            }
         }
     }
 }

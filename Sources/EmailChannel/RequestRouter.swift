@@ -14,8 +14,12 @@ public actor RequestRouter: Service {
     private let directory: CustomerDirectory
     private let inbox: AsyncChannel<Int64>
     private let logger: Logger
+    private let parseOptions: MailParser.Options
 
-    public init(store: DeskStore, directory: CustomerDirectory, logger: Logger) {
+    public init(
+        store: DeskStore, directory: CustomerDirectory, parseOptions: MailParser.Options = .init(), logger: Logger
+    ) {
+        self.parseOptions = parseOptions
         self.store = store
         self.directory = directory
         self.inbox = AsyncChannel()
@@ -79,11 +83,17 @@ public actor RequestRouter: Service {
     }
 
     private func intake(for mail: InboundMail) async throws -> InboundIntake {
-        let parsed = MailParser.parse([UInt8](mail.raw))
+        let parsed = MailParser.parse([UInt8](mail.raw), options: parseOptions)
         let verdict = AutoReplyClassifier.classify(parsed)
         let sender = parsed.from.first ?? parsed.sender
         let address = sender.flatMap { AddressNormalizer.normalize($0.address) } ?? ""
-        let admitted = address.isEmpty ? false : try await directory.admits(sender: address, channelId: mail.channelId)
+        let admission: Admission =
+            address.isEmpty ? .notCustomer : try await directory.admission(sender: address, channelId: mail.channelId)
+        var copied: [String] = []
+        for candidate in (parsed.to + parsed.cc).compactMap({ AddressNormalizer.normalize($0.address) })
+        where candidate != address && !copied.contains(candidate) {
+            copied.append(candidate)
+        }
         return InboundIntake(
             senderAddress: address,
             senderName: sender?.name,
@@ -94,7 +104,13 @@ public actor RequestRouter: Service {
             messageID: parsed.messageID,
             referencedMessageIDs: parsed.inReplyTo + parsed.references.reversed(),
             automatic: verdict.isAutomatic ? (verdict.header ?? "?", verdict.reason) : nil,
-            admitted: admitted
+            admission: admission,
+            copied: copied,
+            attachments: parsed.attachments.map {
+                IncomingAttachment(
+                    filename: $0.filename, contentType: $0.contentType, isInline: $0.isInline, data: $0.data)
+            },
+            notes: parsed.notes
         )
     }
 }

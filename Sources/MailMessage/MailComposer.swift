@@ -101,8 +101,10 @@ public enum MailComposer {
         let name = SubjectNormalizer.collapseWhitespace(singleLine(address.name ?? ""))
         if name.isEmpty { return [addr] }
         let phrase: [String]
-        if name.unicodeScalars.allSatisfy({ $0.isASCII }) {
-            if name.unicodeScalars.allSatisfy({ atext.contains($0) }) && !name.contains("=?") {
+        // A name that looks like an encoded-word is encoded too: parsers decode encoded-words even inside quoted
+        // strings (RFC 2047 §5 says not to, but mail clients do), so quoting would not keep it as written.
+        if name.unicodeScalars.allSatisfy({ $0.isASCII }) && !name.contains("=?") {
+            if name.unicodeScalars.allSatisfy({ atext.contains($0) }) {
                 phrase = name.split(separator: " ").map(String.init)
             } else {
                 let escaped = name.replacingOccurrences(of: "\\", with: "\\\\")

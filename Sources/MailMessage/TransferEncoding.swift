@@ -121,6 +121,7 @@ enum TransferEncoding {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    private static let fromSpace: [UInt8] = Array("From ".utf8)
 
     /// Encodes text as quoted-printable (RFC 2045 §6.7) with CRLF line ends and encoded lines of at most 76
     /// characters. Line ends in `text` (LF, CRLF or CR) become hard line breaks; "From " at a line start is
@@ -148,7 +149,7 @@ enum TransferEncoding {
             for (position, byte) in bytes.enumerated() {
                 let isLast = position == bytes.count - 1
                 var token: String
-                let fromAtStart = position == 0 && bytes.starts(with: Array("From ".utf8))
+                let fromAtStart = position == 0 && bytes.starts(with: fromSpace)
                 if fromAtStart || byte == UInt8(ascii: "=") || byte < 0x20 && byte != 0x09 || byte > 0x7E
                     || (isLast && (byte == 0x20 || byte == 0x09))
                 {
@@ -168,6 +169,9 @@ enum TransferEncoding {
                     }
                     output += current + "=\r\n"
                     current = carried
+                    // A soft break can also put "From " at the start of an encoded line.
+                    let fromAfterBreak = byte == UInt8(ascii: "F") && bytes[position...].starts(with: fromSpace)
+                    if current.isEmpty && fromAfterBreak { token = "=46" }
                 }
                 current += token
             }

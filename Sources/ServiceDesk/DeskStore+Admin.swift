@@ -11,8 +11,12 @@ public struct ChannelDraft: Sendable {
     public var tls: ServerTLS
     public var caFile: String?
     public var username: String
+    /// The password, or for OAuth 2 the token file's path or the token command.
     public var password: String
     public var requestTypeName: String
+    public var provider: String = "custom"
+    public var extraAddresses: [String] = []
+    public var authMethod: String = "password"
 
     public init(
         projectKey: String,
@@ -24,8 +28,14 @@ public struct ChannelDraft: Sendable {
         caFile: String?,
         username: String,
         password: String,
-        requestTypeName: String
+        requestTypeName: String,
+        provider: String = "custom",
+        extraAddresses: [String] = [],
+        authMethod: String = "password"
     ) {
+        self.provider = provider
+        self.extraAddresses = extraAddresses
+        self.authMethod = authMethod
         self.projectKey = projectKey
         self.address = address
         self.protocol = `protocol`
@@ -43,10 +53,13 @@ public struct ChannelDraft: Sendable {
 public struct LinkWatermark: Sendable {
     public var uidValidity: Int64?
     public var uidNext: Int64?
+    /// POP3: the UIDLs of the messages present at link time.
+    public var pop3UIDLs: [String]?
 
-    public init(uidValidity: Int64?, uidNext: Int64?) {
+    public init(uidValidity: Int64?, uidNext: Int64?, pop3UIDLs: [String]? = nil) {
         self.uidValidity = uidValidity
         self.uidNext = uidNext
+        self.pop3UIDLs = pop3UIDLs
     }
 }
 
@@ -172,15 +185,79 @@ extension DeskStore {
         try Customer.filter(Column("projectId") == projectId && Column("address") == address).fetchOne(db)
     }
 
-    /// Whether a sender may raise requests in the project of a channel: always under public
-    /// signup, otherwise only when an admin added them as a customer.
-    public func admits(sender: String, channelId: Int64) async throws -> Bool {
+    /// Whether a sender may raise requests through a channel: blocked senders never; otherwise
+    /// anyone under public signup, and under restricted signup the project's customers and the
+    /// addresses and domains on its allow list.
+    public func admission(sender: String, channelId: Int64) async throws -> Admission {
         try await read { db in
             guard let channel = try Channel.fetchOne(db, key: channelId),
                 let project = try Project.fetchOne(db, key: channel.projectId)
-            else { return false }
-            if project.signup == .public { return true }
-            return try Self.customer(sender, projectId: channel.projectId, in: db) != nil
+            else { return .notCustomer }
+            return try Self.admission(for: sender, project: project, in: db)
+        }
+    }
+
+    static func admission(for address: String, project: Project, in db: Database) throws -> Admission {
+        guard let projectId = project.id else { return .notCustomer }
+        let domain = "@" + (address.split(separator: "@").last.map(String.init) ?? "")
+        let rules = try Row.fetchAll(
+            db, sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? AND pattern IN (?, ?)",
+            arguments: [projectId, address, domain])
+        if let blocked = rules.first(where: { $0["kind"] == "block" }) {
+            return .blocked(blocked["pattern"])
+        }
+        if project.signup == .public { return .admitted }
+        if try customer(address, projectId: projectId, in: db) != nil { return .admitted }
+        if rules.contains(where: { $0["kind"] == "allow" }) { return .admitted }
+        return .notCustomer
+    }
+
+    /// Adds an address (`a@b.c`) or a domain (`@b.c` or `b.c`) to a project's allow or block list.
+    public func addCustomerRule(projectKey: String, kind: CustomerRuleKind, pattern: String) async throws -> String {
+        var text = pattern.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if !text.contains("@") { text = "@" + text }
+        guard
+            text.hasPrefix("@")
+                ? text.count > 2 && !text.dropFirst().contains("@") : AddressNormalizer.normalize(text) != nil
+        else {
+            throw DeskError.invalid("\"\(pattern)\" is neither an address nor a domain")
+        }
+        let normalized = text
+        return try await write { db in
+            let project = try Self.project(projectKey, in: db)
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO customerRule (projectId, kind, pattern) VALUES (?, ?, ?)",
+                arguments: [project.id, kind.rawValue, normalized])
+            return normalized
+        }
+    }
+
+    /// Removes an entry from a project's allow or block list.
+    public func removeCustomerRule(projectKey: String, kind: CustomerRuleKind, pattern: String) async throws {
+        var text = pattern.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if !text.contains("@") { text = "@" + text }
+        let normalized = text
+        try await write { db in
+            let project = try Self.project(projectKey, in: db)
+            try db.execute(
+                sql: "DELETE FROM customerRule WHERE projectId = ? AND kind = ? AND pattern = ?",
+                arguments: [project.id, kind.rawValue, normalized])
+            if db.changesCount == 0 {
+                throw DeskError.notFound("\(normalized) is not on the \(kind.rawValue) list of \(project.key)")
+            }
+        }
+    }
+
+    /// A project's allow and block lists.
+    public func customerRules(projectKey: String) async throws -> [(kind: CustomerRuleKind, pattern: String)] {
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try Row.fetchAll(
+                db, sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? ORDER BY kind, pattern",
+                arguments: [project.id]
+            ).compactMap { row in
+                CustomerRuleKind(rawValue: row["kind"]).map { ($0, row["pattern"]) }
+            }
         }
     }
 
@@ -215,23 +292,37 @@ extension DeskStore {
         _ = try await read { db in try Self.check(draft, in: db) }
     }
 
-    private static func check(_ draft: ChannelDraft, in db: Database) throws -> (Project, RequestType, String, String) {
+    private static func check(_ draft: ChannelDraft, in db: Database) throws -> (
+        Project, RequestType, String, [String], String
+    ) {
         guard let address = AddressNormalizer.normalize(draft.address) else {
             throw DeskError.invalid("\"\(draft.address)\" is not an email address")
         }
+        var extras: [String] = []
+        for extra in draft.extraAddresses {
+            guard let normalized = AddressNormalizer.normalize(extra) else {
+                throw DeskError.invalid("\"\(extra)\" is not an email address")
+            }
+            if normalized != address, !extras.contains(normalized) { extras.append(normalized) }
+        }
         guard (1...65535).contains(draft.port) else { throw DeskError.invalid("port \(draft.port) is out of range") }
         let project = try project(draft.projectKey, in: db)
-        if let existing = try Channel.filter(Channel.Columns.address == address).fetchOne(db) {
-            let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
-            throw DeskError.conflict(
-                "the address \(address) is already linked to project \(owner); an address can be linked to only one project"
-            )
+        for candidate in [address] + extras {
+            if let ownerId = try Int64.fetchOne(
+                db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [candidate]),
+                let existing = try Channel.fetchOne(db, key: ownerId)
+            {
+                let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
+                throw DeskError.conflict(
+                    "the address \(candidate) is already linked to project \(owner); an address can be linked to only one project"
+                )
+            }
         }
         let accountKey = AddressNormalizer.accountKey(host: draft.host, username: draft.username)
         if let existing = try Channel.filter(Channel.Columns.accountKey == accountKey).fetchOne(db) {
             let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
             throw DeskError.conflict(
-                "the mailbox \(draft.username) on \(draft.host) is already linked as \(existing.address) (project \(owner)); another alias of the same account cannot be linked again"
+                "the mailbox \(draft.username) on \(draft.host) is already linked as \(existing.address) (project \(owner)); another alias of the same account cannot be linked again; add it to that channel with --extra-address instead"
             )
         }
         guard
@@ -245,21 +336,28 @@ extension DeskStore {
         if let reason = type.unsuitability {
             throw DeskError(.unsuitableRequestType, "request type \"\(type.name)\" cannot receive email: \(reason)")
         }
-        return (project, type, address, accountKey)
+        return (project, type, address, extras, accountKey)
     }
 
     /// Links a channel at the watermark its server reported.
     public func linkChannel(_ draft: ChannelDraft, watermark: LinkWatermark) async throws -> Channel {
         let secret = try secrets.seal(draft.password)
         return try await write { db in
-            let (project, type, address, accountKey) = try Self.check(draft, in: db)
+            let (project, type, address, extras, accountKey) = try Self.check(draft, in: db)
             guard let projectId = project.id, let typeId = type.id else { throw DeskError(.storage, "row without id") }
             var channel = Channel(
                 id: nil, projectId: projectId, address: address, accountKey: accountKey, protocol: draft.protocol,
                 host: draft.host, port: draft.port, tls: draft.tls, caFile: draft.caFile, username: draft.username,
                 secret: secret, requestTypeId: typeId, enabled: true, linkedAt: Date(),
-                uidValidity: watermark.uidValidity, uidNextAtLink: watermark.uidNext)
+                uidValidity: watermark.uidValidity, uidNextAtLink: watermark.uidNext,
+                pop3LinkedUIDLs: watermark.pop3UIDLs, provider: draft.provider, extraAddresses: extras,
+                authMethod: draft.authMethod)
             try channel.insert(db)
+            for linked in [address] + extras {
+                try db.execute(
+                    sql: "INSERT INTO channelAddress (address, channelId) VALUES (?, ?)",
+                    arguments: [linked, channel.id])
+            }
             return channel
         }
     }

@@ -2,6 +2,10 @@ import Crypto
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Whether a fetched mail was new or already stored.
 public enum InboundStoreResult: Sendable, Equatable {
     case stored(Int64)
@@ -31,7 +35,7 @@ extension DeskStore {
             var mail = InboundMail(
                 id: nil, channelId: channelId, dedupeKey: key, messageId: messageID, raw: raw, mailboxUid: mailboxUid,
                 fetchedAt: Date(), processedAt: nil, fromAddress: nil, subject: nil, outcome: nil, detail: nil,
-                requestKey: nil)
+                requestKey: nil, notes: nil)
             try mail.insert(db)
             guard let id = mail.id else { throw DeskError(.storage, "inbound row without id") }
             return .stored(id)
@@ -59,20 +63,24 @@ extension DeskStore {
     /// (automatic, not a customer, our own address), a comment on the request it answers, or a
     /// new request. A mail already processed is left as it was.
     public func apply(_ intake: InboundIntake, toInbound inboundId: Int64) async throws -> Disposition {
-        try await write { db in
+        // Attachment files are content-addressed and written first: a crash before the transaction
+        // leaves at most an unreferenced file, never a row without its bytes.
+        let files = try intake.attachments.map { try saveAttachment($0) }
+        return try await write { db in
             guard var inbound = try InboundMail.fetchOne(db, key: inboundId) else {
                 throw DeskError.notFound("inbound mail \(inboundId) does not exist")
             }
             if inbound.processedAt != nil {
                 return Self.storedDisposition(of: inbound)
             }
-            let disposition = try Self.decide(intake, inbound: inbound, in: db)
+            let disposition = try Self.decide(intake, inbound: inbound, files: files, in: db)
             inbound.processedAt = Date()
             inbound.fromAddress = intake.senderAddress
             inbound.subject = intake.subject
             inbound.outcome = disposition.outcome
             inbound.detail = disposition.detail
             inbound.requestKey = disposition.requestKey
+            inbound.notes = intake.notes.isEmpty ? nil : intake.notes.joined(separator: "\n")
             try inbound.update(db)
             return disposition
         }
@@ -87,7 +95,9 @@ extension DeskStore {
         }
     }
 
-    private static func decide(_ intake: InboundIntake, inbound: InboundMail, in db: Database) throws -> Disposition {
+    private static func decide(
+        _ intake: InboundIntake, inbound: InboundMail, files: [SavedAttachment], in db: Database
+    ) throws -> Disposition {
         guard let channel = try Channel.fetchOne(db, key: inbound.channelId),
             let project = try Project.fetchOne(db, key: channel.projectId), let projectId = project.id
         else {
@@ -100,12 +110,17 @@ extension DeskStore {
         if sender.isEmpty {
             return .ignored("no sender address")
         }
-        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channel WHERE address = ?", arguments: [sender]) ?? 0 > 0 {
+        if try isChannelAddress(sender, in: db) {
             return .ignored("sent by a linked channel address (mail loop)")
         }
-        guard intake.admitted else {
+        switch intake.admission {
+        case .admitted:
+            break
+        case .notCustomer:
             return .ignored(
                 "not a customer: \(sender) is not a customer of project \(project.key) and signup is restricted")
+        case .blocked(let pattern):
+            return .ignored("blocked: \(sender) matches \(pattern) on the block list of project \(project.key)")
         }
         if try customer(sender, projectId: projectId, in: db) == nil {
             var customer = Customer(
@@ -120,6 +135,8 @@ extension DeskStore {
                 inboundId: inbound.id, createdAt: now)
             try comment.insert(db)
             if let messageID = intake.messageID { try index(messageID: messageID, requestId: requestId, in: db) }
+            try recordAttachments(files, requestId: requestId, commentId: comment.id, inboundId: inbound.id, in: db)
+            try addParticipants(intake.copied, request: request, project: project, in: db)
             request.status = .waitingForSupport
             request.updatedAt = now
             try request.update(db)
@@ -129,14 +146,20 @@ extension DeskStore {
         let key = "\(project.key)-\(project.nextRequestNumber)"
         numbered.nextRequestNumber += 1
         try numbered.update(db)
+        // What the parser had to drop (over-limit attachments) is said in the request itself.
+        let dropped = intake.notes.filter { $0.contains(" dropped") }.map { "[postdesk] " + $0 }
+        let description = ([intake.description] + dropped).filter { !$0.isEmpty }.joined(separator: "\n\n")
         var request = ServiceRequest(
             id: nil, projectId: projectId, key: key, requestTypeId: channel.requestTypeId, channelId: channel.id,
-            summary: intake.summary, description: intake.description, status: .waitingForSupport, reporter: sender,
+            summary: intake.summary, description: description, status: .waitingForSupport, reporter: sender,
             createdAt: now, updatedAt: now)
         try request.insert(db)
-        if let messageID = intake.messageID, let requestId = request.id {
+        guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+        if let messageID = intake.messageID {
             try index(messageID: messageID, requestId: requestId, in: db)
         }
+        try recordAttachments(files, requestId: requestId, commentId: nil, inboundId: inbound.id, in: db)
+        try addParticipants(intake.copied, request: request, project: project, in: db)
         return .created(key)
     }
 
@@ -164,22 +187,6 @@ extension DeskStore {
         }
         return nil
     }
-
-    /// The processing log: every inbound mail with its outcome, newest first.
-    public func inboundLog(channelAddress: String?, since: Date?, limit: Int) async throws -> [InboundMail] {
-        try await read { db in
-            var query = InboundMail.all()
-            if let channelAddress {
-                guard
-                    let channel = try Channel.filter(Channel.Columns.address == channelAddress.lowercased()).fetchOne(
-                        db)
-                else { throw DeskError.notFound("no channel with address \(channelAddress)") }
-                query = query.filter(InboundMail.Columns.channelId == channel.id)
-            }
-            if let since { query = query.filter(InboundMail.Columns.fetchedAt >= since) }
-            return try query.order(Column("id").desc).limit(limit).fetchAll(db)
-        }
-    }
 }
 
 /// Finds request keys of one project written in brackets in a subject, e.g. `Re: [SD-12] Printer`.
@@ -205,5 +212,124 @@ extension DeskStore {
     /// One inbound mail by id.
     public func inbound(id: Int64) async throws -> InboundMail? {
         try await read { db in try InboundMail.fetchOne(db, key: id) }
+    }
+}
+
+/// An attachment whose bytes are on disk, ready to be recorded.
+struct SavedAttachment: Sendable {
+    var filename: String
+    var contentType: String
+    var isInline: Bool
+    var size: Int
+    var sha256: String
+}
+
+/// An attachment kept with a request.
+public struct StoredAttachment: Codable, Sendable, Equatable {
+    public var filename: String
+    public var contentType: String
+    public var size: Int
+    public var sha256: String
+    public var isInline: Bool
+    /// Where its bytes are on disk.
+    public var path: String
+}
+
+extension DeskStore {
+    /// Writes an attachment's bytes under the data directory, named by their SHA-256.
+    func saveAttachment(_ attachment: IncomingAttachment) throws -> SavedAttachment {
+        let digest = SHA256.hash(data: attachment.data).map { String(format: "%02x", $0) }.joined()
+        let file = Self.attachmentURL(sha256: digest, in: attachmentDirectory)
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: file.path) {
+            do {
+                try manager.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let temporary = file.appendingPathExtension("partial-\(UUID().uuidString)")
+                try Data(attachment.data).write(to: temporary)
+                if rename(temporary.path, file.path) != 0 {
+                    try? manager.removeItem(at: temporary)
+                    if !manager.fileExists(atPath: file.path) {
+                        throw DeskError(.storage, "cannot store attachment \(attachment.filename)")
+                    }
+                }
+            } catch let error as DeskError {
+                throw error
+            } catch {
+                throw DeskError(.storage, "cannot store attachment \(attachment.filename): \(error)")
+            }
+        }
+        return SavedAttachment(
+            filename: attachment.filename, contentType: attachment.contentType, isInline: attachment.isInline,
+            size: attachment.data.count, sha256: digest)
+    }
+
+    static func attachmentURL(sha256: String, in directory: URL) -> URL {
+        directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true).appendingPathComponent(sha256)
+    }
+
+    static func recordAttachments(
+        _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: Database
+    ) throws {
+        for file in files {
+            try db.execute(
+                sql: """
+                    INSERT INTO attachment (requestId, commentId, inboundId, filename, contentType, size, sha256, isInline)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    requestId, commentId, inboundId, file.filename, file.contentType, file.size, file.sha256,
+                    file.isInline,
+                ])
+        }
+    }
+
+    /// The attachments of a request, oldest first.
+    public func attachments(requestKey: String) async throws -> [StoredAttachment] {
+        let directory = attachmentDirectory
+        return try await read { db in
+            let request = try Self.request(requestKey, in: db)
+            return try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT filename, contentType, size, sha256, isInline FROM attachment WHERE requestId = ? ORDER BY id",
+                arguments: [request.id]
+            ).map { row in
+                let sha: String = row["sha256"]
+                return StoredAttachment(
+                    filename: row["filename"], contentType: row["contentType"], size: row["size"], sha256: sha,
+                    isInline: row["isInline"], path: Self.attachmentURL(sha256: sha, in: directory).path)
+            }
+        }
+    }
+
+    static func isChannelAddress(_ address: String, in db: Database) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channelAddress WHERE address = ?", arguments: [address]) ?? 0
+            > 0
+    }
+
+    /// Adds copied addresses as participants when the project admits them; channel addresses and
+    /// the reporter are not participants.
+    static func addParticipants(_ addresses: [String], request: ServiceRequest, project: Project, in db: Database)
+        throws
+    {
+        guard let requestId = request.id else { return }
+        for address in addresses where address != request.reporter {
+            guard try !isChannelAddress(address, in: db),
+                try admission(for: address, project: project, in: db) == .admitted
+            else { continue }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO participant (requestId, address) VALUES (?, ?)",
+                arguments: [requestId, address])
+        }
+    }
+
+    /// The participants of a request (besides the reporter).
+    public func participants(requestKey: String) async throws -> [String] {
+        try await read { db in
+            let request = try Self.request(requestKey, in: db)
+            return try String.fetchAll(
+                db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [request.id]
+            )
+        }
     }
 }

@@ -6,6 +6,8 @@ import GRDB
 public struct DeskStore: Sendable {
     let writer: any DatabaseWriter
     let secrets: SecretBox
+    /// Where attachment bytes live, one file per SHA-256 (content-addressed).
+    public let attachmentDirectory: URL
 
     /// Opens (creating and migrating) the database file at `path`.
     public init(path: String, secrets: SecretBox) throws {
@@ -22,17 +24,22 @@ public struct DeskStore: Sendable {
             throw DeskError(.storage, "cannot open database \(path): \(error)")
         }
         self.secrets = secrets
+        self.attachmentDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            .appendingPathComponent("attachments", isDirectory: true)
     }
 
-    /// An in-memory store, for tests.
+    /// An in-memory store, for tests; attachments go to a fresh temporary directory.
     public static func inMemory() throws -> DeskStore {
-        try DeskStore(queue: DatabaseQueue(), secrets: SecretBox())
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "postdesk-attachments-\(UUID().uuidString)", isDirectory: true)
+        return try DeskStore(queue: DatabaseQueue(), secrets: SecretBox(), attachmentDirectory: directory)
     }
 
-    private init(queue: DatabaseQueue, secrets: SecretBox) throws {
+    private init(queue: DatabaseQueue, secrets: SecretBox, attachmentDirectory: URL) throws {
         try Self.migrator.migrate(queue)
         self.writer = queue
         self.secrets = secrets
+        self.attachmentDirectory = attachmentDirectory
     }
 
     /// Migrations are strings, never edited once shipped.
@@ -155,6 +162,59 @@ public struct DeskStore: Sendable {
                         username TEXT,
                         secret BLOB
                     );
+                    """
+            )
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE channel ADD COLUMN pop3LinkedUIDLs TEXT;
+                    ALTER TABLE channel ADD COLUMN provider TEXT NOT NULL DEFAULT 'custom';
+                    ALTER TABLE channel ADD COLUMN extraAddresses TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE channel ADD COLUMN authMethod TEXT NOT NULL DEFAULT 'password';
+                    CREATE TABLE channelAddress (
+                        address TEXT NOT NULL PRIMARY KEY,
+                        channelId INTEGER NOT NULL REFERENCES channel(id) ON DELETE CASCADE
+                    );
+                    INSERT INTO channelAddress (address, channelId) SELECT address, id FROM channel;
+                    CREATE TABLE customerRule (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        pattern TEXT NOT NULL,
+                        UNIQUE (projectId, kind, pattern)
+                    );
+                    CREATE TABLE participant (
+                        requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                        address TEXT NOT NULL,
+                        PRIMARY KEY (requestId, address)
+                    );
+                    CREATE TABLE attachment (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                        commentId INTEGER REFERENCES comment(id) ON DELETE CASCADE,
+                        inboundId INTEGER REFERENCES inbound(id),
+                        filename TEXT NOT NULL,
+                        contentType TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        isInline BOOLEAN NOT NULL
+                    );
+                    CREATE INDEX attachment_request ON attachment(requestId);
+                    CREATE TABLE mailboxEvent (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        channelId INTEGER NOT NULL REFERENCES channel(id) ON DELETE CASCADE,
+                        mailboxUid TEXT NOT NULL,
+                        time DATETIME NOT NULL,
+                        fromAddress TEXT,
+                        subject TEXT,
+                        outcome TEXT NOT NULL,
+                        detail TEXT,
+                        requestKey TEXT,
+                        inboundId INTEGER REFERENCES inbound(id),
+                        UNIQUE (channelId, mailboxUid, outcome)
+                    );
+                    ALTER TABLE inbound ADD COLUMN notes TEXT;
                     """
             )
         }

@@ -21,6 +21,8 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var outcome: String?
     public var detail: String?
     public var requestKey: String?
+    /// Parse notes (charset decisions, dropped parts), one per line.
+    public var notes: String?
 
     public enum Columns {
         static let processedAt = Column(CodingKeys.processedAt)
@@ -108,7 +110,14 @@ public struct InboundIntake: Sendable {
     /// The header that marks the mail as automatic (auto-reply, bounce, loop), with the reason.
     public var automatic: (header: String, reason: String)?
     /// Whether the customer directory admits the sender to the channel's project.
-    public var admitted: Bool
+    public var admission: Admission
+    /// Addresses in To and Cc besides the sender: they become participants of a new request when
+    /// the project admits them, and receive its notifications.
+    public var copied: [String]
+    /// Attachments to keep with the request or comment.
+    public var attachments: [IncomingAttachment]
+    /// Parse notes for the processing log (charset decisions, dropped parts).
+    public var notes: [String]
 
     public init(
         senderAddress: String,
@@ -120,8 +129,14 @@ public struct InboundIntake: Sendable {
         messageID: String?,
         referencedMessageIDs: [String],
         automatic: (header: String, reason: String)?,
-        admitted: Bool
+        admission: Admission,
+        copied: [String] = [],
+        attachments: [IncomingAttachment] = [],
+        notes: [String] = []
     ) {
+        self.copied = copied
+        self.attachments = attachments
+        self.notes = notes
         self.senderAddress = senderAddress
         self.senderName = senderName
         self.subject = subject
@@ -131,6 +146,21 @@ public struct InboundIntake: Sendable {
         self.messageID = messageID
         self.referencedMessageIDs = referencedMessageIDs
         self.automatic = automatic
-        self.admitted = admitted
+        self.admission = admission
+    }
+}
+
+/// An attachment of an inbound mail, to be stored with the request.
+public struct IncomingAttachment: Sendable {
+    public var filename: String
+    public var contentType: String
+    public var isInline: Bool
+    public var data: [UInt8]
+
+    public init(filename: String, contentType: String, isInline: Bool, data: [UInt8]) {
+        self.filename = filename
+        self.contentType = contentType
+        self.isInline = isInline
+        self.data = data
     }
 }

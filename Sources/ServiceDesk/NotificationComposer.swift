@@ -28,6 +28,8 @@ enum NotificationComposer {
         // RFC 5322 §3.6.4: References holds the parent's references plus the parent; we keep the
         // first message and the most recent ones so that the header stays short.
         let references = thread.count > 10 ? [thread[0]] + thread.suffix(9) : thread
+        let participants = try String.fetchAll(
+            db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [requestId])
         let projectName = project?.name ?? request.key
         let text = """
             \(replyMarker)
@@ -43,6 +45,7 @@ enum NotificationComposer {
         let mail = OutgoingMail(
             from: MailAddress(name: projectName, address: fromAddress),
             to: [MailAddress(name: nil, address: request.reporter)],
+            cc: participants.map { MailAddress(name: nil, address: $0) },
             replyTo: [MailAddress(name: projectName, address: replyTo)],
             subject: "[\(request.key)] \(request.summary)",
             text: text,
@@ -58,7 +61,8 @@ enum NotificationComposer {
         )
         return OutboxMessage(
             id: nil, requestId: requestId, commentId: comment.id, messageId: messageID, envelopeFrom: fromAddress,
-            recipients: [request.reporter], raw: Data(MailComposer.compose(mail)), status: "pending", attempts: 0,
+            recipients: [request.reporter] + participants, raw: Data(MailComposer.compose(mail)), status: "pending",
+            attempts: 0,
             nextAttemptAt: comment.createdAt, lastReply: nil, createdAt: comment.createdAt, sentAt: nil)
     }
 }

@@ -101,6 +101,15 @@ public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var uidValidity: Int64?
     /// IMAP UIDNEXT at link time: only UIDs at or above it are new mail.
     public var uidNextAtLink: Int64?
+    /// POP3 UIDLs present at link time: those messages are left alone (JSON array).
+    public var pop3LinkedUIDLs: [String]?
+    /// The provider profile (`gmail`, `yahoo`, `outlook`, `custom`).
+    public var provider: String = "custom"
+    /// Further addresses (aliases, forwarding) delivered into this mailbox, routed to this channel.
+    public var extraAddresses: [String] = []
+    /// `password`, `oauth2-file` (token read from the file named by the secret) or `oauth2-command`
+    /// (token printed by the command named by the secret), read anew at each login.
+    public var authMethod: String = "password"
 
     public enum Columns {
         static let address = Column(CodingKeys.address)
@@ -182,4 +191,18 @@ public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var fromAddress: String
     public var username: String?
     public var secret: Data?
+}
+
+/// Whether a sender may raise requests in a project.
+public enum Admission: Sendable, Equatable {
+    case admitted
+    /// Restricted signup and the sender is neither a customer nor on the allow list.
+    case notCustomer
+    /// The sender's address or domain is on the block list (the pattern that matched).
+    case blocked(String)
+}
+
+/// The two customer lists of a project.
+public enum CustomerRuleKind: String, Sendable, Codable, CaseIterable {
+    case allow, block
 }

@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import Foundation
 import ServiceDesk
 
 extension MailboxProtocol: ExpressibleByArgument {}
@@ -15,26 +16,50 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "Project key.") var project: String
         @Option(help: "The support address customers write to.") var address: String
         @Option(name: .customLong("protocol"), help: "imap or pop3.") var mailProtocol: MailboxProtocol = .imap
-        @Option(help: "Mail server host.") var host: String
-        @Option(help: "Mail server port.") var port: Int
-        @Option(help: "implicit, starttls or none.") var tls: ServerTLS
+        @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
+        var provider: String = "custom"
+        @Option(help: "Mail server host (default: the provider's).") var host: String?
+        @Option(help: "Mail server port (default: the provider's).") var port: Int?
+        @Option(help: "implicit, starttls or none (default: the provider's).") var tls: ServerTLS?
         @Option(help: "PEM file of a private CA to trust.") var caFile: String?
-        @Option(help: "Login name.") var username: String
+        @Option(help: "Login name (default: the address).") var username: String?
         @Option(help: "File holding the password (else read from stdin).") var passwordFile: String?
+        @Option(help: "OAuth 2 (XOAUTH2): file holding the access token, read anew at each login.")
+        var oauth2TokenFile: String?
+        @Option(help: "OAuth 2 (XOAUTH2): command that prints an access token, run at each login.")
+        var oauth2TokenCommand: String?
         @Option(help: "Request type new mail creates.") var requestType: String
+        @Option(name: .customLong("extra-address"), help: "Another address delivered into this mailbox (repeatable).")
+        var extraAddresses: [String] = []
+
+        func validate() throws {
+            if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
+                throw ValidationError("give only one of --password-file, --oauth2-token-file, --oauth2-token-command")
+            }
+        }
 
         func run() async throws {
-            let password = try readSecret(file: passwordFile, what: "mailbox password")
+            let (method, secret): (String, String)
+            if let oauth2TokenFile {
+                (method, secret) = ("oauth2-file", URL(fileURLWithPath: oauth2TokenFile).path)
+            } else if let oauth2TokenCommand {
+                (method, secret) = ("oauth2-command", oauth2TokenCommand)
+            } else {
+                (method, secret) = ("password", try readSecret(file: passwordFile, what: "mailbox password"))
+            }
             let body = ChannelBody(
-                address: address, protocol: mailProtocol, host: host, port: port, tls: tls, caFile: caFile,
-                username: username, password: password, requestType: requestType)
+                address: address, protocol: mailProtocol, provider: provider, host: host, port: port, tls: tls,
+                caFile: caFile, username: username ?? address, password: secret, authMethod: method,
+                requestType: requestType, extraAddresses: extraAddresses)
             let data = try await admin {
                 try await options.client.raw(.POST, "/v1/projects/\(project.uppercased())/channels", body: body)
             }
             if options.json { return printJSON(data) }
+            let view = try decodeAnswer(ChannelView.self, data)
             print(
-                "Linked \(address.lowercased()) to project \(project.uppercased()); new mail becomes \"\(requestType)\" requests."
+                "Linked \(view.address) to project \(view.project) (\(view.protocol.rawValue.uppercased()) \(view.host):\(view.port)); new mail becomes \"\(requestType)\" requests."
             )
+            for warning in view.warnings { print("Warning: \(warning)") }
         }
     }
 

@@ -32,6 +32,7 @@ struct LogCommand: AsyncParsableCommand {
                     var outcome = entry.outcome
                     if let key = entry.request { outcome += " " + key }
                     if let detail = entry.detail { outcome += ": " + detail }
+                    if let notes = entry.notes, !notes.isEmpty { outcome += " [" + notes.joined(separator: "; ") + "]" }
                     return [entry.time.shortText, entry.channel, entry.from ?? "", outcome, entry.subject ?? ""]
                 }))
     }

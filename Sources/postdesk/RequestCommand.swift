@@ -19,8 +19,18 @@ struct RequestCommand: AsyncParsableCommand {
             print("\(request.key): \(request.summary)")
             print("Status:   \(request.status)")
             print("Reporter: \(request.reporter)")
+            if !request.participants.isEmpty { print("Participants: \(request.participants.joined(separator: ", "))") }
             print("")
             print(request.description)
+            if !request.attachments.isEmpty {
+                print("")
+                print("Attachments:")
+                for attachment in request.attachments {
+                    print(
+                        "  \(attachment.filename) (\(attachment.contentType), \(attachment.size) bytes) \(attachment.path)"
+                    )
+                }
+            }
             for comment in request.comments {
                 print("")
                 print("--- \(comment.author) (\(comment.public ? "public" : "internal"), \(comment.source))")

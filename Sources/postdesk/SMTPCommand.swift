@@ -12,9 +12,11 @@ struct SMTPCommand: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set the SMTP relay.")
         @OptionGroup var options: AdminOptions
-        @Option(help: "Relay host.") var host: String
-        @Option(help: "Relay port (587 submission, 465 implicit TLS).") var port: Int
-        @Option(help: "implicit, starttls or none.") var tls: ServerTLS
+        @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
+        var provider: String = "custom"
+        @Option(help: "Relay host (default: the provider's).") var host: String?
+        @Option(help: "Relay port, e.g. 587 submission, 465 implicit TLS (default: the provider's).") var port: Int?
+        @Option(help: "implicit, starttls or none (default: the provider's).") var tls: ServerTLS?
         @Option(help: "PEM file of a private CA to trust.") var caFile: String?
         @Option(help: "Sender address of notifications.") var from: String
         @Option(help: "User name, when the relay needs a login.") var username: String?
@@ -24,10 +26,12 @@ struct SMTPCommand: AsyncParsableCommand {
         func run() async throws {
             let password = username == nil ? nil : try readSecret(file: passwordFile, what: "SMTP password")
             let body = SMTPBody(
-                host: host, port: port, tls: tls, caFile: caFile, from: from, username: username, password: password)
+                provider: provider, host: host, port: port, tls: tls, caFile: caFile, from: from, username: username,
+                password: password)
             let data = try await admin { try await options.client.raw(.PUT, "/v1/smtp", body: body) }
             if options.json { return printJSON(data) }
-            print("SMTP relay set: \(host):\(port) (\(tls.rawValue)), notifications from \(from).")
+            let view = try decodeAnswer(SMTPView.self, data)
+            print("SMTP relay set: \(view.host):\(view.port) (\(view.tls.rawValue)), notifications from \(view.from).")
         }
     }
 }

@@ -13,6 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock).")
     var socket: String?
 
+    @Option(help: "Attachments beyond this many megabytes per message are dropped; the request says what was dropped.")
+    var maxAttachmentMb: Int = 25
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -28,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "postdesk")
         let server = PostdeskServer(
-            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket, logger: logger)
+            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket,
+            maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, logger: logger)
         do {
             try await server.run()
         } catch {

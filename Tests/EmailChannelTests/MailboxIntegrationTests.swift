@@ -32,10 +32,11 @@ struct MailboxIntegrationTests {
         return Rig(servers: servers, store: store, router: router, address: address)
     }
 
-    static func draft(_ rig: Rig) -> ChannelDraft {
+    static func draft(_ rig: Rig, protocol mailProtocol: MailboxProtocol = .imap) -> ChannelDraft {
         ChannelDraft(
-            projectKey: "SD", address: rig.address, protocol: .imap, host: "127.0.0.1", port: rig.servers.imapPort,
-            tls: .none, caFile: nil, username: rig.address, password: "secret", requestTypeName: "Get help")
+            projectKey: "SD", address: rig.address, protocol: mailProtocol, host: "127.0.0.1",
+            port: mailProtocol == .imap ? rig.servers.imapPort : rig.servers.pop3Port, tls: .none, caFile: nil,
+            username: rig.address, password: "secret", requestTypeName: "Get help")
     }
 
     static func message(_ subject: String, id: String) -> [UInt8] {
@@ -73,6 +74,7 @@ struct MailboxIntegrationTests {
         let rig = try await Self.rig()
         try rig.servers.deliver(Self.message("before", id: "before@x"), to: rig.address)
         let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+            .channel
         #expect(channel.uidNextAtLink == 2)
         try rig.servers.deliver(Self.message("after", id: "after@x"), to: rig.address)
         let store = rig.store
@@ -87,6 +89,7 @@ struct MailboxIntegrationTests {
     func idleWakesUp() async throws {
         let rig = try await Self.rig()
         let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+            .channel
         let store = rig.store
         let servers = rig.servers
         let address = rig.address
@@ -105,6 +108,7 @@ struct MailboxIntegrationTests {
     func uidValidityFallback() async throws {
         let rig = try await Self.rig()
         var channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+            .channel
         // Pretend the mailbox was recreated since linking: the stored UIDVALIDITY no longer matches.
         channel.uidValidity = (channel.uidValidity ?? 0) + 1
         channel.uidNextAtLink = 1_000_000
@@ -112,6 +116,46 @@ struct MailboxIntegrationTests {
         let store = rig.store
         try await Self.run(rig, channel: channel) { try await store.queue(projectKey: "SD").count == 1 }
         #expect(try await store.queue(projectKey: "SD").first?.summary == "after recreate")
+    }
+
+    @Test("POP3: mail present at link is left alone; new mail is stored, then deleted after QUIT")
+    func pop3() async throws {
+        let rig = try await Self.rig()
+        try rig.servers.deliver(Self.message("present at link", id: "present@x"), to: rig.address)
+        let linked = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(
+            Self.draft(rig, protocol: .pop3))
+        #expect(linked.channel.pop3LinkedUIDLs?.count == 1)
+        #expect(linked.warnings.first?.contains("POP3 deletes") == true)
+        try rig.servers.deliver(Self.message("new over pop3", id: "pop-new@x"), to: rig.address)
+        let store = rig.store
+        let servers = rig.servers
+        let address = rig.address
+        try await Self.run(rig, channel: linked.channel) {
+            try await store.queue(projectKey: "SD").count == 1 && servers.inbox(of: address).count == 1
+        }
+        #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["new over pop3"])
+        #expect(try servers.inbox(of: address).first?.raw.contains("present at link") == true)
+    }
+
+    @Test("mail marked read before postdesk fetched it is skipped and logged once; a second copy is a duplicate")
+    func skippedAndDuplicate() async throws {
+        let rig = try await Self.rig()
+        let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+            .channel
+        try rig.servers.deliver(Self.message("read by someone", id: "read@x"), to: rig.address)
+        _ = try rig.servers.doveadm(["flags", "add", "-u", rig.address, "\\Seen", "mailbox", "INBOX", "ALL"])
+        try rig.servers.deliver(Self.message("first copy", id: "twice@x"), to: rig.address)
+        try rig.servers.deliver(Self.message("first copy", id: "twice@x"), to: rig.address)
+        let store = rig.store
+        try await Self.run(rig, channel: channel) {
+            let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
+            return log.count == 3
+        }
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
+        #expect(Set(log.map(\.outcome)) == ["skipped", "created", "duplicate"])
+        #expect(log.first { $0.outcome == "skipped" }?.subject == "read by someone")
+        #expect(log.first { $0.outcome == "duplicate" }?.requestKey == "SD-1")
+        #expect(try await store.queue(projectKey: "SD").count == 1)
     }
 
     @Test("linking with wrong credentials fails with the server's words and stores nothing")

@@ -66,7 +66,7 @@ struct RequestRouterTests {
             """, in: store, channel: channel)
         try await router.drainPending()
         #expect(try await store.queue(projectKey: "SD").isEmpty)
-        let log = try await store.inboundLog(channelAddress: "help@desk.test", since: nil, limit: 5)
+        let log = try await store.processingLog(channelAddress: "help@desk.test", since: nil, limit: 5)
         #expect(log.first?.outcome == "ignored")
         #expect(log.first?.detail?.contains("Auto-Submitted") == true)
     }
@@ -104,7 +104,7 @@ struct RequestRouterTests {
         let (store, router, channel) = try await Self.desk()
         try await Self.store("Subject: who am I\n\nbody", in: store, channel: channel)
         try await router.drainPending()
-        let log = try await store.inboundLog(channelAddress: nil, since: nil, limit: 5)
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 5)
         #expect(log.count == 1)
         #expect(log.first?.outcome == "ignored")
         #expect(log.first?.detail == "no sender address")

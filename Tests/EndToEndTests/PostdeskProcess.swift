@@ -74,10 +74,12 @@ final class PostdeskProcess: @unchecked Sendable {
 
     /// Runs one admin command against this server's socket.
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    func run(_ arguments: [String], stdin: String? = nil, socket useSocket: Bool = true) throws -> (
+        status: Int32, out: String, err: String
+    ) {
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = arguments + ["--socket", socket]
+        process.arguments = arguments + (useSocket ? ["--socket", socket] : [])
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()

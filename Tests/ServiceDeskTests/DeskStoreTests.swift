@@ -28,12 +28,13 @@ func draft(address: String, username: String? = nil, project: String = "SD", typ
 func intake(
     from sender: String = "alice@customer.test", subject: String = "Printer jammed", body: String = "It is jammed.",
     messageID: String? = "m1@customer.test", references: [String] = [], reply: String? = nil,
-    automatic: (header: String, reason: String)? = nil, admitted: Bool = true
+    automatic: (header: String, reason: String)? = nil, admission: Admission = .admitted, copied: [String] = [],
+    attachments: [IncomingAttachment] = [], notes: [String] = []
 ) -> InboundIntake {
     InboundIntake(
         senderAddress: sender, senderName: "Alice", subject: subject, summary: subject, description: body,
         commentText: reply ?? body, messageID: messageID, referencedMessageIDs: references, automatic: automatic,
-        admitted: admitted)
+        admission: admission, copied: copied, attachments: attachments, notes: notes)
 }
 
 func storeAndApply(_ store: DeskStore, channel: Int64, _ intake: InboundIntake, raw: String? = nil) async throws
@@ -142,22 +143,23 @@ struct DeskStoreTests {
     @Test("mail from a non-customer under restricted signup creates nothing and says why")
     func restricted() async throws {
         let (store, channel) = try await makeDesk(signup: .restricted)
-        let outcome = try await storeAndApply(store, channel: channel, intake(from: "eve@evil.test", admitted: false))
+        let outcome = try await storeAndApply(
+            store, channel: channel, intake(from: "eve@evil.test", admission: .notCustomer))
         guard case .ignored(let reason) = outcome else {
             Issue.record("expected ignored, got \(outcome)")
             return
         }
         #expect(reason.contains("not a customer"))
         #expect(try await store.queue(projectKey: "SD").isEmpty)
-        #expect(try await store.inboundLog(channelAddress: nil, since: nil, limit: 10).first?.outcome == "ignored")
+        #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 10).first?.outcome == "ignored")
     }
 
     @Test("the store admits only customers under restricted signup")
     func admits() async throws {
         let (store, channel) = try await makeDesk(signup: .restricted)
-        #expect(try await store.admits(sender: "alice@customer.test", channelId: channel) == false)
+        #expect(try await store.admission(sender: "alice@customer.test", channelId: channel) == .notCustomer)
         _ = try await store.addCustomer(projectKey: "SD", address: "Alice@Customer.test", name: "Alice")
-        #expect(try await store.admits(sender: "alice@customer.test", channelId: channel))
+        #expect(try await store.admission(sender: "alice@customer.test", channelId: channel) == .admitted)
     }
 
     @Test("automatic mail is ignored with the deciding header")

@@ -117,13 +117,19 @@ public final class IMAPConnection {
     // MARK: - Authentication
 
     /// Logs in: AUTHENTICATE PLAIN (with SASL-IR, RFC 4959, when offered) if AUTH=PLAIN is advertised, else LOGIN
-    /// unless the server says LOGINDISABLED. A refusal throws `.authenticationFailed` with the server's words,
-    /// response code included (`[ALERT] Please log in via your web browser…`).
+    /// unless the server says LOGINDISABLED. An OAuth 2.0 access token always uses AUTHENTICATE XOAUTH2
+    /// (`mechanism` is then ignored; `.authenticationMechanismUnsupported` when AUTH=XOAUTH2 is not offered).
+    /// A refusal throws `.authenticationFailed` with the server's words, response code included
+    /// (`[ALERT] Please log in via your web browser…`).
     nonisolated(nonsending) public func login(
         _ credentials: MailCredentials,
         mechanism: IMAPLoginMechanism = .automatic
     ) async throws {
         guard !self.isAuthenticated else { return }
+        if let accessToken = credentials.oauth2AccessToken {
+            try await self.authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+            return
+        }
         let usePlain: Bool
         switch mechanism {
         case .automatic:
@@ -168,14 +174,69 @@ public final class IMAPConnection {
                 serverText: status.rawText
             )
         }
+        try await self.didAuthenticate(status, mechanism: usePlain ? "PLAIN" : "LOGIN")
+    }
+
+    /// Marks the session authenticated after the tagged OK `status` and refreshes the capabilities.
+    nonisolated(nonsending) private func didAuthenticate(_ status: IMAPStatusResponse, mechanism: String) async throws {
         self.isAuthenticated = true
-        self.logger.debug("IMAP login succeeded", metadata: ["imap.mechanism": "\(usePlain ? "PLAIN" : "LOGIN")"])
+        self.logger.debug("IMAP login succeeded", metadata: ["imap.mechanism": "\(mechanism)"])
         // RFC 3501 §6.2.3: capabilities may change after login; a [CAPABILITY] code in the OK saves a round trip.
         if case .capability = status.code {
             return
         }
         self.capabilities = []
         try await self.refreshCapabilities()
+    }
+
+    // authenticate    = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)   (RFC 4959 §7)
+    // XOAUTH2: https://developers.google.com/gmail/imap/xoauth2-protocol (error challenge as in RFC 7628 §3.2.2)
+    /// AUTHENTICATE XOAUTH2 with an OAuth 2.0 access token, with SASL-IR when offered. On failure the server sends
+    /// a base64 JSON error as a continuation; we answer it with an empty line and surface the JSON together with
+    /// the final NO in `serverText`.
+    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
+        guard self.supports("AUTH=XOAUTH2") else {
+            throw MailClientError(
+                .authenticationMechanismUnsupported,
+                "the credentials are an OAuth 2.0 access token, but the server does not offer AUTH=XOAUTH2"
+            )
+        }
+        let encoded = Array(
+            try SASLMechanismEncoding.xoauth2InitialResponse(username: username, accessToken: accessToken).utf8)
+        var parts: [IMAPCommand.Part] = [.raw("AUTHENTICATE"), .raw("XOAUTH2")]
+        var responded = false
+        var errorChallenge: String?
+        if self.supports("SASL-IR") {
+            parts.append(.secret(.init(bytes: encoded, asString: false)))
+            responded = true
+        }
+        let status = try await self.execute(
+            parts, expectsContinuations: true,
+            onContinuation: { challenge in
+                if errorChallenge != nil {
+                    // A challenge after the error makes no sense: cancel (RFC 3501 §6.2.2).
+                    return IMAPCommand.Secret(bytes: Array("*".utf8), asString: false)
+                }
+                if responded {
+                    // The error challenge: answer with an empty response, the server then sends NO.
+                    errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: challenge)
+                    return IMAPCommand.Secret(bytes: [], asString: false)
+                }
+                responded = true
+                return IMAPCommand.Secret(bytes: encoded, asString: false)
+            })
+        let serverText = SASLMechanismEncoding.xoauth2ServerText(
+            errorChallenge: errorChallenge, finalText: status.rawText)
+        switch status.kind {
+        case .ok:
+            try await self.didAuthenticate(status, mechanism: "XOAUTH2")
+        case .no:
+            throw MailClientError(
+                .authenticationFailed, "the server refused the OAuth 2.0 access token", serverText: serverText)
+        default:
+            throw MailClientError(
+                .commandRejected, "the server rejected the AUTHENTICATE XOAUTH2 command", serverText: serverText)
+        }
     }
 
     // authenticate    = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)   (RFC 4959 §7)

@@ -14,7 +14,10 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
     case apop(name: String, digest: String)
     /// `AUTH PLAIN <initial response>` (RFC 5034 §4, RFC 4616).
     case authPlain(initialResponse: String)
-    /// One base64 line answering a `+ ` challenge (RFC 5034 §4).
+    /// `AUTH XOAUTH2 [<initial response>]`: OAuth 2.0 access token (RFC 5034 §4; Google's and Microsoft's XOAUTH2).
+    /// Without an initial response the server asks with an empty `+ ` challenge.
+    case authXOAuth2(initialResponse: String?)
+    /// One base64 line answering a `+ ` challenge (RFC 5034 §4); empty to answer an error challenge.
     case authResponse(String)
     /// `STAT` (RFC 1939 §5).
     case stat
@@ -52,6 +55,7 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
         case .pass: "PASS <redacted>"
         case .apop: "APOP <redacted>"
         case .authPlain: "AUTH PLAIN <redacted>"
+        case .authXOAuth2: "AUTH XOAUTH2 <redacted>"
         case .authResponse: "<redacted auth response>"
         case .stat: "STAT"
         case .list(let number): number.map { "LIST \($0)" } ?? "LIST"
@@ -87,6 +91,13 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
             try Self.validateBase64(initialResponse)
             // RFC 5034 §4: an empty initial response is sent as "=".
             buffer.writeString("AUTH PLAIN \(initialResponse.isEmpty ? "=" : initialResponse)\r\n")
+        case .authXOAuth2(let initialResponse):
+            if let initialResponse {
+                try Self.validateBase64(initialResponse)
+                buffer.writeString("AUTH XOAUTH2 \(initialResponse)\r\n")
+            } else {
+                buffer.writeString("AUTH XOAUTH2\r\n")
+            }
         case .authResponse(let response):
             try Self.validateBase64(response)
             buffer.writeString("\(response)\r\n")

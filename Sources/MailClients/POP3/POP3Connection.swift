@@ -48,7 +48,8 @@ public final class POP3Connection {
     }
 
     /// Logs in: AUTH PLAIN (RFC 5034) when CAPA offers SASL PLAIN and `preferSASLPlain`, else USER/PASS
-    /// (RFC 1939 §7).
+    /// (RFC 1939 §7). An OAuth 2.0 access token always uses AUTH XOAUTH2 (`.authenticationMechanismUnsupported`
+    /// when CAPA does not list it under SASL).
     ///
     /// A refusal is `.authenticationFailed` with the server's status line verbatim as `serverText`
     /// (e.g. Outlook's `-ERR Logon failure: unknown user name or bad password.`), unless its response code says
@@ -57,7 +58,15 @@ public final class POP3Connection {
     nonisolated(nonsending) public func login(_ credentials: MailCredentials, preferSASLPlain: Bool = true) async throws
     {
         let capabilities = try await capabilities()
-        if preferSASLPlain && capabilities.saslMechanisms.contains("PLAIN") {
+        if let accessToken = credentials.oauth2AccessToken {
+            guard capabilities.saslMechanisms.contains("XOAUTH2") else {
+                throw MailClientError(
+                    .authenticationMechanismUnsupported,
+                    "the credentials are an OAuth 2.0 access token, but the server does not offer SASL XOAUTH2"
+                )
+            }
+            try await authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+        } else if preferSASLPlain && capabilities.saslMechanisms.contains("PLAIN") {
             let initialResponse = try SASLMechanismEncoding.plainInitialResponse(
                 username: credentials.username,
                 password: credentials.password
@@ -75,6 +84,41 @@ public final class POP3Connection {
         // RFC 2449 §5: the capabilities may differ once logged in; ask again when next needed.
         cachedCapabilities = nil
         logger.debug("pop3 logged in")
+    }
+
+    // RFC 5034 §4: auth = "AUTH" SP sasl-mech [SP initial-response] *(CRLF [base64]) [CRLF cancel-response] CRLF
+    /// AUTH XOAUTH2: with the initial response on the command line when the line stays within 255 octets
+    /// (RFC 5034 §4), else after the server's empty challenge (Microsoft's servers ask that way). An error
+    /// challenge (base64 JSON) is answered with an empty line; the `-ERR` that follows is thrown with the decoded
+    /// JSON in `serverText`.
+    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
+        let initialResponse = try SASLMechanismEncoding.xoauth2InitialResponse(
+            username: username, accessToken: accessToken)
+        let fitsOnLine = "AUTH XOAUTH2 ".utf8.count + initialResponse.utf8.count + 2 <= 255
+        var response = try await execute(.authXOAuth2(initialResponse: fitsOnLine ? initialResponse : nil))
+        var responded = fitsOnLine
+        var errorChallenge: String?
+        while response.status == .continuation {
+            if responded {
+                guard errorChallenge == nil else {
+                    throw MailClientError(
+                        .protocolViolation, "the server sent a second challenge after the XOAUTH2 error",
+                        serverText: response.statusLine)
+                }
+                errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: response.text)
+                response = try await execute(.authResponse(""))
+            } else {
+                responded = true
+                response = try await execute(.authResponse(initialResponse))
+            }
+        }
+        do {
+            try Self.checkLogin(response, step: "AUTH XOAUTH2")
+        } catch var error as MailClientError {
+            error.serverText = SASLMechanismEncoding.xoauth2ServerText(
+                errorChallenge: errorChallenge, finalText: response.statusLine)
+            throw error
+        }
     }
 
     /// Logs in with APOP (RFC 1939 §7): MD5 of the greeting's timestamp and the password, so the password is

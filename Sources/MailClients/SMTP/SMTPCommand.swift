@@ -12,7 +12,9 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
     case authPlain(initialResponse: String)
     /// `AUTH LOGIN`; the server then asks for user name and password with 334 (draft-murchison-sasl-login).
     case authLogin
-    /// One base64 line answering a 334 challenge (RFC 4954 §4).
+    /// `AUTH XOAUTH2 <initial response>`: an OAuth 2.0 access token (RFC 4954 §4; Google's and Microsoft's XOAUTH2).
+    case authXOAuth2(initialResponse: String)
+    /// One base64 line answering a 334 challenge (RFC 4954 §4); empty to answer an error challenge.
     case authResponse(String)
     /// `MAIL FROM:<path>` with the ESMTP parameters the server offered (RFC 5321 §4.1.1.2).
     case mailFrom(String, parameters: SMTPMailParameters)
@@ -37,6 +39,7 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
         case .startTLS: "STARTTLS"
         case .authPlain: "AUTH PLAIN <redacted>"
         case .authLogin: "AUTH LOGIN"
+        case .authXOAuth2: "AUTH XOAUTH2 <redacted>"
         case .authResponse: "<redacted auth response>"
         case .mailFrom: "MAIL FROM"
         case .rcptTo: "RCPT TO"
@@ -66,6 +69,9 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
             buffer.writeString("AUTH PLAIN \(initialResponse.isEmpty ? "=" : initialResponse)\r\n")
         case .authLogin:
             buffer.writeString("AUTH LOGIN\r\n")
+        case .authXOAuth2(let initialResponse):
+            try Self.validateBase64(initialResponse)
+            buffer.writeString("AUTH XOAUTH2 \(initialResponse)\r\n")
         case .authResponse(let response):
             try Self.validateBase64(response)
             buffer.writeString("\(response)\r\n")

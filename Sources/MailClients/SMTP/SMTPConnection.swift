@@ -197,10 +197,18 @@ public final class SMTPConnection {
         capabilities = SMTPCapabilities()
     }
 
-    /// AUTH PLAIN when offered, else AUTH LOGIN (RFC 4954 §4).
+    /// AUTH PLAIN when offered, else AUTH LOGIN (RFC 4954 §4); AUTH XOAUTH2 for an OAuth 2.0 access token.
     nonisolated(nonsending) private func authenticate(_ credentials: MailCredentials) async throws {
         let mechanisms = capabilities.authenticationMechanisms
-        if mechanisms.contains("PLAIN") {
+        if let accessToken = credentials.oauth2AccessToken {
+            guard mechanisms.contains("XOAUTH2") else {
+                throw MailClientError(
+                    .authenticationMechanismUnsupported,
+                    "the credentials are an OAuth 2.0 access token, but the server does not offer AUTH XOAUTH2"
+                )
+            }
+            try await authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+        } else if mechanisms.contains("PLAIN") {
             let initialResponse = try SASLMechanismEncoding.plainInitialResponse(
                 username: credentials.username,
                 password: credentials.password
@@ -229,6 +237,27 @@ public final class SMTPConnection {
             )
         }
         logger.debug("smtp authenticated")
+    }
+
+    // RFC 4954 §4: "AUTH" SP sasl-mech [SP initial-response] *(CRLF [base64]) [CRLF cancel-response] CRLF
+    /// AUTH XOAUTH2 with the initial response. A 334 error challenge (base64 JSON) is answered with an empty
+    /// line; the 535/534 that follows is thrown with the decoded JSON in `serverText`.
+    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
+        let initialResponse = try SASLMechanismEncoding.xoauth2InitialResponse(
+            username: username, accessToken: accessToken)
+        var reply = try await execute(.authXOAuth2(initialResponse: initialResponse))
+        var errorChallenge: String?
+        if reply.code == 334 {
+            errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: reply.lines.joined())
+            reply = try await execute(.authResponse(""))
+        }
+        do {
+            try Self.checkAuthenticationReply(reply)
+        } catch var error as MailClientError {
+            error.serverText = SASLMechanismEncoding.xoauth2ServerText(
+                errorChallenge: errorChallenge, finalText: reply.verbatim)
+            throw error
+        }
     }
 
     /// 235 is success (RFC 4954 §6); 535 bad credentials and 534 "log in via the web" are authentication

@@ -39,15 +39,56 @@ public struct MailServerEndpoint: Sendable, Hashable {
     }
 }
 
-/// A user name and password; its description never shows the password.
+/// A user name and a secret (a password, or an OAuth 2.0 access token for SASL XOAUTH2); its description never
+/// shows the secret.
 public struct MailCredentials: Sendable, Hashable, CustomStringConvertible {
-    public var username: String
-    public var password: String
-
-    public init(username: String, password: String) {
-        self.username = username
-        self.password = password
+    /// What proves the user's identity.
+    public enum Secret: Sendable, Hashable {
+        /// A password (or app password): AUTH PLAIN, LOGIN, USER/PASS.
+        case password(String)
+        /// An OAuth 2.0 access token (Google, Microsoft): SASL XOAUTH2 only.
+        case oauth2AccessToken(String)
     }
 
-    public var description: String { "MailCredentials(username: \(username), password: <redacted>)" }
+    public var username: String
+    public var secret: Secret
+
+    /// A user name and password.
+    public init(username: String, password: String) {
+        self.username = username
+        self.secret = .password(password)
+    }
+
+    /// A user name and any secret.
+    public init(username: String, secret: Secret) {
+        self.username = username
+        self.secret = secret
+    }
+
+    /// A user name and an OAuth 2.0 access token, sent with SASL XOAUTH2.
+    public static func oauth2(username: String, accessToken: String) -> MailCredentials {
+        MailCredentials(username: username, secret: .oauth2AccessToken(accessToken))
+    }
+
+    /// The password; empty when the secret is an access token. Setting it makes the secret a password.
+    public var password: String {
+        get {
+            if case .password(let password) = secret { return password }
+            return ""
+        }
+        set { secret = .password(newValue) }
+    }
+
+    /// The OAuth 2.0 access token, when the secret is one.
+    public var oauth2AccessToken: String? {
+        if case .oauth2AccessToken(let token) = secret { return token }
+        return nil
+    }
+
+    public var description: String {
+        switch secret {
+        case .password: "MailCredentials(username: \(username), password: <redacted>)"
+        case .oauth2AccessToken: "MailCredentials(username: \(username), oauth2AccessToken: <redacted>)"
+        }
+    }
 }

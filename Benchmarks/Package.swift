@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// Benchmarks for postdesk, a separate package so that the main build does not depend on package-benchmark.
+// Run: swift package --package-path Benchmarks benchmark   (or Benchmarks/run.sh, which also runs the Python baseline)
+import PackageDescription
+
+let package = Package(
+    name: "PostdeskBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "postdesk", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "MailParserBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MailMessage", package: "postdesk"),
+            ],
+            path: "Benchmarks/MailParserBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)

@@ -1,0 +1,413 @@
+import Foundation
+import Logging
+import MailClients
+import ServiceDesk
+
+/// What "test connection" checks: a mailbox server (and optionally the SMTP relay) with the channel's settings.
+public struct ChannelTestTarget: Sendable {
+    /// What the channel remembered when it was linked, so the test can count the messages it would process.
+    public enum Watermark: Sendable, Hashable {
+        /// IMAP: UIDVALIDITY and UIDNEXT of INBOX at link time; messages with `UID >= uidNextAtLink` count.
+        case imap(uidValidity: UInt32, uidNextAtLink: UInt32)
+        /// POP3: the UIDLs present at link time; other messages count.
+        case pop3(uidlsAtLink: Set<String>)
+    }
+
+    /// The SMTP relay notifications go out through.
+    public struct SMTPRelay: Sendable {
+        public var endpoint: MailServerEndpoint
+        /// `nil` for a relay without authentication.
+        public var credentials: MailCredentials?
+        /// The notifications' sender address (its domain is our EHLO name).
+        public var from: String
+
+        /// A relay to test.
+        public init(endpoint: MailServerEndpoint, credentials: MailCredentials?, from: String) {
+            self.endpoint = endpoint
+            self.credentials = credentials
+            self.from = from
+        }
+    }
+
+    public var `protocol`: MailboxProtocol
+    public var endpoint: MailServerEndpoint
+    public var credentials: MailCredentials
+    /// `nil` when the channel is not linked yet: nothing already in the mailbox would be processed.
+    public var watermark: Watermark?
+    /// Also tested when given.
+    public var smtpRelay: SMTPRelay?
+
+    /// A target to test.
+    public init(
+        protocol: MailboxProtocol,
+        endpoint: MailServerEndpoint,
+        credentials: MailCredentials,
+        watermark: Watermark? = nil,
+        smtpRelay: SMTPRelay? = nil
+    ) {
+        self.protocol = `protocol`
+        self.endpoint = endpoint
+        self.credentials = credentials
+        self.watermark = watermark
+        self.smtpRelay = smtpRelay
+    }
+}
+
+/// The outcome of a connection test: each step in order, what the server offers, how many messages would be
+/// processed, and on failure the server's own words with our diagnosis and fix.
+public struct ChannelTestReport: Codable, Sendable, Equatable {
+    /// One step of the test.
+    public struct Step: Codable, Sendable, Equatable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+
+        /// A step.
+        public init(name: String, ok: Bool, detail: String) {
+            self.name = name
+            self.ok = ok
+            self.detail = detail
+        }
+    }
+
+    /// Our reading of the failure (`MailboxDiagnosis`).
+    public struct Diagnosis: Codable, Sendable, Equatable {
+        /// A stable name of the cause: `gmailWebLoginRequired`, `yahooAccountVerification`, `outlookLoginLimit`,
+        /// `microsoftNotConnected`, `throttled`, `badCredentials`, `tlsConfiguration`, `transient`.
+        public var cause: String
+        public var summary: String
+        public var fix: String
+        /// Only an admin can clear it; retrying will not help.
+        public var needsAttention: Bool
+    }
+
+    /// Whether every step succeeded.
+    public var ok: Bool
+    public var steps: [Step]
+    /// The mailbox server's capabilities (after TLS and login), uppercased and sorted.
+    public var capabilities: [String]
+    /// Messages the channel would process now; `nil` when the test did not get that far or cannot tell.
+    public var wouldProcess: Int?
+    /// The server's words for the first failure, verbatim.
+    public var serverText: String?
+    /// Diagnosis of the first failure.
+    public var diagnosis: Diagnosis?
+
+    /// A report.
+    public init(
+        steps: [Step],
+        capabilities: [String] = [],
+        wouldProcess: Int? = nil,
+        serverText: String? = nil,
+        diagnosis: Diagnosis? = nil
+    ) {
+        self.ok = steps.allSatisfy(\.ok)
+        self.steps = steps
+        self.capabilities = capabilities
+        self.wouldProcess = wouldProcess
+        self.serverText = serverText
+        self.diagnosis = diagnosis
+    }
+
+    /// The report for people: each step with ✓/✗, then the server's words verbatim, the diagnosis and the fix.
+    public func renderText() -> String {
+        var lines = steps.map { step in
+            "\(step.ok ? "✓" : "✗") \(step.name)" + (step.detail.isEmpty ? "" : ": \(step.detail)")
+        }
+        if !capabilities.isEmpty {
+            lines.append("Capabilities: \(capabilities.joined(separator: " "))")
+        }
+        if let wouldProcess {
+            lines.append("Messages that would be processed now: \(wouldProcess)")
+        }
+        if let serverText, !serverText.isEmpty {
+            lines.append("Server said: \(serverText)")
+        }
+        if let diagnosis {
+            lines.append("Diagnosis: \(diagnosis.summary)")
+            lines.append("Fix: \(diagnosis.fix)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Tests a channel's settings the way the mailbox actor will use them, without changing the mailbox: connect,
+/// TLS, log in, open INBOX read-only (IMAP) or STAT+UIDL (POP3, no DELE), count what would be processed; then the
+/// SMTP relay up to AUTH, then RSET and QUIT (no mail is sent).
+public struct ChannelTester: Sendable {
+    /// A tester.
+    public init() {}
+
+    /// Runs the test; never throws: every failure is a failed step in the report.
+    public func test(_ target: ChannelTestTarget, logger: Logger) async -> ChannelTestReport {
+        var run = Run()
+        switch target.protocol {
+        case .imap: await testIMAP(target, logger: logger, run: &run)
+        case .pop3: await testPOP3(target, logger: logger, run: &run)
+        }
+        if let relay = target.smtpRelay {
+            await testSMTP(relay, logger: logger, run: &run)
+        }
+        return ChannelTestReport(
+            steps: run.steps,
+            capabilities: run.capabilities.sorted(),
+            wouldProcess: run.wouldProcess,
+            serverText: run.failure?.serverText,
+            diagnosis: run.failure.map(Self.diagnosis(for:))
+        )
+    }
+
+    /// The report's diagnosis of a client error (public so the admin API can explain other failures alike).
+    public static func diagnosis(for error: MailClientError) -> ChannelTestReport.Diagnosis {
+        let diagnosis = MailboxDiagnosis.diagnose(error)
+        return ChannelTestReport.Diagnosis(
+            cause: causeName(diagnosis.cause),
+            summary: diagnosis.summary,
+            fix: diagnosis.fix,
+            needsAttention: diagnosis.needsAttention
+        )
+    }
+
+    // MARK: - Steps
+
+    /// The state of one test run.
+    private struct Run {
+        var steps: [ChannelTestReport.Step] = []
+        var capabilities: Set<String> = []
+        var wouldProcess: Int?
+        var failure: MailClientError?
+
+        mutating func pass(_ name: String, _ detail: String) {
+            steps.append(.init(name: name, ok: true, detail: detail))
+        }
+
+        mutating func fail(_ name: String, _ error: MailClientError) {
+            steps.append(.init(name: name, ok: false, detail: error.message))
+            if failure == nil { failure = error }
+        }
+    }
+
+    /// The steps a client's `withConnection` performs before its body runs.
+    private enum Stage: Int, Comparable {
+        case connected, secured, loggedIn, opened
+
+        static func < (lhs: Stage, rhs: Stage) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    private static func connectName(_ endpoint: MailServerEndpoint, _ what: String) -> String {
+        "Connect to \(what) \(endpoint.host):\(endpoint.port)"
+    }
+
+    private static func tlsName(_ endpoint: MailServerEndpoint) -> String {
+        endpoint.tls == .implicit ? "TLS (implicit)" : "STARTTLS"
+    }
+
+    /// Records the steps up to the one that failed with `error`, given how far the session got.
+    private static func recordFailure(
+        _ error: MailClientError,
+        reached: Stage?,
+        endpoint: MailServerEndpoint,
+        what: String,
+        loginName: String,
+        run: inout Run
+    ) {
+        let connect = connectName(endpoint, what)
+        guard let reached else {
+            // Failed inside withConnection's set-up: the code tells which step.
+            switch error.code {
+            case .tlsCertificateUntrusted, .tlsHostnameMismatch, .tlsHandshakeFailed, .starttlsNotOffered:
+                run.pass(connect, "connected")
+                run.fail(tlsName(endpoint), error)
+            default:
+                run.fail(connect, error)
+            }
+            return
+        }
+        if reached == .connected {
+            run.fail(loginName, error)
+        }
+    }
+
+    private func testIMAP(_ target: ChannelTestTarget, logger: Logger, run: inout Run) async {
+        let endpoint = target.endpoint
+        let loginName = "Log in as \(target.credentials.username)"
+        var reached: Stage?
+        var steps: [ChannelTestReport.Step] = []
+        var capabilities: Set<String> = []
+        var wouldProcess: Int?
+        do {
+            try await IMAPClient.withConnection(to: endpoint, logger: logger) { imap in
+                reached = .connected
+                steps.append(.init(name: Self.connectName(endpoint, "IMAP"), ok: true, detail: "greeted"))
+                if endpoint.tls != .none {
+                    steps.append(.init(name: Self.tlsName(endpoint), ok: true, detail: "certificate verified"))
+                }
+                try await imap.login(target.credentials)
+                reached = .loggedIn
+                capabilities = imap.capabilities
+                steps.append(.init(name: loginName, ok: true, detail: "authenticated"))
+                let inbox = try await imap.select("INBOX", readOnly: true)
+                reached = .opened
+                steps.append(
+                    .init(
+                        name: "Open INBOX", ok: true,
+                        detail: "\(inbox.exists) messages, UIDVALIDITY \(inbox.uidValidity)"))
+                let (count, detail) = try await Self.countIMAP(imap, inbox: inbox, watermark: target.watermark)
+                wouldProcess = count
+                steps.append(.init(name: "Count new messages", ok: true, detail: detail))
+            }
+        } catch {
+            run.steps += steps
+            run.capabilities = capabilities
+            let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
+            switch reached {
+            case .loggedIn?: run.fail("Open INBOX", error)
+            case .opened?: run.fail("Count new messages", error)
+            default:
+                Self.recordFailure(
+                    error, reached: reached, endpoint: endpoint, what: "IMAP", loginName: loginName, run: &run)
+            }
+            return
+        }
+        run.steps += steps
+        run.capabilities = capabilities
+        run.wouldProcess = wouldProcess
+    }
+
+    /// UNSEEN UNDELETED messages at or above the link watermark (DESIGN §1: what is processed).
+    nonisolated(nonsending) private static func countIMAP(
+        _ imap: IMAPConnection,
+        inbox: IMAPMailboxStatus,
+        watermark: ChannelTestTarget.Watermark?
+    ) async throws -> (Int?, String) {
+        guard case .imap(let uidValidity, let uidNextAtLink) = watermark else {
+            let unseen = try await imap.uidSearch("UNSEEN UNDELETED").count
+            return (
+                0,
+                "not linked yet: only mail arriving after linking is processed (\(unseen) unread messages already "
+                    + "in INBOX stay untouched)"
+            )
+        }
+        guard uidValidity == inbox.uidValidity else {
+            return (
+                nil,
+                "UIDVALIDITY changed since linking (\(uidValidity) → \(inbox.uidValidity)): the mailbox will be "
+                    + "read by arrival date after the link time"
+            )
+        }
+        // RFC 3501 §6.4.8: `n:*` also matches the highest UID below n, so filter against the watermark.
+        let uids = try await imap.uidSearch("UID \(max(uidNextAtLink, 1)):* UNSEEN UNDELETED")
+            .filter { $0 >= uidNextAtLink }
+        return (uids.count, "\(uids.count) unread messages arrived after linking (UID ≥ \(uidNextAtLink))")
+    }
+
+    private func testPOP3(_ target: ChannelTestTarget, logger: Logger, run: inout Run) async {
+        let endpoint = target.endpoint
+        let loginName = "Log in as \(target.credentials.username)"
+        var reached: Stage?
+        var steps: [ChannelTestReport.Step] = []
+        var capabilities: Set<String> = []
+        var wouldProcess: Int?
+        do {
+            try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
+                reached = .connected
+                steps.append(.init(name: Self.connectName(endpoint, "POP3"), ok: true, detail: "greeted"))
+                if endpoint.tls != .none {
+                    steps.append(.init(name: Self.tlsName(endpoint), ok: true, detail: "certificate verified"))
+                }
+                try await pop3.login(target.credentials)
+                reached = .loggedIn
+                steps.append(.init(name: loginName, ok: true, detail: "authenticated"))
+                let stat = try await pop3.stat()
+                let uidls = try await pop3.uidl()
+                reached = .opened
+                capabilities = Set(try await pop3.capabilities().tags.keys.map { $0.uppercased() })
+                steps.append(
+                    .init(name: "STAT and UIDL", ok: true, detail: "\(stat.count) messages, \(stat.size) bytes"))
+                if case .pop3(let atLink) = target.watermark {
+                    let count = uidls.filter { !atLink.contains($0.uid) }.count
+                    wouldProcess = count
+                    steps.append(
+                        .init(
+                            name: "Count new messages", ok: true,
+                            detail: "\(count) messages arrived after linking (POP3 deletes them once processed)"))
+                } else {
+                    wouldProcess = 0
+                    steps.append(
+                        .init(
+                            name: "Count new messages", ok: true,
+                            detail:
+                                "not linked yet: the \(uidls.count) messages in the mailbox stay untouched; only mail "
+                                + "arriving after linking is processed, and then deleted (an empty mailbox is the "
+                                + "safe start)"))
+                }
+                // Leave without DELE; QUIT ends the session cleanly.
+                try await pop3.quit()
+            }
+        } catch {
+            run.steps += steps
+            run.capabilities = capabilities
+            let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
+            switch reached {
+            case .loggedIn?: run.fail("STAT and UIDL", error)
+            case .opened?: run.fail("Count new messages", error)
+            default:
+                Self.recordFailure(
+                    error, reached: reached, endpoint: endpoint, what: "POP3", loginName: loginName, run: &run)
+            }
+            return
+        }
+        run.steps += steps
+        run.capabilities = capabilities
+        run.wouldProcess = wouldProcess
+    }
+
+    private func testSMTP(_ relay: ChannelTestTarget.SMTPRelay, logger: Logger, run: inout Run) async {
+        let endpoint = relay.endpoint
+        let name = "SMTP relay \(endpoint.host):\(endpoint.port)"
+        let what =
+            [
+                "connect", "EHLO", endpoint.tls == .none ? nil : Self.tlsName(endpoint),
+                relay.credentials == nil ? nil : "AUTH",
+            ]
+            .compactMap { $0 }.joined(separator: ", ")
+        var opened = false
+        do {
+            try await SMTPClient.withConnection(
+                to: endpoint, credentials: relay.credentials, heloName: Self.heloName(for: relay.from), logger: logger
+            ) { smtp in
+                opened = true
+                let offered = smtp.capabilities.keywords.keys.sorted().joined(separator: " ")
+                run.pass(name, "\(what) OK; offers \(offered.isEmpty ? "nothing" : offered)")
+                try await smtp.reset()
+                run.pass("SMTP RSET", "no mail sent; sender would be \(relay.from)")
+            }
+        } catch {
+            let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
+            run.fail(opened ? "SMTP RSET" : name, error)
+        }
+    }
+
+    /// Our EHLO name: the sender's domain, or `localhost`.
+    private static func heloName(for address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return "localhost" }
+        let domain = address[address.index(after: at)...].trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+        let valid =
+            !domain.isEmpty
+            && domain.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+        return valid ? domain : "localhost"
+    }
+
+    private static func causeName(_ cause: MailboxDiagnosis.Cause) -> String {
+        switch cause {
+        case .gmailWebLoginRequired: "gmailWebLoginRequired"
+        case .yahooAccountVerification: "yahooAccountVerification"
+        case .outlookLoginLimit: "outlookLoginLimit"
+        case .microsoftNotConnected: "microsoftNotConnected"
+        case .throttled: "throttled"
+        case .badCredentials: "badCredentials"
+        case .tlsConfiguration: "tlsConfiguration"
+        case .transient: "transient"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+
+/// One line of the processing log: an inbound mail and what became of it, or something the
+/// mailbox saw that did not become an inbound mail (a duplicate, a message already read).
+public struct LogRecord: Sendable, Equatable {
+    public var time: Date
+    public var channelId: Int64
+    public var from: String?
+    public var subject: String?
+    /// `created`, `commented`, `ignored`, `failed`, `pending`, `duplicate` or `skipped`.
+    public var outcome: String
+    public var requestKey: String?
+    public var detail: String?
+    public var notes: String?
+}
+
+extension DeskStore {
+    /// Records something a mailbox saw that is not an inbound mail of its own, once per message
+    /// and outcome; returns false when it was recorded before. A duplicate names the inbound mail
+    /// it repeats, so the log shows that mail's request once it is processed.
+    @discardableResult
+    public func recordMailboxEvent(
+        channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: String, detail: String?,
+        inboundId: Int64? = nil
+    ) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO mailboxEvent
+                        (channelId, mailboxUid, time, fromAddress, subject, outcome, detail, inboundId)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [channelId, mailboxUid, Date(), from, subject, outcome, detail, inboundId])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Mailbox UIDs this channel already stored or logged: they need no second look.
+    public func knownMailboxUIDs(channelId: Int64) async throws -> Set<String> {
+        try await read { db in
+            let stored = try String.fetchAll(
+                db, sql: "SELECT mailboxUid FROM inbound WHERE channelId = ? AND mailboxUid IS NOT NULL",
+                arguments: [channelId])
+            let logged = try String.fetchAll(
+                db, sql: "SELECT mailboxUid FROM mailboxEvent WHERE channelId = ?", arguments: [channelId])
+            return Set(stored + logged)
+        }
+    }
+
+    /// The processing log, newest first: every inbound mail with its outcome, and the mailbox's
+    /// duplicates and skipped messages.
+    public func processingLog(channelAddress: String?, since: Date?, limit: Int) async throws -> [LogRecord] {
+        try await read { db in
+            var channelId: Int64?
+            if let channelAddress {
+                guard
+                    let id = try Int64.fetchOne(
+                        db, sql: "SELECT channelId FROM channelAddress WHERE address = ?",
+                        arguments: [channelAddress.lowercased()])
+                else { throw DeskError.notFound("no channel with address \(channelAddress)") }
+                channelId = id
+            }
+            let since = since ?? .distantPast
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM (
+                        SELECT fetchedAt AS time, channelId, fromAddress, subject, COALESCE(outcome, 'pending') AS outcome,
+                               requestKey, detail, notes, id AS ordinal, 0 AS kind
+                        FROM inbound WHERE (?1 IS NULL OR channelId = ?1) AND fetchedAt >= ?2
+                        UNION ALL
+                        SELECT time, channelId, fromAddress, subject, outcome,
+                               (SELECT requestKey FROM inbound WHERE inbound.id = mailboxEvent.inboundId), detail, NULL, id, 1
+                        FROM mailboxEvent WHERE (?1 IS NULL OR channelId = ?1) AND time >= ?2
+                    ) ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3
+                    """,
+                arguments: [channelId, since, limit])
+            return rows.map { row in
+                LogRecord(
+                    time: row["time"], channelId: row["channelId"], from: row["fromAddress"], subject: row["subject"],
+                    outcome: row["outcome"], requestKey: row["requestKey"], detail: row["detail"], notes: row["notes"])
+            }
+        }
+    }
+}
