@@ -91,3 +91,11 @@ extension AdminClient {
         try AdminJSON.decoder().decode(type, from: data)
     }
 }
+
+/// Encodes answers the way the server does, for commands that print a combined JSON answer.
+public enum AdminJSONOutput {
+    /// JSON bytes of a value, with the API's date format.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        try AdminJSON.encoder().encode(value)
+    }
+}

@@ -262,3 +262,9 @@ enum AdminJSON {
         return decoder
     }
 }
+
+/// `channel verify`: the test email's round trip, with the mailbox's live state for diagnosis.
+public struct VerificationView: Codable, Sendable {
+    public var verification: VerificationState
+    public var mailbox: ChannelStatusView?
+}

@@ -14,6 +14,7 @@ struct AdminRoutes: Sendable {
     let supervisor: ChannelSupervisor
     let notifier: Notifier
     let statusBoard: ChannelStatusBoard
+    let verifier: ChannelVerifier
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/projects") { request, context in
@@ -164,14 +165,21 @@ struct AdminRoutes: Sendable {
                     notificationMessageId: result.notification?.messageId)
             }
         }
+        router.post("/v1/channels/:address/verify") { _, context in
+            await respond(status: .created) {
+                let state = try await verifier.start(channelAddress: try context.parameters.require("address"))
+                return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
+            }
+        }
+        router.get("/v1/verifications/:token") { _, context in
+            await respond {
+                let state = try await store.verification(token: try context.parameters.require("token"))
+                return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
+            }
+        }
         router.get("/v1/health") { _, _ in
             await respond {
-                let channels = await statusBoard.all().map {
-                    ChannelStatusView(
-                        address: $0.address, state: $0.state, detail: $0.detail, retryAt: $0.retryAt,
-                        lastSuccessAt: $0.lastSuccessAt, lastError: $0.lastError, processedToday: $0.processedToday)
-                }
-                return HealthView(status: "ok", channels: channels)
+                HealthView(status: "ok", channels: await statusBoard.all().map(Self.view))
             }
         }
         router.get("/v1/log") { request, _ in
@@ -199,6 +207,16 @@ struct AdminRoutes: Sendable {
             host: channel.host, port: channel.port, tls: channel.tls, username: channel.username,
             authMethod: channel.authMethod, extraAddresses: channel.extraAddresses, enabled: channel.enabled,
             linkedAt: channel.linkedAt, warnings: warnings)
+    }
+
+    static func view(_ status: ChannelStatus) -> ChannelStatusView {
+        ChannelStatusView(
+            address: status.address, state: status.state, detail: status.detail, retryAt: status.retryAt,
+            lastSuccessAt: status.lastSuccessAt, lastError: status.lastError, processedToday: status.processedToday)
+    }
+
+    func mailboxStatus(_ address: String) async -> ChannelStatusView? {
+        await statusBoard.all().first { $0.address == address }.map(Self.view)
     }
 
     static func profile(_ name: String) throws -> ProviderProfile {

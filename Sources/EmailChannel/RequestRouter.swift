@@ -110,7 +110,8 @@ public actor RequestRouter: Service {
                 IncomingAttachment(
                     filename: $0.filename, contentType: $0.contentType, isInline: $0.isInline, data: $0.data)
             },
-            notes: parsed.notes
+            notes: parsed.notes,
+            verificationToken: parsed.headers[ChannelVerifier.header]?.trimmingCharacters(in: .whitespaces)
         )
     }
 }

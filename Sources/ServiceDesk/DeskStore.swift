@@ -218,6 +218,22 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE verification (
+                        token TEXT NOT NULL PRIMARY KEY,
+                        channelId INTEGER NOT NULL REFERENCES channel(id) ON DELETE CASCADE,
+                        createdAt DATETIME NOT NULL,
+                        sendReply TEXT,
+                        sendError TEXT,
+                        requestKey TEXT,
+                        outcome TEXT,
+                        detail TEXT
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -118,6 +118,8 @@ public struct InboundIntake: Sendable {
     public var attachments: [IncomingAttachment]
     /// Parse notes for the processing log (charset decisions, dropped parts).
     public var notes: [String]
+    /// The `X-Postdesk-Verify` token of a `channel verify` test email, if the mail carries one.
+    public var verificationToken: String?
 
     public init(
         senderAddress: String,
@@ -132,8 +134,10 @@ public struct InboundIntake: Sendable {
         admission: Admission,
         copied: [String] = [],
         attachments: [IncomingAttachment] = [],
-        notes: [String] = []
+        notes: [String] = [],
+        verificationToken: String? = nil
     ) {
+        self.verificationToken = verificationToken
         self.copied = copied
         self.attachments = attachments
         self.notes = notes

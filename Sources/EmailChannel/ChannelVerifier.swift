@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import MailClients
+import MailMessage
+import ServiceDesk
+
+/// `channel verify`: sends a test email to a channel's address through the SMTP relay; the
+/// mailbox picks it up like any mail and the router turns it into a test request, which proves
+/// the whole path (relay → mailbox → postdesk) works.
+public struct ChannelVerifier: Sendable {
+    /// The header that marks a test email; its token ties it to one verification.
+    public static let header = "X-Postdesk-Verify"
+
+    private let store: DeskStore
+    private let logger: Logger
+
+    public init(store: DeskStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Sends the test email and returns the verification's state (with the relay's answer).
+    public func start(channelAddress: String) async throws -> VerificationState {
+        guard let relay = try await store.relay() else {
+            throw DeskError(.invalid, "no SMTP relay is set: run postdesk smtp set first")
+        }
+        let (token, channel) = try await store.startVerification(channelAddress: channelAddress)
+        let settings = relay.settings
+        let domain = channel.address.split(separator: "@").last.map(String.init) ?? "postdesk.invalid"
+        let mail = OutgoingMail(
+            from: MailAddress(name: "postdesk", address: settings.fromAddress),
+            to: [MailAddress(name: nil, address: channel.address)],
+            subject: "postdesk test request for \(channel.address)",
+            text: """
+                This test email was sent by `postdesk channel verify` through the SMTP relay \(settings.host).
+                When it becomes a test request in the queue, the channel \(channel.address) works end to end.
+                """,
+            messageID: MailComposer.makeMessageID(domain: domain),
+            extraHeaders: [(Self.header, token)])
+        let endpoint = MailServerEndpoint(
+            host: settings.host, port: settings.port, tls: TLSMode(settings.tls), caFile: settings.caFile)
+        let credentials = settings.username.map { MailCredentials(username: $0, password: relay.password ?? "") }
+        do {
+            let receipt = try await SMTPClient.send(
+                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address], via: endpoint,
+                credentials: credentials, heloName: Notifier.heloName(for: settings.fromAddress), logger: logger)
+            try await store.recordVerificationSend(token: token, reply: receipt.serverText, error: nil)
+        } catch let error as MailClientError {
+            try await store.recordVerificationSend(token: token, reply: nil, error: MailboxDiagnosis.explain(error))
+        }
+        return try await store.verification(token: token)
+    }
+}

@@ -1,0 +1,71 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+
+struct ChannelVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Send a test email to a channel through the SMTP relay and wait until it becomes a test request.")
+    @OptionGroup var options: AdminOptions
+    @Argument(help: "The channel's address.") var address: String
+    @Option(help: "Seconds to wait for the test request.") var timeout: Int = 120
+
+    func run() async throws {
+        let path = "/v1/channels/\(address.lowercased())/verify"
+        let started = try await admin {
+            try await options.client.call(.POST, path, body: String?.none, as: VerificationView.self)
+        }
+        let token = started.verification.token
+        guard let reply = started.verification.sendReply else {
+            fail(
+                started,
+                "the SMTP relay did not accept the test email: \(started.verification.sendError ?? "unknown error")")
+        }
+        say(
+            "✓ Sent a test email to \(address.lowercased()) through the relay (it said: \(reply.trimmingCharacters(in: .whitespacesAndNewlines)))"
+        )
+        let deadline = ContinuousClock.now + .seconds(max(timeout, 1))
+        var lastReport = ContinuousClock.now
+        var latest = started
+        while ContinuousClock.now < deadline {
+            latest = try await admin {
+                try await options.client.call(
+                    .GET, "/v1/verifications/\(token)", body: String?.none, as: VerificationView.self)
+            }
+            if let key = latest.verification.requestKey {
+                if options.json { return printJSON(try AdminJSONOutput.encode(latest)) }
+                say("✓ It came back through the mailbox and became test request \(key)")
+                print(key)
+                return
+            }
+            if ContinuousClock.now - lastReport >= .seconds(5) {
+                lastReport = ContinuousClock.now
+                let state = latest.mailbox.map { "mailbox \($0.state)" } ?? "mailbox not running"
+                say("… waiting for it to arrive (\(state))")
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        var reason = "the relay accepted the test email but it did not come back as a request within \(timeout) s"
+        if let mailbox = latest.mailbox {
+            if mailbox.state == "needs-attention" || mailbox.state == "backing-off" {
+                reason += "; the mailbox cannot be read: \(mailbox.detail ?? mailbox.lastError ?? mailbox.state)"
+            } else {
+                reason +=
+                    "; the mailbox is \(mailbox.state): check that mail to \(address.lowercased()) is delivered to this mailbox (postdesk log shows what arrived)"
+            }
+        } else {
+            reason += "; the mailbox is not running (is the channel enabled?)"
+        }
+        fail(latest, reason)
+    }
+
+    private func say(_ line: String) {
+        if !options.json { print(line) }
+    }
+
+    private func fail(_ view: VerificationView, _ reason: String) -> Never {
+        if options.json, let data = try? AdminJSONOutput.encode(view) { printJSON(data) }
+        printError("verification failed: " + reason)
+        Foundation.exit(1)
+    }
+}
