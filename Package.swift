@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "MailMessage",
+                "AdminAPI", "MailMessage", "EmailChannel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -15,6 +15,7 @@ struct AdminRoutes: Sendable {
     let notifier: Notifier
     let statusBoard: ChannelStatusBoard
     let verifier: ChannelVerifier
+    let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/projects") { request, context in
@@ -163,6 +164,32 @@ struct AdminRoutes: Sendable {
                 return CommentResult(
                     request: try context.parameters.require("key").uppercased(), public: !body.internal,
                     notificationMessageId: result.notification?.messageId)
+            }
+        }
+        router.post("/v1/channels/:address/test") { _, context in
+            await respond {
+                let runnable = try await store.runnableChannel(address: try context.parameters.require("address"))
+                let channel = runnable.channel
+                let credentials = try await MailboxCredentials.resolve(
+                    username: channel.username, secret: runnable.password, method: channel.authMethod)
+                var watermark: ChannelTestTarget.Watermark?
+                if let validity = channel.uidValidity, let next = channel.uidNextAtLink {
+                    watermark = .imap(uidValidity: UInt32(clamping: validity), uidNextAtLink: UInt32(clamping: next))
+                } else if let uidls = channel.pop3LinkedUIDLs {
+                    watermark = .pop3(uidlsAtLink: Set(uidls))
+                }
+                let relay = try await store.relay().map { relay in
+                    ChannelTestTarget.SMTPRelay(
+                        endpoint: MailServerEndpoint(relay: relay.settings), credentials: relay.credentials,
+                        from: relay.settings.fromAddress)
+                }
+                let target = ChannelTestTarget(
+                    protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
+                    credentials: credentials, watermark: watermark, smtpRelay: relay)
+                let report = await ChannelTester().test(target, logger: logger)
+                // A channel waiting for an admin is started again once its test passes.
+                if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
+                return report
             }
         }
         router.post("/v1/channels/:address/verify") { _, context in

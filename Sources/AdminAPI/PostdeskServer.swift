@@ -44,7 +44,8 @@ public struct PostdeskServer: Sendable {
         let supervisor = ChannelSupervisor(store: store, router: router, statusBoard: statusBoard, logger: logger)
         let routes = AdminRoutes(
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
-            notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger))
+            notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),
+            logger: logger)
         let httpRouter = Router()
         routes.register(on: httpRouter)
 

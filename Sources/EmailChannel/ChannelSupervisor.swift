@@ -10,7 +10,7 @@ public actor ChannelSupervisor: Service {
     private let router: RequestRouter
     private let statusBoard: ChannelStatusBoard
     private let logger: Logger
-    private let commands: AsyncChannel<Void>
+    private let commands: AsyncChannel<Int64?>
     private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>)] = [:]
 
     public init(store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, logger: Logger) {
@@ -23,19 +23,31 @@ public actor ChannelSupervisor: Service {
 
     /// Asks the supervisor to compare the running mailboxes with the stored channels.
     public nonisolated func reload() async {
-        await commands.send(())
+        await commands.send(nil)
+    }
+
+    /// Restarts one mailbox at once, e.g. after an admin re-tested a channel that needed attention.
+    public nonisolated func restart(channelId: Int64) async {
+        await commands.send(channelId)
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 await self.reconcile(in: &group)
-                for await _ in self.commands {
+                for await restart in self.commands {
+                    if let restart { await self.stop(restart) }
                     await self.reconcile(in: &group)
                 }
                 group.cancelAll()
             }
         }
+    }
+
+    private func stop(_ channelId: Int64) async {
+        running[channelId]?.stop.finish()
+        running[channelId] = nil
+        await statusBoard.remove(channelId)
     }
 
     private func reconcile(in group: inout DiscardingTaskGroup) async {
@@ -49,9 +61,7 @@ public actor ChannelSupervisor: Service {
         let wantedById = Dictionary(
             wanted.compactMap { c in c.channel.id.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
         for (id, entry) in running where wantedById[id] != entry.channel {
-            entry.stop.finish()
-            running[id] = nil
-            await statusBoard.remove(id)
+            await stop(id)
         }
         for (id, channel) in wantedById where running[id] == nil {
             let stop = AsyncChannel<Void>()

@@ -37,13 +37,11 @@ public struct ChannelVerifier: Sendable {
                 """,
             messageID: MailComposer.makeMessageID(domain: domain),
             extraHeaders: [(Self.header, token)])
-        let endpoint = MailServerEndpoint(
-            host: settings.host, port: settings.port, tls: TLSMode(settings.tls), caFile: settings.caFile)
-        let credentials = settings.username.map { MailCredentials(username: $0, password: relay.password ?? "") }
         do {
             let receipt = try await SMTPClient.send(
-                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address], via: endpoint,
-                credentials: credentials, heloName: Notifier.heloName(for: settings.fromAddress), logger: logger)
+                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address],
+                via: MailServerEndpoint(relay: settings), credentials: relay.credentials,
+                heloName: Notifier.heloName(for: settings.fromAddress), logger: logger)
             try await store.recordVerificationSend(token: token, reply: receipt.serverText, error: nil)
         } catch let error as MailClientError {
             try await store.recordVerificationSend(token: token, reply: nil, error: MailboxDiagnosis.explain(error))

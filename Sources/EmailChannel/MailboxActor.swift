@@ -100,9 +100,7 @@ public actor MailboxActor {
         }
     }
 
-    var endpoint: MailServerEndpoint {
-        MailServerEndpoint(host: channel.host, port: channel.port, tls: TLSMode(channel.tls), caFile: channel.caFile)
-    }
+    var endpoint: MailServerEndpoint { MailServerEndpoint(channel: channel) }
 
     private func imapSession() async throws {
         let credentials = try await MailboxCredentials.resolve(

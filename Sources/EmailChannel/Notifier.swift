@@ -61,14 +61,11 @@ public actor Notifier: Service {
 
     private func send(_ message: OutboxMessage, via relay: RelaySettings) async {
         guard let id = message.id else { return }
-        let settings = relay.settings
-        let endpoint = MailServerEndpoint(
-            host: settings.host, port: settings.port, tls: TLSMode(settings.tls), caFile: settings.caFile)
-        let credentials = settings.username.map { MailCredentials(username: $0, password: relay.password ?? "") }
         do {
             let receipt = try await SMTPClient.send(
-                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients, via: endpoint,
-                credentials: credentials, heloName: Self.heloName(for: message.envelopeFrom), logger: logger)
+                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients,
+                via: MailServerEndpoint(relay: relay.settings), credentials: relay.credentials,
+                heloName: Self.heloName(for: message.envelopeFrom), logger: logger)
             try await store.markSent(outboxId: id, reply: receipt.serverText)
             logger.info("notification sent", metadata: ["outbox.id": "\(id)"])
         } catch {
@@ -96,11 +93,30 @@ public actor Notifier: Service {
 
 extension TLSMode {
     /// The client mode for a stored setting.
-    init(_ stored: ServerTLS) {
+    public init(_ stored: ServerTLS) {
         switch stored {
         case .implicit: self = .implicit
         case .starttls: self = .starttls
         case .none: self = .none
         }
+    }
+}
+
+extension MailServerEndpoint {
+    /// Where a channel's mailbox server is.
+    public init(channel: Channel) {
+        self.init(host: channel.host, port: channel.port, tls: TLSMode(channel.tls), caFile: channel.caFile)
+    }
+
+    /// Where the SMTP relay is.
+    public init(relay: SMTPSettings) {
+        self.init(host: relay.host, port: relay.port, tls: TLSMode(relay.tls), caFile: relay.caFile)
+    }
+}
+
+extension RelaySettings {
+    /// The relay's login, when it needs one.
+    public var credentials: MailCredentials? {
+        settings.username.map { MailCredentials(username: $0, password: password ?? "") }
     }
 }

@@ -372,6 +372,20 @@ extension DeskStore {
         }
     }
 
+    /// One channel (by its address or an extra address) with its password opened, enabled or not.
+    public func runnableChannel(address: String) async throws -> RunnableChannel {
+        let found = try await read { db -> (Channel, String) in
+            guard
+                let channelId = try Int64.fetchOne(
+                    db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [address.lowercased()]
+                ),
+                let channel = try Channel.fetchOne(db, key: channelId)
+            else { throw DeskError.notFound("no channel with address \(address)") }
+            return (channel, try Project.fetchOne(db, key: channel.projectId)?.key ?? "?")
+        }
+        return RunnableChannel(channel: found.0, password: try secrets.open(found.0.secret), projectKey: found.1)
+    }
+
     /// The enabled channels, with passwords opened, for the supervisor.
     public func runnableChannels() async throws -> [RunnableChannel] {
         let rows = try await channels()

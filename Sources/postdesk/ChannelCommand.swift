@@ -8,7 +8,7 @@ extension MailboxProtocol: ExpressibleByArgument {}
 struct ChannelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channel", abstract: "Link and list mailboxes.",
-        subcommands: [Add.self, List.self, ChannelVerifyCommand.self])
+        subcommands: [Add.self, List.self, ChannelTestCommand.self, ChannelVerifyCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
