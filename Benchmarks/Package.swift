@@ -20,6 +20,12 @@ let package = Package(
             path: "Benchmarks/MailParserBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // The same parse loop without the harness, for valgrind --tool=callgrind and perf.
+        .executableTarget(
+            name: "ParseProfile",
+            dependencies: [.product(name: "MailMessage", package: "postdesk")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -5,7 +5,7 @@ import ServiceDesk
 struct CustomerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer", abstract: "Manage a project's customers.",
-        subcommands: [Add.self, List.self, Allow.self, Block.self, Unallow.self, Unblock.self, Rules.self])
+        subcommands: [Add.self, List.self, Allow.self, Block.self, Rules.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a customer to a project.")
@@ -42,35 +42,15 @@ struct CustomerCommand: AsyncParsableCommand {
     struct Allow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Let an address or a whole domain raise requests under restricted signup.")
-        @OptionGroup var options: AdminOptions
-        @Argument(help: "Project key.") var project: String
-        @Argument(help: "An address (a@b.c) or a domain (b.c).") var pattern: String
-        func run() async throws { try await changeRule(options, project, .allow, pattern, add: true) }
+        @OptionGroup var rule: RuleOptions
+        func run() async throws { try await rule.change(.allow) }
     }
 
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Never turn mail from an address or a whole domain into requests or comments.")
-        @OptionGroup var options: AdminOptions
-        @Argument(help: "Project key.") var project: String
-        @Argument(help: "An address (a@b.c) or a domain (b.c).") var pattern: String
-        func run() async throws { try await changeRule(options, project, .block, pattern, add: true) }
-    }
-
-    struct Unallow: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an entry from the allow list.")
-        @OptionGroup var options: AdminOptions
-        @Argument(help: "Project key.") var project: String
-        @Argument(help: "The address or domain.") var pattern: String
-        func run() async throws { try await changeRule(options, project, .allow, pattern, add: false) }
-    }
-
-    struct Unblock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an entry from the block list.")
-        @OptionGroup var options: AdminOptions
-        @Argument(help: "Project key.") var project: String
-        @Argument(help: "The address or domain.") var pattern: String
-        func run() async throws { try await changeRule(options, project, .block, pattern, add: false) }
+        @OptionGroup var rule: RuleOptions
+        func run() async throws { try await rule.change(.block) }
     }
 
     struct Rules: AsyncParsableCommand {
@@ -91,16 +71,22 @@ struct CustomerCommand: AsyncParsableCommand {
     }
 }
 
-/// Adds or removes an allow/block entry and says what happened.
-private func changeRule(
-    _ options: AdminOptions, _ project: String, _ kind: CustomerRuleKind, _ pattern: String, add: Bool
-) async throws {
-    let body = CustomerRuleBody(kind: kind, pattern: pattern)
-    let path = "/v1/projects/\(project.uppercased())/customer-rules"
-    let data = try await admin { try await options.client.raw(add ? .POST : .DELETE, path, body: body) }
-    if options.json { return printJSON(data) }
-    let rule = try decodeAnswer(CustomerRuleBody.self, data)
-    print(
-        "\(add ? "Added" : "Removed") \(rule.pattern) \(add ? "to" : "from") the \(kind.rawValue) list of \(project.uppercased())."
-    )
+/// The arguments of `customer allow` and `customer block`.
+struct RuleOptions: ParsableArguments {
+    @OptionGroup var options: AdminOptions
+    @Argument(help: "Project key.") var project: String
+    @Argument(help: "An address (a@b.c) or a domain (b.c).") var pattern: String
+    @Flag(help: "Remove the entry instead of adding it.") var remove = false
+
+    /// Adds or removes the entry on one list and says what happened.
+    func change(_ kind: CustomerRuleKind) async throws {
+        let body = CustomerRuleBody(kind: kind, pattern: pattern)
+        let path = "/v1/projects/\(project.uppercased())/customer-rules"
+        let data = try await admin { try await options.client.raw(remove ? .DELETE : .POST, path, body: body) }
+        if options.json { return printJSON(data) }
+        let rule = try decodeAnswer(CustomerRuleBody.self, data)
+        print(
+            "\(remove ? "Removed" : "Added") \(rule.pattern) \(remove ? "from" : "to") the \(kind.rawValue) list of \(project.uppercased())."
+        )
+    }
 }

@@ -24,11 +24,7 @@ struct ChannelTestCommandTests {
         try servers.addUser(help, password: "secret")
         let desk = try PostdeskProcess()
         try await desk.start()
-        try desk.ok(["project", "create", "CT", "--name", "Test", "--signup", "public"])
-        try desk.ok([
-            "request-type", "add", "CT", "Help", "--field", "summary:visible:required", "--field",
-            "description:visible:required",
-        ])
+        try desk.createProject("CT", name: "Test", signup: "public")
         try desk.ok([
             "smtp", "set", "--host", "127.0.0.1", "--port", "\(servers.smtpPort)", "--tls", "none", "--from", help,
         ])

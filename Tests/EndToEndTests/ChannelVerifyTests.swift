@@ -13,11 +13,7 @@ struct ChannelVerifyTests {
         try servers.addUser(help, password: "secret")
         let desk = try PostdeskProcess()
         try await desk.start()
-        try desk.ok(["project", "create", "VF", "--name", "Verify", "--signup", "restricted"])
-        try desk.ok([
-            "request-type", "add", "VF", "Help", "--field", "summary:visible:required", "--field",
-            "description:visible:required",
-        ])
+        try desk.createProject("VF", name: "Verify", signup: "restricted")
         let noRelay = try desk.run(["channel", "verify", help])
         #expect(noRelay.status != 0)
         try desk.ok([

@@ -54,11 +54,7 @@ struct FourStepLoopTests {
         try "secret\n".write(to: passwordFile, atomically: true, encoding: .utf8)
 
         // Set-up, as the README shows it.
-        try desk.ok(["project", "create", "SD", "--name", "Service Desk", "--signup", "public"])
-        try desk.ok([
-            "request-type", "add", "SD", "Get help", "--field", "summary:visible:required", "--field",
-            "description:visible:required",
-        ])
+        try desk.createProject("SD", name: "Service Desk", signup: "public", requestType: "Get help")
         try desk.ok([
             "smtp", "set", "--host", "127.0.0.1", "--port", "\(servers.smtpPort)", "--tls", "none", "--from", help,
         ])

@@ -110,6 +110,15 @@ final class PostdeskProcess: @unchecked Sendable {
         return result.out
     }
 
+    /// Creates a project with one request type fit for email (visible, required summary and description).
+    func createProject(_ key: String, name: String, signup: String, requestType: String = "Help") throws {
+        try ok(["project", "create", key, "--name", name, "--signup", signup])
+        try ok([
+            "request-type", "add", key, requestType, "--field", "summary:visible:required", "--field",
+            "description:visible:required",
+        ])
+    }
+
     /// Runs a command with `--json` and decodes its output.
     func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) throws -> T {
         let result = try run(arguments + ["--json"])

@@ -29,11 +29,7 @@ struct ProcessingLogTests {
 
         let desk = try PostdeskProcess()
         try await desk.start()
-        try desk.ok(["project", "create", "LG", "--name", "Log", "--signup", "restricted"])
-        try desk.ok([
-            "request-type", "add", "LG", "Help", "--field", "summary:visible:required", "--field",
-            "description:visible:required",
-        ])
+        try desk.createProject("LG", name: "Log", signup: "restricted")
         try desk.ok(["customer", "add", "LG", alice])
         try desk.ok(["customer", "allow", "LG", "spam.test"])
         try desk.ok(["customer", "block", "LG", spammer])
