@@ -50,11 +50,15 @@ public struct SMTPBody: Codable, Sendable {
     public var caFile: String?
     public var from: String
     public var username: String?
+    /// The password, or the token file or command for OAuth 2.
     public var password: String?
+    /// `password` (default), `oauth2-file` or `oauth2-command`.
+    public var authMethod: String?
     public init(
         provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
-        username: String?, password: String?
+        username: String?, password: String?, authMethod: String? = nil
     ) {
+        self.authMethod = authMethod
         self.provider = provider
         self.host = host
         self.port = port

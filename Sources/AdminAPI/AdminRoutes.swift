@@ -56,7 +56,7 @@ struct AdminRoutes: Sendable {
                 }
                 try await store.setSMTP(
                     host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: body.from,
-                    username: body.username, password: body.password)
+                    username: body.username, password: body.password, authMethod: body.authMethod ?? "password")
                 await notifier.ring()
                 return SMTPView(host: host, port: port, tls: tls, from: body.from, username: body.username)
             }
@@ -178,10 +178,12 @@ struct AdminRoutes: Sendable {
                 } else if let uidls = channel.pop3LinkedUIDLs {
                     watermark = .pop3(uidlsAtLink: Set(uidls))
                 }
-                let relay = try await store.relay().map { relay in
-                    ChannelTestTarget.SMTPRelay(
-                        endpoint: MailServerEndpoint(relay: relay.settings), credentials: relay.credentials,
-                        from: relay.settings.fromAddress)
+                var relay: ChannelTestTarget.SMTPRelay?
+                if let settings = try await store.relay() {
+                    relay = ChannelTestTarget.SMTPRelay(
+                        endpoint: MailServerEndpoint(relay: settings.settings),
+                        credentials: try await settings.credentials(),
+                        from: settings.settings.fromAddress)
                 }
                 let target = ChannelTestTarget(
                     protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),

@@ -40,7 +40,7 @@ public struct ChannelVerifier: Sendable {
         do {
             let receipt = try await SMTPClient.send(
                 MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address],
-                via: MailServerEndpoint(relay: settings), credentials: relay.credentials,
+                via: MailServerEndpoint(relay: settings), credentials: try await relay.credentials(),
                 heloName: Notifier.heloName(for: settings.fromAddress), logger: logger)
             try await store.recordVerificationSend(token: token, reply: receipt.serverText, error: nil)
         } catch let error as MailClientError {

@@ -31,7 +31,8 @@ public actor MailboxActor {
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger
     ) {
-        self.backoff = MailboxBackoff(provider: ProviderProfile.matching(host: channel.channel.host))
+        let named = ProviderProfile.all[channel.channel.provider].flatMap { $0 == .custom ? nil : $0 }
+        self.backoff = MailboxBackoff(provider: named ?? ProviderProfile.matching(host: channel.channel.host))
         self.clock = clock
         self.runnable = channel
         self.store = store
@@ -216,6 +217,11 @@ public actor MailboxActor {
             let ids = try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
                 try await pop3.login(credentials)
                 var ids: [Int64] = []
+                // STAT first (RFC 1939 §5): an empty mailbox needs no UIDL listing.
+                guard try await pop3.stat().count > 0 else {
+                    try await pop3.quit()
+                    return ids
+                }
                 for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
                     let raw = try await pop3.retrieve(entry.number)
                     if let id = try await self.store(raw, mailboxUid: entry.uid) { ids.append(id) }

@@ -64,7 +64,7 @@ public actor Notifier: Service {
         do {
             let receipt = try await SMTPClient.send(
                 [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients,
-                via: MailServerEndpoint(relay: relay.settings), credentials: relay.credentials,
+                via: MailServerEndpoint(relay: relay.settings), credentials: try await relay.credentials(),
                 heloName: Self.heloName(for: message.envelopeFrom), logger: logger)
             try await store.markSent(outboxId: id, reply: receipt.serverText)
             logger.info("notification sent", metadata: ["outbox.id": "\(id)"])
@@ -115,8 +115,10 @@ extension MailServerEndpoint {
 }
 
 extension RelaySettings {
-    /// The relay's login, when it needs one.
-    public var credentials: MailCredentials? {
-        settings.username.map { MailCredentials(username: $0, password: password ?? "") }
+    /// The relay's login, when it needs one; an OAuth 2 token is read anew each time.
+    public func credentials() async throws -> MailCredentials? {
+        guard let username = settings.username else { return nil }
+        return try await MailboxCredentials.resolve(
+            username: username, secret: password ?? "", method: settings.authMethod)
     }
 }

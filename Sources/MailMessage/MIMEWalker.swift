@@ -49,10 +49,13 @@ struct MIMEWalker {
         }
         notes = headerNotes + notes
         mail.text = Self.joinSegments(segments.map { $0.kind == .html ? HTMLText.text(from: $0.content) : $0.content })
-        let replySource = Self.joinSegments(
-            segments.map {
-                $0.kind == .html ? HTMLText.text(from: $0.content, removeQuotes: true) : $0.content
-            })
+        // Without HTML both joins read the same segments: reuse the text instead of cleaning it twice.
+        let replySource =
+            segments.contains { $0.kind == .html }
+            ? Self.joinSegments(
+                segments.map {
+                    $0.kind == .html ? HTMLText.text(from: $0.content, removeQuotes: true) : $0.content
+                }) : mail.text
         mail.replyText = QuoteStripper.strip(replySource)
         mail.attachments = attachments
         mail.notes = notes
@@ -72,31 +75,49 @@ struct MIMEWalker {
 
     /// LF line ends; C0 controls other than tab and LF removed; trailing whitespace on lines kept except at the end.
     static func cleanText(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
+        // Works on UTF-8 bytes: every scalar removed or replaced here is ASCII except U+FEFF (EF BB BF), so the
+        // output stays valid UTF-8.
+        let input = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
         var previousCR = false
-        for scalar in text.unicodeScalars {
-            if scalar == "\r" {
-                scalars.append("\n")
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == 0x0D {
+                output.append(0x0A)
                 previousCR = true
+                index += 1
                 continue
             }
-            if scalar == "\n" && previousCR {
+            if byte == 0x0A && previousCR {
                 previousCR = false
+                index += 1
                 continue
             }
             previousCR = false
-            if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { continue }
-            if scalar.value == 0x7F || scalar.value == 0xFEFF { continue }
-            scalars.append(scalar)
+            if byte == 0xEF, index + 2 < input.count, input[index + 1] == 0xBB, input[index + 2] == 0xBF {
+                index += 3
+                continue
+            }
+            index += 1
+            if byte < 0x20 && byte != 0x0A && byte != 0x09 { continue }
+            if byte == 0x7F { continue }
+            output.append(byte)
         }
-        // Drop blank lines at the start and whitespace at the end.
-        var result = String(scalars)
-        while let last = result.unicodeScalars.last, last.isASCIIWhitespace { result.unicodeScalars.removeLast() }
-        while result.hasPrefix("\n") { result.removeFirst() }
-        while let newline = result.firstIndex(of: "\n"), result[..<newline].allSatisfy({ $0 == " " || $0 == "\t" }) {
-            result = String(result[result.index(after: newline)...])
+        // Drop whitespace at the end, then blank lines (only spaces and tabs) at the start.
+        var end = output.count
+        while end > 0, output[end - 1] == 0x20 || (0x09...0x0D).contains(output[end - 1]) { end -= 1 }
+        var start = 0
+        var lineStart = 0
+        while lineStart < end {
+            var position = lineStart
+            while position < end, output[position] == 0x20 || output[position] == 0x09 { position += 1 }
+            guard position < end, output[position] == 0x0A else { break }
+            lineStart = position + 1
+            start = lineStart
         }
-        return result
+        return String(decoding: output[start..<end], as: UTF8.self)
     }
 
     /// Walks one entity (a message or a part).

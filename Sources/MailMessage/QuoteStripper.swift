@@ -12,8 +12,7 @@ public enum QuoteStripper {
     /// The reply text of `text` (LF line ends), trimmed. Empty when the text holds nothing but quoted material
     /// (a reply with no new words); callers decide what to do then — the full body is in `ParsedMail.text`.
     public static func strip(_ text: String) -> String {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = splitLines(text)
         var cut = lines.count
         var verbatimFrom = lines.count
         var removed = Set<Int>()
@@ -68,6 +67,28 @@ public enum QuoteStripper {
             }
         }
         return kept.joined(separator: "\n").trimmingASCIIWhitespace()
+    }
+
+    /// The lines of `text`; CRLF, CR and LF each end a line.
+    static func splitLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        let utf8 = text.utf8
+        var lineStart = utf8.startIndex
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(String(decoding: utf8[lineStart..<index], as: UTF8.self))
+                var next = utf8.index(after: index)
+                if byte == 0x0D, next < utf8.endIndex, utf8[next] == 0x0A { next = utf8.index(after: next) }
+                index = next
+                lineStart = next
+                continue
+            }
+            index = utf8.index(after: index)
+        }
+        lines.append(String(decoding: utf8[lineStart..<utf8.endIndex], as: UTF8.self))
+        return lines
     }
 
     private static func trailingTrimmed(_ line: String) -> String {
@@ -165,6 +186,9 @@ public enum QuoteStripper {
     ]
 
     private static func headerLine(_ line: String, _ prefixes: [String]) -> Bool {
+        // Every prefix ends in ":" or "：" (U+FF1A, EF BC 9A), which lowercasing neither makes nor removes: most lines
+        // have neither and need no lowercasing.
+        guard line.utf8.contains(UInt8(ascii: ":")) || line.utf8.contains(0x9A) else { return false }
         let lower = line.trimmingASCIIWhitespace().trimming(charactersIn: "*").lowercased()
         return prefixes.contains { lower.hasPrefix($0) }
     }

@@ -19,7 +19,8 @@ extension String {
     /// The string without leading and trailing characters from `set`.
     func trimming(charactersIn set: String) -> String {
         let scalars = unicodeScalars
-        let members = Set(set.unicodeScalars)
+        // The sets are a few characters: a linear search beats building a Set on every call.
+        let members = set.unicodeScalars
         guard let start = scalars.firstIndex(where: { !members.contains($0) }) else { return "" }
         guard let end = scalars.lastIndex(where: { !members.contains($0) }) else { return "" }
         return String(scalars[start...end])

@@ -266,7 +266,7 @@ extension DeskStore {
     /// Sets the relay notifications are sent through.
     public func setSMTP(
         host: String, port: Int, tls: ServerTLS, caFile: String?, fromAddress: String, username: String?,
-        password: String?
+        password: String?, authMethod: String = "password"
     ) async throws {
         guard let from = AddressNormalizer.normalize(fromAddress) else {
             throw DeskError.invalid("\"\(fromAddress)\" is not an email address")
@@ -274,7 +274,8 @@ extension DeskStore {
         guard (1...65535).contains(port) else { throw DeskError.invalid("port \(port) is out of range") }
         let secret = try password.map { try secrets.seal($0) }
         let settings = SMTPSettings(
-            host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret)
+            host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret,
+            authMethod: authMethod)
         try await write { db in try settings.save(db) }
     }
 

@@ -234,6 +234,9 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "ALTER TABLE smtpSettings ADD COLUMN authMethod TEXT NOT NULL DEFAULT 'password'")
+        }
         return migrator
     }
 

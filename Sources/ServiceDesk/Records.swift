@@ -191,6 +191,8 @@ public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var fromAddress: String
     public var username: String?
     public var secret: Data?
+    /// `password`, `oauth2-file` or `oauth2-command`, as for channels.
+    public var authMethod: String = "password"
 }
 
 /// Whether a sender may raise requests in a project.

@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import Foundation
 import ServiceDesk
 
 extension ServerTLS: ExpressibleByArgument {}
@@ -22,12 +23,33 @@ struct SMTPCommand: AsyncParsableCommand {
         @Option(help: "User name, when the relay needs a login.") var username: String?
         @Option(help: "File holding the password (else read from stdin when --username is given).")
         var passwordFile: String?
+        @Option(help: "OAuth 2 (XOAUTH2): file holding the access token, read anew at each login.")
+        var oauth2TokenFile: String?
+        @Option(help: "OAuth 2 (XOAUTH2): command that prints an access token, run at each login.")
+        var oauth2TokenCommand: String?
+
+        func validate() throws {
+            if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
+                throw ValidationError("give only one of --password-file, --oauth2-token-file, --oauth2-token-command")
+            }
+            if (oauth2TokenFile != nil || oauth2TokenCommand != nil) && username == nil {
+                throw ValidationError("OAuth 2 needs --username")
+            }
+        }
 
         func run() async throws {
-            let password = username == nil ? nil : try readSecret(file: passwordFile, what: "SMTP password")
+            var method = "password"
+            var secret: String?
+            if let oauth2TokenFile {
+                (method, secret) = ("oauth2-file", URL(fileURLWithPath: oauth2TokenFile).path)
+            } else if let oauth2TokenCommand {
+                (method, secret) = ("oauth2-command", oauth2TokenCommand)
+            } else if username != nil {
+                secret = try readSecret(file: passwordFile, what: "SMTP password")
+            }
             let body = SMTPBody(
                 provider: provider, host: host, port: port, tls: tls, caFile: caFile, from: from, username: username,
-                password: password)
+                password: secret, authMethod: method)
             let data = try await admin { try await options.client.raw(.PUT, "/v1/smtp", body: body) }
             if options.json { return printJSON(data) }
             let view = try decodeAnswer(SMTPView.self, data)

@@ -1,0 +1,44 @@
+import Foundation
+import MailClients
+import ServiceDesk
+import Testing
+
+@testable import EmailChannel
+
+@Suite("Mailbox credentials")
+struct MailboxCredentialsTests {
+    @Test("a password is used as it is")
+    func password() async throws {
+        let credentials = try await MailboxCredentials.resolve(username: "u", secret: "p", method: "password")
+        #expect(credentials.password == "p")
+        #expect(credentials.oauth2AccessToken == nil)
+    }
+
+    @Test("an OAuth 2 token file is read anew at each login")
+    func tokenFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "ya29.first\n".write(to: file, atomically: true, encoding: .utf8)
+        let first = try await MailboxCredentials.resolve(username: "u", secret: file.path, method: "oauth2-file")
+        #expect(first.oauth2AccessToken == "ya29.first")
+        try "ya29.refreshed\n".write(to: file, atomically: true, encoding: .utf8)
+        let second = try await MailboxCredentials.resolve(username: "u", secret: file.path, method: "oauth2-file")
+        #expect(second.oauth2AccessToken == "ya29.refreshed")
+    }
+
+    @Test("an OAuth 2 token command's first line is the token; a failing command is a clear error")
+    func tokenCommand() async throws {
+        let credentials = try await MailboxCredentials.resolve(
+            username: "u", secret: "printf 'tok-123\\nignored\\n'", method: "oauth2-command")
+        #expect(credentials.oauth2AccessToken == "tok-123")
+        await #expect(throws: DeskError.self) {
+            try await MailboxCredentials.resolve(username: "u", secret: "exit 3", method: "oauth2-command")
+        }
+        await #expect(throws: DeskError.self) {
+            try await MailboxCredentials.resolve(username: "u", secret: "/nonexistent/token", method: "oauth2-file")
+        }
+        await #expect(throws: DeskError.self) {
+            try await MailboxCredentials.resolve(username: "u", secret: "x", method: "kerberos")
+        }
+    }
+}
