@@ -17,6 +17,7 @@ public actor MailboxActor {
     private let idleInterval: Duration
     private let backoff: MailboxBackoff
     private let clock: any Clock<Duration>
+    private let largestMessage: Int
     private var failures = 0
     /// The highest UID already looked at for mail marked read before we fetched it.
     private var examinedThrough: UInt32 = 0
@@ -29,8 +30,10 @@ public actor MailboxActor {
         pollInterval: Duration = .seconds(60),
         idleInterval: Duration = .seconds(25 * 60),
         clock: any Clock<Duration> = ContinuousClock(),
+        largestMessage: Int = MailboxActor.defaultLargestMessage,
         logger: Logger
     ) {
+        self.largestMessage = largestMessage
         let named = ProviderProfile.all[channel.channel.provider].flatMap { $0 == .custom ? nil : $0 }
         self.backoff = MailboxBackoff(provider: named ?? ProviderProfile.matching(host: channel.channel.host))
         self.clock = clock
@@ -139,8 +142,20 @@ public actor MailboxActor {
     private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws -> Int {
         let uids = try await newUIDs(connection, uidValidity: uidValidity)
         var stored = 0
-        for batch in uids.chunked(into: 20) {
-            let messages = try await connection.uidFetchMessages(batch)
+        for candidates in uids.chunked(into: 20) {
+            // A message too large for the clients' hard limits would fail the session for ever and
+            // block the mailbox: it is left unread in the mailbox and logged instead.
+            let sizes = try await connection.uidFetchInfo(candidates.map(String.init).joined(separator: ","))
+            var batch: [UInt32] = []
+            for info in sizes {
+                if let size = info.size, size > self.largestMessage {
+                    try await logTooLarge(uid: String(info.uid), size: size)
+                } else {
+                    batch.append(info.uid)
+                }
+            }
+            guard !batch.isEmpty else { continue }
+            let messages = try await connection.uidFetchMessages(batch.sorted())
             var ids: [Int64] = []
             for message in messages {
                 if let id = try await store(message.raw, mailboxUid: String(message.uid)) {
@@ -156,6 +171,18 @@ public actor MailboxActor {
         }
         try await logSkipped(connection, uidValidity: uidValidity)
         return stored
+    }
+
+    /// The largest message fetched: the IMAP literal and POP3 body limits of MailClients (64 MiB),
+    /// less room for protocol overhead.
+    public static let defaultLargestMessage = (64 << 20) - (64 << 10)
+
+    private func logTooLarge(uid: String, size: Int) async throws {
+        try await store.recordMailboxEvent(
+            channelId: channelId, mailboxUid: uid, from: nil, subject: nil, outcome: "skipped",
+            detail:
+                "message of \(size / (1 << 20)) MB is larger than postdesk fetches (\(self.largestMessage / (1 << 20)) MB); it was left in the mailbox untouched"
+        )
     }
 
     /// Stores one fetched message; returns the new inbound row, or nil when it was stored before
@@ -222,7 +249,14 @@ public actor MailboxActor {
                     try await pop3.quit()
                     return ids
                 }
+                let sizes = Dictionary(
+                    try await pop3.list().map { ($0.number, $0.size) }, uniquingKeysWith: { a, _ in a })
                 for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
+                    if let size = sizes[entry.number], size > self.largestMessage {
+                        // Left on the server (never DELEted) and logged, so it cannot block the mailbox.
+                        try await self.logTooLarge(uid: entry.uid, size: size)
+                        continue
+                    }
                     let raw = try await pop3.retrieve(entry.number)
                     if let id = try await self.store(raw, mailboxUid: entry.uid) { ids.append(id) }
                     try await pop3.delete(entry.number)

@@ -48,12 +48,13 @@ struct MailboxIntegrationTests {
     /// Runs the mailbox and the router until `done` holds or 15 s pass.
     static func run(
         _ rig: Rig, channel: Channel, pollInterval: Duration = .seconds(1),
+        largestMessage: Int = MailboxActor.defaultLargestMessage,
         until done: @escaping @Sendable () async throws -> Bool
     ) async throws {
         let runnable = RunnableChannel(channel: channel, password: "secret", projectKey: "SD")
         let mailbox = MailboxActor(
             channel: runnable, store: rig.store, router: rig.router, statusBoard: ChannelStatusBoard(),
-            pollInterval: pollInterval, logger: Logger(label: "t"))
+            pollInterval: pollInterval, largestMessage: largestMessage, logger: Logger(label: "t"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await mailbox.run() }
             group.addTask { try await rig.router.run() }
@@ -156,6 +157,27 @@ struct MailboxIntegrationTests {
         #expect(log.first { $0.outcome == "skipped" }?.subject == "read by someone")
         #expect(log.first { $0.outcome == "duplicate" }?.requestKey == "SD-1")
         #expect(try await store.queue(projectKey: "SD").count == 1)
+    }
+
+    @Test("a message larger than postdesk fetches is left unread in the mailbox and logged; later mail still flows")
+    func tooLarge() async throws {
+        let rig = try await Self.rig()
+        let channel = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig))
+            .channel
+        let big =
+            Array("From: alice@customer.test\r\nSubject: huge\r\nMessage-ID: <huge@x>\r\n\r\n".utf8)
+            + Array(repeating: UInt8(ascii: "x"), count: 4096) + [13, 10]
+        try rig.servers.deliver(big, to: rig.address)
+        try rig.servers.deliver(Self.message("small", id: "small@x"), to: rig.address)
+        let store = rig.store
+        try await Self.run(rig, channel: channel, largestMessage: 2048) {
+            try await store.processingLog(channelAddress: nil, since: nil, limit: 10).count == 2
+        }
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
+        #expect(log.first { $0.outcome == "skipped" }?.detail?.contains("left in the mailbox untouched") == true)
+        #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["small"])
+        let inbox = try rig.servers.inbox(of: rig.address)
+        #expect(inbox.first { $0.raw.contains("Subject: huge") }?.flags.contains("\\Seen") == false)
     }
 
     @Test("linking with wrong credentials fails with the server's words and stores nothing")

@@ -220,6 +220,44 @@ struct PropertyBasedTests {
         }
     }
 
+    /// `MIMEWalker.cleanText` as first written, scalar by scalar: the byte-level version must give the same text.
+    static func referenceCleanText(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\r" {
+                scalars.append("\n")
+                previousCR = true
+                continue
+            }
+            if scalar == "\n" && previousCR {
+                previousCR = false
+                continue
+            }
+            previousCR = false
+            if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { continue }
+            if scalar.value == 0x7F || scalar.value == 0xFEFF { continue }
+            scalars.append(scalar)
+        }
+        var result = String(scalars)
+        while let last = result.unicodeScalars.last, last.isASCIIWhitespace { result.unicodeScalars.removeLast() }
+        while result.hasPrefix("\n") { result.removeFirst() }
+        while let newline = result.firstIndex(of: "\n"), result[..<newline].allSatisfy({ $0 == " " || $0 == "\t" }) {
+            result = String(result[result.index(after: newline)...])
+        }
+        return result
+    }
+
+    @Test("the byte-level text cleaning and line splitting match their first, scalar-level definitions")
+    func cleaningMatchesReference() async {
+        await propertyCheck(count: 500, input: MailTextGen.text(0...200)) { text in
+            #expect(Array(MIMEWalker.cleanText(text).utf8) == Array(Self.referenceCleanText(text).utf8))
+            let reference = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+                .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(QuoteStripper.splitLines(text).map { Array($0.utf8) } == reference.map { Array($0.utf8) })
+        }
+    }
+
     @Test("regression: a soft break never leaves \"From \" at the start of a quoted-printable line")
     func quotedPrintableFromAfterSoftBreak() {
         let text = String(repeating: "a", count: 75) + "From x"
