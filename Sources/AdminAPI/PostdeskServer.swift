@@ -17,8 +17,15 @@ public struct PostdeskServer: Sendable {
     public var logger: Logger
     /// Attachments beyond this many bytes per message are dropped, and the request says so.
     public var maxAttachmentBytes: Int
+    /// How often mailboxes without IMAP IDLE are polled (never below a provider's minimum).
+    public var pollInterval: Duration
 
-    public init(dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20, logger: Logger) {
+    public init(
+        dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
+        pollInterval: Duration = .seconds(60),
+        logger: Logger
+    ) {
+        self.pollInterval = pollInterval
         self.maxAttachmentBytes = maxAttachmentBytes
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath ?? dataDirectory.appendingPathComponent("admin.sock").path
@@ -41,7 +48,8 @@ public struct PostdeskServer: Sendable {
             store: store, directory: directory, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes),
             logger: logger)
         let notifier = Notifier(store: store, logger: logger)
-        let supervisor = ChannelSupervisor(store: store, router: router, statusBoard: statusBoard, logger: logger)
+        let supervisor = ChannelSupervisor(
+            store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval, logger: logger)
         let routes = AdminRoutes(
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
             notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),

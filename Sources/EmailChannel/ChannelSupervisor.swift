@@ -13,7 +13,13 @@ public actor ChannelSupervisor: Service {
     private let commands: AsyncChannel<Int64?>
     private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>)] = [:]
 
-    public init(store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, logger: Logger) {
+    private let pollInterval: Duration
+
+    public init(
+        store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
+        logger: Logger
+    ) {
+        self.pollInterval = pollInterval
         self.store = store
         self.router = router
         self.statusBoard = statusBoard
@@ -67,7 +73,8 @@ public actor ChannelSupervisor: Service {
             let stop = AsyncChannel<Void>()
             running[id] = (channel, stop)
             let mailbox = MailboxActor(
-                channel: channel, store: store, router: router, statusBoard: statusBoard, logger: logger)
+                channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
+                logger: logger)
             logger.info("mailbox started", metadata: ["mailbox.id": "\(id)"])
             group.addTask {
                 await withTaskGroup(of: Void.self) { pair in

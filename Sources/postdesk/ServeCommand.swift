@@ -16,6 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Attachments beyond this many megabytes per message are dropped; the request says what was dropped.")
     var maxAttachmentMb: Int = 25
 
+    @Option(help: "Seconds between polls of mailboxes without IMAP IDLE (a provider's minimum is never undercut).")
+    var pollSeconds: Int = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -32,7 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "postdesk")
         let server = PostdeskServer(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket,
-            maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, logger: logger)
+            maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, pollInterval: .seconds(max(pollSeconds, 1)),
+            logger: logger)
         do {
             try await server.run()
         } catch {

@@ -64,4 +64,34 @@ struct ChannelTestCommandTests {
         }
         try await desk.stop()
     }
+
+    @Test("POP3 over implicit TLS with a private CA: linking without --ca-file says why, with it works end to end")
+    func privateCA() async throws {
+        let servers = try await MailServers.shared()
+        let tag = String(UUID().uuidString.prefix(8)).lowercased()
+        let help = "tls-\(tag)@desk.test"
+        let alice = "alice-\(tag)@customer.test"
+        try servers.addUser(help, password: "secret")
+        let desk = try PostdeskProcess()
+        try await desk.start()
+        try desk.createProject("TL", name: "TLS", signup: "public")
+        let add = [
+            "channel", "add", "TL", "--address", help, "--protocol", "pop3", "--host", "127.0.0.1", "--port",
+            "\(servers.pop3sPort)", "--tls", "implicit", "--request-type", "Help",
+        ]
+        let untrusted = try desk.run(add, stdin: "secret\n")
+        #expect(untrusted.status != 0)
+        #expect(untrusted.err.contains("--ca-file"))
+        let linked = try desk.ok(add + ["--ca-file", servers.caFile], stdin: "secret\n")
+        #expect(linked.contains("Warning: POP3 deletes"))
+        try servers.deliver(
+            Array("From: \(alice)\r\nSubject: Over TLS\r\nMessage-ID: <tls-\(tag)@x>\r\n\r\nHello\r\n".utf8), to: help)
+        _ = try await desk.eventually("TL-1") {
+            try desk.json([QueueRow].self, ["queue", "TL"]).first { $0.summary == "Over TLS" }
+        }
+        _ = try await desk.eventually("the mail deleted from the POP3 mailbox") {
+            try servers.inbox(of: help).isEmpty ? true : nil
+        }
+        try await desk.stop()
+    }
 }

@@ -37,7 +37,8 @@ final class PostdeskProcess: @unchecked Sendable {
     func start() async throws {
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--data-dir", dataDirectory.path, "--log-level", "debug"]
+        // Mailboxes without IDLE (POP3) are polled every second so that the tests need not wait a minute.
+        process.arguments = ["serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1"]
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()

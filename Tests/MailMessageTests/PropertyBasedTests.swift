@@ -252,7 +252,10 @@ struct PropertyBasedTests {
     func cleaningMatchesReference() async {
         await propertyCheck(count: 500, input: MailTextGen.text(0...200)) { text in
             #expect(Array(MIMEWalker.cleanText(text).utf8) == Array(Self.referenceCleanText(text).utf8))
-            let reference = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            // Literal search: Foundation's default search did not see a CR followed by a combining mark, which the
+            // parser never passes (cleanText has made every CR a LF before); as documented, every CR ends a line.
+            let reference = text.replacingOccurrences(of: "\r\n", with: "\n", options: .literal)
+                .replacingOccurrences(of: "\r", with: "\n", options: .literal)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             #expect(QuoteStripper.splitLines(text).map { Array($0.utf8) } == reference.map { Array($0.utf8) })
         }
