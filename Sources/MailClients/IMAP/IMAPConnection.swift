@@ -130,28 +130,39 @@ public final class IMAPConnection {
             try await self.authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
             return
         }
-        let usePlain: Bool
+        let chosen: IMAPLoginMechanism
         switch mechanism {
         case .automatic:
-            usePlain = self.supports("AUTH=PLAIN")
+            if self.supports("AUTH=PLAIN") {
+                chosen = .plain
+            } else if self.supports("LOGINDISABLED") && self.supports("AUTH=LOGIN") {
+                chosen = .saslLogin
+            } else {
+                chosen = .login
+            }
         case .plain:
             guard self.supports("AUTH=PLAIN") else {
                 throw MailClientError(.authenticationMechanismUnsupported, "the server does not offer AUTH=PLAIN")
             }
-            usePlain = true
-        case .login:
-            usePlain = false
+            chosen = .plain
+        case .login, .saslLogin:
+            chosen = mechanism
         }
-        if !usePlain && self.supports("LOGINDISABLED") {
+        if chosen == .login && self.supports("LOGINDISABLED") {
             throw MailClientError(
                 .authenticationMechanismUnsupported,
                 "the server refuses LOGIN on this connection (LOGINDISABLED); use TLS or STARTTLS"
             )
         }
         let status: IMAPStatusResponse
-        if usePlain {
-            status = try await self.authenticatePlain(credentials)
-        } else {
+        let name: String
+        switch chosen {
+        case .plain:
+            (status, name) = (try await self.authenticatePlain(credentials), "PLAIN")
+        case .saslLogin:
+            (status, name) = (try await self.authenticateLogin(credentials), "AUTHENTICATE LOGIN")
+        default:
+            name = "LOGIN"
             status = try await self.execute([
                 .raw("LOGIN"),
                 .string(Array(credentials.username.utf8)),
@@ -170,11 +181,11 @@ public final class IMAPConnection {
         default:
             throw MailClientError(
                 .commandRejected,
-                "the server rejected the \(usePlain ? "AUTHENTICATE" : "LOGIN") command",
+                "the server rejected the \(name) command",
                 serverText: status.rawText
             )
         }
-        try await self.didAuthenticate(status, mechanism: usePlain ? "PLAIN" : "LOGIN")
+        try await self.didAuthenticate(status, mechanism: name)
     }
 
     /// Marks the session authenticated after the tagged OK `status` and refreshes the capabilities.
@@ -261,6 +272,22 @@ public final class IMAPConnection {
                 }
                 responded = true
                 return IMAPCommand.Secret(bytes: encoded, asString: false)
+            })
+    }
+
+    /// AUTHENTICATE LOGIN: the first challenge ("Username:") gets the user name, the second
+    /// ("Password:") the password, each base64; anything further is cancelled (RFC 3501 §6.2.2).
+    nonisolated(nonsending) private func authenticateLogin(_ credentials: MailCredentials) async throws
+        -> IMAPStatusResponse
+    {
+        var answers = [credentials.username, credentials.password].map {
+            Array(Data($0.utf8).base64EncodedString().utf8)
+        }
+        return try await self.execute(
+            [.raw("AUTHENTICATE"), .raw("LOGIN")], expectsContinuations: true,
+            onContinuation: { _ in
+                guard !answers.isEmpty else { return IMAPCommand.Secret(bytes: Array("*".utf8), asString: false) }
+                return IMAPCommand.Secret(bytes: answers.removeFirst(), asString: false)
             })
     }
 

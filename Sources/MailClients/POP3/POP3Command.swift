@@ -17,6 +17,9 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
     /// `AUTH XOAUTH2 [<initial response>]`: OAuth 2.0 access token (RFC 5034 §4; Google's and Microsoft's XOAUTH2).
     /// Without an initial response the server asks with an empty `+ ` challenge.
     case authXOAuth2(initialResponse: String?)
+    /// `AUTH LOGIN` (RFC 5034 §4 with the SASL LOGIN mechanism): the user name and password answer
+    /// two `+ ` challenges, each in base64.
+    case authLogin
     /// One base64 line answering a `+ ` challenge (RFC 5034 §4); empty to answer an error challenge.
     case authResponse(String)
     /// `STAT` (RFC 1939 §5).
@@ -56,6 +59,7 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
         case .apop: "APOP <redacted>"
         case .authPlain: "AUTH PLAIN <redacted>"
         case .authXOAuth2: "AUTH XOAUTH2 <redacted>"
+        case .authLogin: "AUTH LOGIN"
         case .authResponse: "<redacted auth response>"
         case .stat: "STAT"
         case .list(let number): number.map { "LIST \($0)" } ?? "LIST"
@@ -98,6 +102,7 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
             } else {
                 buffer.writeString("AUTH XOAUTH2\r\n")
             }
+        case .authLogin: buffer.writeString("AUTH LOGIN\r\n")
         case .authResponse(let response):
             try Self.validateBase64(response)
             buffer.writeString("\(response)\r\n")

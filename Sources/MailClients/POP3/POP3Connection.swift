@@ -77,6 +77,13 @@ public final class POP3Connection {
                 response = try await execute(.authResponse(initialResponse))
             }
             try Self.checkLogin(response, step: "AUTH PLAIN")
+        } else if !capabilities.supportsUser && capabilities.saslMechanisms.contains("LOGIN") {
+            // A server that offers SASL LOGIN but not USER/PASS: two challenges, user name then password.
+            var response = try await execute(.authLogin)
+            for answer in [credentials.username, credentials.password] where response.status == .continuation {
+                response = try await execute(.authResponse(SASLMechanismEncoding.base64(Array(answer.utf8))))
+            }
+            try Self.checkLogin(response, step: "AUTH LOGIN")
         } else {
             try Self.checkLogin(try await execute(.user(credentials.username)), step: "USER")
             try Self.checkLogin(try await execute(.pass(credentials.password)), step: "PASS")

@@ -135,3 +135,44 @@ struct IMAPXOAuth2Tests {
         #expect(!tokenCredentials.description.contains("ya29"))
     }
 }
+
+@Suite("IMAP AUTHENTICATE LOGIN")
+struct IMAPSASLLoginTests {
+    @Test("with LOGINDISABLED and AUTH=LOGIN, the user name and password answer the two challenges in base64")
+    func saslLogin() async throws {
+        let user = Data("help@desk.test".utf8).base64EncodedString()
+        let password = Data("p\"ss wörd".utf8).base64EncodedString()
+        try await withXOAuth2Server(
+            greeting: "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=LOGIN] ready\r\n",
+            [
+                XOAuth2Step(expect: "A1 AUTHENTICATE LOGIN\r\n", reply: "+ VXNlcm5hbWU6\r\n"),
+                XOAuth2Step(expect: "\(user)\r\n", reply: "+ UGFzc3dvcmQ6\r\n"),
+                XOAuth2Step(expect: "\(password)\r\n", reply: "A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n"),
+            ]
+        ) { imap in
+            try await imap.login(MailCredentials(username: "help@desk.test", password: "p\"ss wörd"))
+            #expect(imap.isAuthenticated)
+        }
+    }
+
+    @Test("a refused AUTHENTICATE LOGIN is authenticationFailed with the server's words")
+    func refused() async throws {
+        let user = Data("help@desk.test".utf8).base64EncodedString()
+        let password = Data("wrong".utf8).base64EncodedString()
+        let error = await #expect(throws: MailClientError.self) {
+            try await withXOAuth2Server(
+                greeting: "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=LOGIN] ready\r\n",
+                [
+                    XOAuth2Step(expect: "A1 AUTHENTICATE LOGIN\r\n", reply: "+ VXNlcm5hbWU6\r\n"),
+                    XOAuth2Step(expect: "\(user)\r\n", reply: "+ UGFzc3dvcmQ6\r\n"),
+                    XOAuth2Step(
+                        expect: "\(password)\r\n", reply: "A1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+                ]
+            ) { imap in
+                try await imap.login(MailCredentials(username: "help@desk.test", password: "wrong"))
+            }
+        }
+        #expect(error?.code == .authenticationFailed)
+        #expect(error?.serverText?.contains("[AUTHENTICATIONFAILED]") == true)
+    }
+}
