@@ -7,16 +7,16 @@ import Testing
 @testable import MailClients
 
 /// One step of a scripted server: what the client must send, then what the server answers.
-private struct Step: Sendable {
+struct IMAPScriptStep: Sendable {
     var expect: String?
     var reply: String
     var thenClose = false
 }
 
 /// Runs `body` against an `IMAPConnection` whose server side follows `script` on an `NIOAsyncTestingChannel`.
-private func withScriptedServer<R: Sendable>(
+func withScriptedIMAPServer<R: Sendable>(
     greeting: String,
-    _ script: [Step],
+    _ script: [IMAPScriptStep],
     commandTimeout: Duration = .seconds(5),
     _ body: (IMAPConnection) async throws -> R
 ) async throws -> R {
@@ -67,15 +67,15 @@ struct IMAPConnectionTests {
     @Test("Gmail's web-login ALERT becomes authenticationFailed with the server's words")
     func gmailAlert() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting: "* OK Gimap ready for requests from 203.0.113.9 a7mb123456789abc\r\n",
                 [
-                    Step(
+                    IMAPScriptStep(
                         expect: "A1 CAPABILITY\r\n",
                         reply:
                             "* CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 XYZZY SASL-IR AUTH=XOAUTH2 AUTH=PLAIN AUTH=PLAIN-CLIENTTOKEN AUTH=OAUTHBEARER\r\nA1 OK Thats all she wrote! a7mb123456789abc\r\n"
                     ),
-                    Step(
+                    IMAPScriptStep(
                         expect: "A2 AUTHENTICATE PLAIN \(plainIR)\r\n",
                         reply:
                             "A2 NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 (Failure)\r\n"
@@ -96,11 +96,11 @@ struct IMAPConnectionTests {
     @Test("Yahoo's AUTHENTICATIONFAILED keeps the response code in serverText")
     func yahoo() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting:
                     "* OK [CAPABILITY IMAP4rev1 ID MOVE NAMESPACE XYMHIGHESTMODSEQ UIDPLUS LITERAL+ CHILDREN X-MSG-EXT UNSELECT OBJECTID] IMAP4rev1 Hello\r\n",
                 [
-                    Step(
+                    IMAPScriptStep(
                         expect: "A1 LOGIN \"help@desk.test\" \"secret\"\r\n",
                         reply:
                             "A1 NO [AUTHENTICATIONFAILED] (#MBR1240) Please verify your account by going to https://login.yahoo.com\r\n"
@@ -120,7 +120,7 @@ struct IMAPConnectionTests {
     @Test("LOGINDISABLED without AUTH=PLAIN refuses to send the password")
     func loginDisabled() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting: "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n",
                 []
             ) { imap in
@@ -133,33 +133,33 @@ struct IMAPConnectionTests {
     @Test("a whole session: literal login, SELECT, UID SEARCH, UID FETCH, UID STORE, IDLE, LOGOUT")
     func session() async throws {
         let body = "Subject: hi\r\n\r\nHello {5}\r\n"
-        let messages = try await withScriptedServer(
+        let messages = try await withScriptedIMAPServer(
             greeting: "* OK [CAPABILITY IMAP4rev1 IDLE AUTH=LOGIN] ready\r\n",
             [
-                Step(expect: "A1 LOGIN \"help@desk.test\" {5}\r\n", reply: "+ OK\r\n"),
-                Step(expect: "pä\"s\r\n", reply: "A1 OK Logged in\r\n"),
-                Step(expect: "A2 CAPABILITY\r\n", reply: "* CAPABILITY IMAP4rev1 IDLE UIDPLUS\r\nA2 OK\r\n"),
-                Step(
+                IMAPScriptStep(expect: "A1 LOGIN \"help@desk.test\" {5}\r\n", reply: "+ OK\r\n"),
+                IMAPScriptStep(expect: "pä\"s\r\n", reply: "A1 OK Logged in\r\n"),
+                IMAPScriptStep(expect: "A2 CAPABILITY\r\n", reply: "* CAPABILITY IMAP4rev1 IDLE UIDPLUS\r\nA2 OK\r\n"),
+                IMAPScriptStep(
                     expect: "A3 SELECT \"INBOX\"\r\n",
                     reply:
                         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] Flags permitted.\r\n* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1700000000] UIDs valid\r\n* OK [UIDNEXT 18] Predicted next UID\r\nA3 OK [READ-WRITE] Select completed.\r\n"
                 ),
-                Step(
+                IMAPScriptStep(
                     expect: "A4 UID SEARCH UID 17:* UNSEEN UNDELETED\r\n",
                     reply: "* SEARCH 15 17\r\nA4 OK Search completed.\r\n"
                 ),
-                Step(
+                IMAPScriptStep(
                     expect: "A5 UID FETCH 15,17 (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])\r\n",
                     reply:
                         "* 2 FETCH (UID 15 FLAGS () INTERNALDATE \"21-Nov-2026 12:00:00 +0000\" RFC822.SIZE \(body.utf8.count) BODY[] {\(body.utf8.count)}\r\n\(body))\r\n* 3 FETCH (FLAGS (\\Seen))\r\n* 3 FETCH (UID 17 BODY[] {2}\r\nok FLAGS (\\Recent))\r\n* 4 EXISTS\r\nA5 OK Fetch completed.\r\n"
                 ),
-                Step(
+                IMAPScriptStep(
                     expect: "A6 UID STORE 15,17 +FLAGS.SILENT (\\Seen)\r\n",
                     reply: "A6 OK Store completed.\r\n"
                 ),
-                Step(expect: "A7 IDLE\r\n", reply: "+ idling\r\n* OK Still here\r\n* 5 EXISTS\r\n"),
-                Step(expect: "DONE\r\n", reply: "A7 OK Idle completed.\r\n"),
-                Step(expect: "A8 LOGOUT\r\n", reply: "* BYE Logging out\r\nA8 OK Logout completed.\r\n"),
+                IMAPScriptStep(expect: "A7 IDLE\r\n", reply: "+ idling\r\n* OK Still here\r\n* 5 EXISTS\r\n"),
+                IMAPScriptStep(expect: "DONE\r\n", reply: "A7 OK Idle completed.\r\n"),
+                IMAPScriptStep(expect: "A8 LOGOUT\r\n", reply: "* BYE Logging out\r\nA8 OK Logout completed.\r\n"),
             ]
         ) { imap in
             try await imap.login(MailCredentials(username: "help@desk.test", password: "pä\"s"))
@@ -198,9 +198,9 @@ struct IMAPConnectionTests {
     @Test("SELECT without UIDVALIDITY is a protocol violation")
     func selectWithoutUIDValidity() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting: "* PREAUTH [CAPABILITY IMAP4rev1] welcome back\r\n",
-                [Step(expect: "A1 SELECT \"INBOX\"\r\n", reply: "* 1 EXISTS\r\nA1 OK done\r\n")]
+                [IMAPScriptStep(expect: "A1 SELECT \"INBOX\"\r\n", reply: "* 1 EXISTS\r\nA1 OK done\r\n")]
             ) { imap in
                 #expect(imap.isAuthenticated)
                 _ = try await imap.select("INBOX")
@@ -212,9 +212,9 @@ struct IMAPConnectionTests {
     @Test("a garbage reply mid-session surfaces as protocolViolation")
     func garbage() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting: "* OK [CAPABILITY IMAP4rev1] ready\r\n",
-                [Step(expect: "A1 NOOP\r\n", reply: "\u{1}\u{2} nonsense (((\r\n")]
+                [IMAPScriptStep(expect: "A1 NOOP\r\n", reply: "\u{1}\u{2} nonsense (((\r\n")]
             ) { imap in
                 try await imap.noop()
             }
@@ -225,9 +225,12 @@ struct IMAPConnectionTests {
     @Test("the server closing mid-command gives connectionClosed with its BYE text")
     func byeThenClose() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting: "* OK [CAPABILITY IMAP4rev1] ready\r\n",
-                [Step(expect: "A1 NOOP\r\n", reply: "* BYE Autologout; idle for too long\r\n", thenClose: true)]
+                [
+                    IMAPScriptStep(
+                        expect: "A1 NOOP\r\n", reply: "* BYE Autologout; idle for too long\r\n", thenClose: true)
+                ]
             ) { imap in
                 try await imap.noop()
             }
@@ -238,9 +241,9 @@ struct IMAPConnectionTests {
 
     @Test("search criteria with CRLF are refused before sending, and the session stays usable")
     func criteriaInjection() async throws {
-        try await withScriptedServer(
+        try await withScriptedIMAPServer(
             greeting: "* OK [CAPABILITY IMAP4rev1] ready\r\n",
-            [Step(expect: "A2 NOOP\r\n", reply: "A2 OK\r\n")]
+            [IMAPScriptStep(expect: "A2 NOOP\r\n", reply: "A2 OK\r\n")]
         ) { imap in
             let error = await #expect(throws: MailClientError.self) {
                 try await imap.uidSearch("ALL\r\nA9 DELETE INBOX")
@@ -253,16 +256,17 @@ struct IMAPConnectionTests {
     @Test("AUTHENTICATE PLAIN without SASL-IR answers the + and an Outlook refusal is authenticationFailed")
     func plainWithoutInitialResponse() async throws {
         let error = await #expect(throws: MailClientError.self) {
-            try await withScriptedServer(
+            try await withScriptedIMAPServer(
                 greeting:
                     "* OK The Microsoft Exchange IMAP4 service is ready. [TQBXADIAUABSADAAMQBDAEEAMAAwADEAMwAuAG4AYQBtAHAAcgBkADAAMQAuAHAAcgBvAGQALgBvAHUAdABsAG8AbwBrAC4AYwBvAG0A]\r\n",
                 [
-                    Step(
+                    IMAPScriptStep(
                         expect: "A1 CAPABILITY\r\n",
                         reply:
                             "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+\r\nA1 OK CAPABILITY completed.\r\n"
                     ),
-                    Step(expect: "A2 AUTHENTICATE PLAIN \(plainIR)\r\n", reply: "A2 NO AUTHENTICATE failed.\r\n"),
+                    IMAPScriptStep(
+                        expect: "A2 AUTHENTICATE PLAIN \(plainIR)\r\n", reply: "A2 NO AUTHENTICATE failed.\r\n"),
                 ]
             ) { imap in
                 try await imap.login(MailCredentials(username: "help@desk.test", password: "secret"))
@@ -271,16 +275,16 @@ struct IMAPConnectionTests {
         #expect(error?.code == .authenticationFailed)
         #expect(error?.serverText == "AUTHENTICATE failed.")
 
-        try await withScriptedServer(
+        try await withScriptedIMAPServer(
             greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n",
             [
-                Step(expect: "A1 AUTHENTICATE PLAIN\r\n", reply: "+ \r\n"),
-                Step(expect: "\(plainIR)\r\n", reply: "A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n"),
-                Step(
+                IMAPScriptStep(expect: "A1 AUTHENTICATE PLAIN\r\n", reply: "+ \r\n"),
+                IMAPScriptStep(expect: "\(plainIR)\r\n", reply: "A1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n"),
+                IMAPScriptStep(
                     expect: "A2 EXAMINE \"Entw&APw-rfe\"\r\n",
                     reply: "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\nA2 OK [READ-ONLY] Examine completed.\r\n"
                 ),
-                Step(expect: "A3 LOGOUT\r\n", reply: "* BYE\r\nA3 OK\r\n"),
+                IMAPScriptStep(expect: "A3 LOGOUT\r\n", reply: "* BYE\r\nA3 OK\r\n"),
             ]
         ) { imap in
             try await imap.login(MailCredentials(username: "help@desk.test", password: "secret"))
