@@ -149,8 +149,8 @@ struct MailboxIntegrationTests {
         try rig.servers.deliver(Self.message("first copy", id: "twice@x"), to: rig.address)
         let store = rig.store
         try await Self.run(rig, channel: channel) {
-            let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
-            return log.count == 3
+            let outcomes = try await store.processingLog(channelAddress: nil, since: nil, limit: 10).map(\.outcome)
+            return Set(outcomes) == ["skipped", "created", "duplicate"]
         }
         let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
         #expect(Set(log.map(\.outcome)) == ["skipped", "created", "duplicate"])
@@ -171,7 +171,8 @@ struct MailboxIntegrationTests {
         try rig.servers.deliver(Self.message("small", id: "small@x"), to: rig.address)
         let store = rig.store
         try await Self.run(rig, channel: channel, largestMessage: 2048) {
-            try await store.processingLog(channelAddress: nil, since: nil, limit: 10).count == 2
+            let outcomes = try await store.processingLog(channelAddress: nil, since: nil, limit: 10).map(\.outcome)
+            return outcomes.contains("skipped") && outcomes.contains("created")
         }
         let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
         #expect(log.first { $0.outcome == "skipped" }?.detail?.contains("left in the mailbox untouched") == true)
