@@ -15,8 +15,6 @@ public struct ProviderProfile: Sendable, Equatable {
     public var smtp: Server?
     /// The shortest interval between two polls (or logins) this provider tolerates.
     public var minimumPollInterval: Duration
-    /// Whether accounts with two-step verification need an app password.
-    public var needsAppPassword: Bool
 
     /// Gmail: IMAP recommended (POP3 also serves archived mail).
     public static let gmail = ProviderProfile(
@@ -24,7 +22,7 @@ public struct ProviderProfile: Sendable, Equatable {
         imap: Server(host: "imap.gmail.com", port: 993, tls: .implicit),
         pop3: Server(host: "pop.gmail.com", port: 995, tls: .implicit),
         smtp: Server(host: "smtp.gmail.com", port: 587, tls: .starttls),
-        minimumPollInterval: .seconds(60), needsAppPassword: true)
+        minimumPollInterval: .seconds(60))
 
     /// Yahoo Mail.
     public static let yahoo = ProviderProfile(
@@ -32,7 +30,7 @@ public struct ProviderProfile: Sendable, Equatable {
         imap: Server(host: "imap.mail.yahoo.com", port: 993, tls: .implicit),
         pop3: Server(host: "pop.mail.yahoo.com", port: 995, tls: .implicit),
         smtp: Server(host: "smtp.mail.yahoo.com", port: 465, tls: .implicit),
-        minimumPollInterval: .seconds(60), needsAppPassword: true)
+        minimumPollInterval: .seconds(60))
 
     /// Outlook.com and Microsoft 365: POP3 logins are limited per 15 minutes, so polling is slower.
     public static let outlook = ProviderProfile(
@@ -40,11 +38,11 @@ public struct ProviderProfile: Sendable, Equatable {
         imap: Server(host: "outlook.office365.com", port: 993, tls: .implicit),
         pop3: Server(host: "outlook.office365.com", port: 995, tls: .implicit),
         smtp: Server(host: "smtp.office365.com", port: 587, tls: .starttls),
-        minimumPollInterval: .seconds(120), needsAppPassword: false)
+        minimumPollInterval: .seconds(120))
 
     /// Any other server: host, port and TLS must be given.
     public static let custom = ProviderProfile(
-        name: "custom", imap: nil, pop3: nil, smtp: nil, minimumPollInterval: .seconds(0), needsAppPassword: false)
+        name: "custom", imap: nil, pop3: nil, smtp: nil, minimumPollInterval: .seconds(0))
 
     /// The known providers by name.
     public static let all: [String: ProviderProfile] = [

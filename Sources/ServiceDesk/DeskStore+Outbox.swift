@@ -11,13 +11,6 @@ extension DeskStore {
         }
     }
 
-    /// When the next pending notification is due, if any.
-    public func nextOutboxDue() async throws -> Date? {
-        try await read { db in
-            try Date.fetchOne(db, sql: "SELECT MIN(nextAttemptAt) FROM outbox WHERE status = 'pending'")
-        }
-    }
-
     /// Records a delivery to the relay.
     public func markSent(outboxId: Int64, reply: String) async throws {
         try await write { db in

@@ -26,8 +26,6 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     public enum Columns {
         static let processedAt = Column(CodingKeys.processedAt)
-        static let channelId = Column(CodingKeys.channelId)
-        static let fetchedAt = Column(CodingKeys.fetchedAt)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

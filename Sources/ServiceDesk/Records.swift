@@ -114,7 +114,6 @@ public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public enum Columns {
         static let address = Column(CodingKeys.address)
         static let accountKey = Column(CodingKeys.accountKey)
-        static let enabled = Column(CodingKeys.enabled)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
