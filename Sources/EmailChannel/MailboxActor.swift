@@ -195,8 +195,8 @@ public actor MailboxActor {
         case .stored(let id):
             return id
         case .duplicate(let id):
-            let original = try await store.inbound(id: id)
-            if original?.mailboxUid != mailboxUid {
+            // The same message under the same UID is a re-fetch after a crash, not a duplicate.
+            if try await store.mailboxUid(ofInbound: id) != mailboxUid {
                 try await store.recordMailboxEvent(
                     channelId: channelId, mailboxUid: mailboxUid, from: headers.from.first?.address,
                     subject: headers.subject, outcome: "duplicate",
@@ -216,7 +216,7 @@ public actor MailboxActor {
         let floor = max(UInt32(clamping: max(watermark, 1)), examinedThrough &+ 1)
         let seen = try await connection.uidSearch("UID \(floor):* SEEN UNDELETED").filter { $0 >= floor }
         guard let highest = seen.max() else { return }
-        let known = try await store.knownMailboxUIDs(channelId: channelId)
+        let known = try await store.knownMailboxUIDs(channelId: channelId, among: seen.map(String.init))
         let unknown = seen.filter { !known.contains(String($0)) }.sorted()
         for batch in unknown.chunked(into: 20) {
             for message in try await connection.uidFetchMessages(batch) {

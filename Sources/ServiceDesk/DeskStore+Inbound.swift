@@ -237,6 +237,13 @@ public enum RequestKeyScanner {
 }
 
 extension DeskStore {
+    /// The mailbox UID an inbound mail was fetched under, without loading its bytes.
+    public func mailboxUid(ofInbound id: Int64) async throws -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT mailboxUid FROM inbound WHERE id = ?", arguments: [id])
+        }
+    }
+
     /// One inbound mail by id.
     public func inbound(id: Int64) async throws -> InboundMail? {
         try await read { db in try InboundMail.fetchOne(db, key: id) }

@@ -36,15 +36,28 @@ extension DeskStore {
         }
     }
 
-    /// Mailbox UIDs this channel already stored or logged: they need no second look.
-    public func knownMailboxUIDs(channelId: Int64) async throws -> Set<String> {
+    /// Mailbox UIDs this channel already stored or logged: they need no second look. With
+    /// `candidates`, only those are looked up (the mailbox's per-cycle question), not the whole history.
+    public func knownMailboxUIDs(channelId: Int64, among candidates: [String]? = nil) async throws -> Set<String> {
         try await read { db in
-            let stored = try String.fetchAll(
-                db, sql: "SELECT mailboxUid FROM inbound WHERE channelId = ? AND mailboxUid IS NOT NULL",
-                arguments: [channelId])
-            let logged = try String.fetchAll(
-                db, sql: "SELECT mailboxUid FROM mailboxEvent WHERE channelId = ?", arguments: [channelId])
-            return Set(stored + logged)
+            func known(_ filter: String, _ extra: [String]) throws -> [String] {
+                let arguments = [channelId] + StatementArguments(extra)
+                return try String.fetchAll(
+                    db, sql: "SELECT mailboxUid FROM inbound WHERE channelId = ? AND mailboxUid IS NOT NULL" + filter,
+                    arguments: arguments)
+                    + String.fetchAll(
+                        db, sql: "SELECT mailboxUid FROM mailboxEvent WHERE channelId = ?" + filter,
+                        arguments: arguments)
+            }
+            guard let candidates else { return Set(try known("", [])) }
+            var found = Set<String>()
+            // Chunks stay far below SQLite's limit on bound parameters.
+            for start in stride(from: 0, to: candidates.count, by: 500) {
+                let chunk = Array(candidates[start..<min(start + 500, candidates.count)])
+                found.formUnion(
+                    try known(" AND mailboxUid IN (" + databaseQuestionMarks(count: chunk.count) + ")", chunk))
+            }
+            return found
         }
     }
 
