@@ -374,7 +374,7 @@ public struct ChannelTester: Sendable {
         var opened = false
         do {
             try await SMTPClient.withConnection(
-                to: endpoint, credentials: relay.credentials, heloName: Self.heloName(for: relay.from), logger: logger
+                to: endpoint, credentials: relay.credentials, heloName: ehloName(forSender: relay.from), logger: logger
             ) { smtp in
                 opened = true
                 let offered = smtp.capabilities.keywords.keys.sorted().joined(separator: " ")
@@ -386,16 +386,6 @@ public struct ChannelTester: Sendable {
             let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
             run.fail(opened ? "SMTP RSET" : name, error)
         }
-    }
-
-    /// Our EHLO name: the sender's domain, or `localhost`.
-    private static func heloName(for address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "localhost" }
-        let domain = address[address.index(after: at)...].trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
-        let valid =
-            !domain.isEmpty
-            && domain.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
-        return valid ? domain : "localhost"
     }
 
     private static func causeName(_ cause: MailboxDiagnosis.Cause) -> String {

@@ -38,10 +38,8 @@ public struct ChannelVerifier: Sendable {
             messageID: MailComposer.makeMessageID(domain: domain),
             extraHeaders: [(Self.header, token)])
         do {
-            let receipt = try await SMTPClient.send(
-                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address],
-                via: MailServerEndpoint(relay: settings), credentials: try await relay.credentials(),
-                heloName: Notifier.heloName(for: settings.fromAddress), logger: logger)
+            let receipt = try await relay.send(
+                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address], logger: logger)
             try await store.recordVerificationSend(token: token, reply: receipt.serverText, error: nil)
         } catch let error as MailClientError {
             try await store.recordVerificationSend(token: token, reply: nil, error: MailboxDiagnosis.explain(error))

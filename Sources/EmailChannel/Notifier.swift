@@ -62,10 +62,8 @@ public actor Notifier: Service {
     private func send(_ message: OutboxMessage, via relay: RelaySettings) async {
         guard let id = message.id else { return }
         do {
-            let receipt = try await SMTPClient.send(
-                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients,
-                via: MailServerEndpoint(relay: relay.settings), credentials: try await relay.credentials(),
-                heloName: Self.heloName(for: message.envelopeFrom), logger: logger)
+            let receipt = try await relay.send(
+                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients, logger: logger)
             try await store.markSent(outboxId: id, reply: receipt.serverText)
             logger.info("notification sent", metadata: ["outbox.id": "\(id)"])
         } catch {
@@ -83,11 +81,6 @@ public actor Notifier: Service {
                     "cannot record notification attempt", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
             }
         }
-    }
-
-    /// The EHLO name: the domain of our sender address (RFC 5321 §4.1.1.1 wants our FQDN).
-    static func heloName(for address: String) -> String {
-        address.split(separator: "@").last.map(String.init) ?? "localhost"
     }
 }
 
@@ -121,4 +114,23 @@ extension RelaySettings {
         return try await MailboxCredentials.resolve(
             username: username, secret: password ?? "", method: settings.authMethod)
     }
+
+    /// Sends one message through the relay, as the notifier and `channel verify` do.
+    func send(_ raw: [UInt8], from sender: String, to recipients: [String], logger: Logger) async throws
+        -> SMTPSendReceipt
+    {
+        try await SMTPClient.send(
+            raw, from: sender, to: recipients, via: MailServerEndpoint(relay: settings),
+            credentials: try await credentials(), heloName: ehloName(forSender: sender), logger: logger)
+    }
+}
+
+/// Our EHLO name for mail from `address`: its domain when that is a valid host name, else
+/// `localhost` (RFC 5321 §4.1.1.1 wants the client's FQDN).
+func ehloName(forSender address: String) -> String {
+    guard let at = address.lastIndex(of: "@") else { return "localhost" }
+    let domain = address[address.index(after: at)...].trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+    let valid =
+        !domain.isEmpty && domain.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+    return valid ? domain : "localhost"
 }
