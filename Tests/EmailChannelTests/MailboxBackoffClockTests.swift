@@ -16,13 +16,7 @@ struct MailboxBackoffClockTests {
         board: ChannelStatusBoard
     ) async throws -> MailboxActor {
         let store = try DeskStore.inMemory()
-        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: .public)
-        _ = try await store.addRequestType(
-            projectKey: "SD", name: "Get help",
-            fields: [
-                RequestField(name: "summary", visible: true, required: true),
-                RequestField(name: "description", visible: true, required: true),
-            ])
+        try await makeServiceDeskProject(in: store, signup: .public)
         // The channel row is made directly: linking would need the server's cooperation.
         var channel = try await store.linkChannel(
             ChannelDraft(

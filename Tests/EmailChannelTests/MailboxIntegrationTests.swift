@@ -21,13 +21,7 @@ struct MailboxIntegrationTests {
         let address = "box-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
         try servers.addUser(address, password: "secret")
         let store = try DeskStore.inMemory()
-        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
-        _ = try await store.addRequestType(
-            projectKey: "SD", name: "Get help",
-            fields: [
-                RequestField(name: "summary", visible: true, required: true),
-                RequestField(name: "description", visible: true, required: true),
-            ])
+        try await makeServiceDeskProject(in: store, signup: signup)
         let router = RequestRouter(store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "t"))
         return Rig(servers: servers, store: store, router: router, address: address)
     }

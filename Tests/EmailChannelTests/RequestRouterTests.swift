@@ -10,13 +10,7 @@ import Testing
 struct RequestRouterTests {
     static func desk(signup: SignupPolicy = .public) async throws -> (DeskStore, RequestRouter, Int64) {
         let store = try DeskStore.inMemory()
-        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
-        _ = try await store.addRequestType(
-            projectKey: "SD", name: "Get help",
-            fields: [
-                RequestField(name: "summary", visible: true, required: true),
-                RequestField(name: "description", visible: true, required: true),
-            ])
+        try await makeServiceDeskProject(in: store, signup: signup)
         let channel = try await store.linkChannel(
             ChannelDraft(
                 projectKey: "SD", address: "help@desk.test", protocol: .imap, host: "127.0.0.1", port: 1, tls: .none,
