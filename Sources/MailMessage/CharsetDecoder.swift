@@ -286,16 +286,56 @@ enum CharsetDecoder {
 
     /// The bytes as a String when they are valid UTF-8, else nil.
     static func strictUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        var scalars = String.UnicodeScalarView()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput: return String(scalars)
-            case .error: return nil
+        let valid =
+            bytes.withContiguousStorageIfAvailable { isValidUTF8($0) }
+            ?? Array(bytes).withUnsafeBufferPointer {
+                isValidUTF8($0)
             }
+        return valid ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (RFC 3629 §4): shortest forms only, no surrogates, nothing above
+    /// U+10FFFF — the sequences `String(decoding:as:)` keeps without replacement.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            // The second byte's range depends on the lead (RFC 3629 §4, UTF8-2 … UTF8-4).
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0:
+                length = 3
+                low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED:
+                length = 3
+                high = 0x9F
+            case 0xF0:
+                length = 4
+                low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4:
+                length = 4
+                high = 0x8F
+            default: return false
+            }
+            guard index + length <= count, (low...high).contains(bytes[index + 1]) else { return false }
+            var position = index + 2
+            while position < index + length {
+                guard bytes[position] & 0xC0 == 0x80 else { return false }
+                position += 1
+            }
+            index += length
         }
+        return true
     }
 
     /// The bytes as UTF-8, with U+FFFD for invalid sequences.

@@ -28,11 +28,17 @@ public struct MailAddress: Sendable, Hashable, Codable {
 
     /// `addr` with whitespace removed and the domain lowercased.
     static func normalizedAddress(_ addr: String) -> String {
-        let compact = String(
-            String.UnicodeScalarView(
-                addr.unicodeScalars.filter { !$0.isASCIIWhitespace && $0.value >= 0x20 && $0.value != 0x7F }))
-        guard let at = compact.lastIndex(of: "@") else { return compact }
-        return String(compact[...at]) + compact[compact.index(after: at)...].lowercased()
+        // Bytes: every byte dropped is ASCII, so no multi-byte scalar is cut.
+        let compact = addr.utf8.filter { !$0.isASCIIWhitespace && $0 >= 0x20 && $0 != 0x7F }
+        guard let at = compact.lastIndex(of: UInt8(ascii: "@")) else {
+            return compact.count == addr.utf8.count ? addr : String(decoding: compact, as: UTF8.self)
+        }
+        let domain = compact[(at + 1)...]
+        if compact.count == addr.utf8.count, !domain.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) {
+            return addr
+        }
+        return String(decoding: compact[...at], as: UTF8.self)
+            + String(decoding: Array(domain).mailLowercasedUTF8(), as: UTF8.self)
     }
 
     /// Parses an address-list header value (From, To, Cc, Reply-To…) leniently.
@@ -72,7 +78,7 @@ public struct MailAddress: Sendable, Hashable, Codable {
                 // display-name ":" [group-list] ";"  — a colon outside angle brackets starts a group.
                 let hasAddress = current.contains {
                     if case .angle = $0 { return true }
-                    if case .atom(let text) = $0 { return text.contains("@") }
+                    if case .atom(let text) = $0 { return text.utf8.contains(UInt8(ascii: "@")) }
                     return false
                 }
                 if hasAddress {
@@ -88,87 +94,95 @@ public struct MailAddress: Sendable, Hashable, Codable {
         return result
     }
 
+    /// Splits a header value into tokens. Works on UTF-8 bytes: every delimiter is ASCII and no byte of a
+    /// multi-byte scalar is, so a non-ASCII scalar always lands whole in the token around it.
     private static func tokenize(_ value: String) -> [Token] {
-        let scalars = Array(value.unicodeScalars)
+        let bytes = Array(value.utf8)
         var tokens: [Token] = []
         var index = 0
-        var atom = String.UnicodeScalarView()
+        var atomStart: Int?
+        func text(_ buffer: [UInt8]) -> String { String(decoding: buffer, as: UTF8.self) }
         func flushAtom() {
-            if !atom.isEmpty { tokens.append(.atom(String(atom))) }
-            atom = String.UnicodeScalarView()
+            if let start = atomStart, start < index {
+                tokens.append(.atom(String(decoding: bytes[start..<index], as: UTF8.self)))
+            }
+            atomStart = nil
         }
-        while index < scalars.count {
-            let scalar = scalars[index]
-            switch scalar {
-            case "\"":
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
                 flushAtom()
-                var text = String.UnicodeScalarView()
+                var buffer: [UInt8] = []
                 index += 1
-                while index < scalars.count, scalars[index] != "\"" {
-                    if scalars[index] == "\\", index + 1 < scalars.count { index += 1 }
-                    text.append(scalars[index])
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count { index += 1 }
+                    buffer.append(bytes[index])
                     index += 1
                 }
-                tokens.append(.quoted(String(text)))
-            case "(":
+                tokens.append(.quoted(text(buffer)))
+            case UInt8(ascii: "("):
                 flushAtom()
                 var depth = 1
-                var text = String.UnicodeScalarView()
+                var buffer: [UInt8] = []
                 index += 1
-                while index < scalars.count {
-                    let inner = scalars[index]
-                    if inner == "\\", index + 1 < scalars.count {
+                while index < bytes.count {
+                    let inner = bytes[index]
+                    if inner == UInt8(ascii: "\\"), index + 1 < bytes.count {
                         index += 1
-                        text.append(scalars[index])
-                    } else if inner == "(" {
+                        buffer.append(bytes[index])
+                    } else if inner == UInt8(ascii: "(") {
                         depth += 1
-                        text.append(inner)
-                    } else if inner == ")" {
+                        buffer.append(inner)
+                    } else if inner == UInt8(ascii: ")") {
                         depth -= 1
                         if depth == 0 { break }
-                        text.append(inner)
+                        buffer.append(inner)
                     } else {
-                        text.append(inner)
+                        buffer.append(inner)
                     }
                     index += 1
                 }
-                tokens.append(.comment(String(text)))
-            case "<":
+                tokens.append(.comment(text(buffer)))
+            case UInt8(ascii: "<"):
                 flushAtom()
-                var text = String.UnicodeScalarView()
+                var buffer: [UInt8] = []
                 index += 1
-                while index < scalars.count, scalars[index] != ">" {
-                    if scalars[index] == "\"" {
+                while index < bytes.count, bytes[index] != UInt8(ascii: ">") {
+                    if bytes[index] == UInt8(ascii: "\"") {
                         // A quoted local part inside the angle brackets.
-                        text.append(scalars[index])
+                        buffer.append(bytes[index])
                         index += 1
-                        while index < scalars.count, scalars[index] != "\"" {
-                            text.append(scalars[index])
+                        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                            buffer.append(bytes[index])
                             index += 1
                         }
-                        if index < scalars.count { text.append(scalars[index]) }
+                        if index < bytes.count { buffer.append(bytes[index]) }
                     } else {
-                        text.append(scalars[index])
+                        buffer.append(bytes[index])
                     }
                     index += 1
                 }
-                tokens.append(.angle(String(text)))
-            case ",", ";", ":":
+                tokens.append(.angle(text(buffer)))
+            case UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"):
                 flushAtom()
-                tokens.append(.special(scalar))
-            case " ", "\t", "\r", "\n":
+                tokens.append(.special(Unicode.Scalar(byte)))
+            case 0x20, 0x09, 0x0D, 0x0A:
                 flushAtom()
                 if case .space? = tokens.last {} else { tokens.append(.space) }
-            case ">":
+            case UInt8(ascii: ">"):
                 flushAtom()
             default:
-                atom.append(scalar)
+                if atomStart == nil { atomStart = index }
             }
             index += 1
         }
         flushAtom()
         return tokens
     }
+
+    /// Characters that make a local part need quotes (RFC 5322 §3.2.3 specials, and space).
+    private static let specials = Array(" \"(),:;<>@[\\]".utf8)
 
     private static func mailbox(from tokens: [Token], notes: inout [String]) -> MailAddress? {
         var phrase: [String] = []
@@ -185,7 +199,7 @@ public struct MailAddress: Sendable, Hashable, Codable {
             case .quoted(let text):
                 if angle == nil {
                     phrase.append(text)
-                    let needsQuotes = text.unicodeScalars.contains { " \"(),:;<>@[\\]".unicodeScalars.contains($0) }
+                    let needsQuotes = text.utf8.contains { Self.specials.contains($0) }
                     specParts.append(needsQuotes ? "\"" + text + "\"" : text)
                 }
             case .comment(let text):
@@ -211,7 +225,7 @@ public struct MailAddress: Sendable, Hashable, Codable {
         } else {
             address = specParts.joined()
             name = comments.first
-            if !address.contains("@") && phrase.count > 1 {
+            if !address.utf8.contains(UInt8(ascii: "@")) && phrase.count > 1 {
                 // "Name address@x" without brackets is not valid; an address without "@" stays as written.
                 address = phrase.joined(separator: " ")
             }

@@ -4,6 +4,7 @@ import Foundation
 enum MailDate {
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     private static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let lowerDayNames = dayNames.map { $0.lowercased() }
     private static let monthNames = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
@@ -11,21 +12,26 @@ enum MailDate {
     /// Parses `[day-of-week ","] day month year hour ":" minute [":" second] zone`, leniently: comments, missing
     /// seconds, two- and three-digit years (§4.3), obsolete zone names (UT, GMT, EST… and military letters as -0000).
     static func parse(_ raw: String) -> Date? {
-        // Drop comments such as "(PST)" and the day of week.
-        var text = ""
-        var depth = 0
-        for character in raw {
-            if character == "(" {
-                depth += 1
-            } else if character == ")" {
-                depth = max(0, depth - 1)
-            } else if depth == 0 {
-                text.append(character)
+        // Drop comments such as "(PST)" and the day of week. Bytes: every delimiter here is ASCII.
+        var text = raw
+        if raw.utf8.contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ")") }) {
+            var kept: [UInt8] = []
+            var depth = 0
+            for byte in raw.utf8 {
+                if byte == UInt8(ascii: "(") {
+                    depth += 1
+                } else if byte == UInt8(ascii: ")") {
+                    depth = max(0, depth - 1)
+                } else if depth == 0 {
+                    kept.append(byte)
+                }
             }
+            text = String(decoding: kept, as: UTF8.self)
         }
-        var tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" || $0 == "\n" })
-            .map(String.init)
-        if let first = tokens.first, dayNames.map({ $0.lowercased() }).contains(String(first.lowercased().prefix(3))) {
+        var tokens = text.utf8.split(whereSeparator: {
+            $0 == 0x20 || $0 == 0x09 || $0 == UInt8(ascii: ",") || $0 == 0x0D || $0 == 0x0A
+        }).map { Substring($0) }
+        if let first = tokens.first, lowerDayNames.contains(String(first.lowercased().prefix(3))) {
             tokens.removeFirst()
         }
         guard tokens.count >= 4 else { return nil }
@@ -66,7 +72,7 @@ enum MailDate {
     }
 
     /// The zone offset in seconds east of UTC, or nil when unknown (treated as -0000, §4.3).
-    private static func zoneOffset(_ zone: String) -> Int? {
+    private static func zoneOffset(_ zone: Substring) -> Int? {
         if let sign = zone.first, sign == "+" || sign == "-" {
             let digits = zone.dropFirst().filter(\.isNumber)
             guard digits.count == 4, let value = Int(digits) else { return nil }

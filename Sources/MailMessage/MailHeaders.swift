@@ -13,14 +13,24 @@ public struct MailHeaders: Sendable {
 
     /// The value of the first field called `name` (case-insensitive), unfolded and raw, or nil.
     public subscript(_ name: String) -> String? {
-        let key = name.lowercased()
-        return fields.first { $0.name.lowercased() == key }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     /// The values of every field called `name` (case-insensitive), in order.
     public func all(_ name: String) -> [String] {
-        let key = name.lowercased()
-        return fields.filter { $0.name.lowercased() == key }.map(\.value)
+        fields.compactMap { Self.sameName($0.name, name) ? $0.value : nil }
+    }
+
+    /// Whether two field names are equal ignoring case: ASCII bytes compared directly (field names are printable
+    /// US-ASCII, RFC 5322 §3.6.8), anything else through `lowercased()`.
+    static func sameName(_ left: String, _ right: String) -> Bool {
+        var ascii = true
+        let equal = left.utf8.elementsEqual(right.utf8) { x, y in
+            if x >= 0x80 || y >= 0x80 { ascii = false }
+            return x == y || (x | 0x20 == y | 0x20 && (0x61...0x7A).contains(x | 0x20))
+        }
+        // ASCII bytes that differ other than in case make the lower-cased names differ too.
+        return equal || (!ascii && left.lowercased() == right.lowercased())
     }
 
     /// Whether a field called `name` is present.

@@ -37,32 +37,40 @@ public enum MailParser {
     /// The msg-ids in a Message-ID, In-Reply-To or References value, without angle brackets (RFC 5322 §3.6.4).
     /// Values without brackets are split on whitespace and commas, keeping tokens that contain "@".
     public static func messageIDs(in value: String) -> [String] {
+        // Scalar by scalar: every delimiter is ASCII; whitespace is any White_Space scalar, as Character.isWhitespace.
         var ids: [String] = []
-        var current: String?
+        var current: [UInt8]?
         var depth = 0
-        for character in value {
-            if character == "(" && current == nil {
-                depth += 1
-                continue
-            }
-            if character == ")" && current == nil {
-                depth = max(0, depth - 1)
-                continue
+        for scalar in value.unicodeScalars {
+            if current == nil {
+                if scalar == "(" {
+                    depth += 1
+                    continue
+                }
+                if scalar == ")" {
+                    depth = max(0, depth - 1)
+                    continue
+                }
             }
             if depth > 0 { continue }
-            if character == "<" {
-                current = ""
-            } else if character == ">" {
-                if let id = current?.trimmingASCIIWhitespace(), !id.isEmpty { ids.append(id) }
+            if scalar == "<" {
+                current = []
+            } else if scalar == ">" {
+                if let bytes = current, !bytes.isEmpty { ids.append(String(decoding: bytes, as: UTF8.self)) }
                 current = nil
-            } else if current != nil, !character.isWhitespace {
-                current?.append(character)
+            } else if current != nil, !isWhitespace(scalar) {
+                UTF8.encode(scalar) { current?.append($0) }
             }
         }
         if ids.isEmpty {
-            ids = value.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "<" || $0 == ">" })
-                .map(String.init).filter { $0.contains("@") }
+            ids = value.unicodeScalars.split(whereSeparator: { isWhitespace($0) || $0 == "," || $0 == "<" || $0 == ">" }
+            )
+            .filter { $0.contains("@") }.map { String($0) }
         }
         return ids
+    }
+
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar.isASCIIWhitespace : scalar.properties.isWhitespace
     }
 }

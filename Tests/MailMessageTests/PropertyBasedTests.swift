@@ -248,6 +248,45 @@ struct PropertyBasedTests {
         return result
     }
 
+    /// Text heavy in letters with case: Latin, Greek (final sigma), Cyrillic, Turkish dotted I, Kelvin sign,
+    /// title-case digraphs, full-width Latin, ligatures, and caseless kana and ideographs between them.
+    static let casedText = Gen<String>.frequency(
+        (3, MailTextGen.piece),
+        (3, MailTextGen.pool("ABCXYZÀÉÖÜÆŒẞΣΑΩОТПРАВЛЕНОİIıǅǄǈ\u{212A}\u{2126}ＡＺａﬀᾈⅫⒶ")),
+        (1, MailTextGen.pool("日本語カタカナｶﾀｶﾅ한국어"))
+    ).array(of: 0...60).map { $0.joined() }
+
+    @Test("lower-casing on bytes gives what String.lowercased() gives")
+    func lowercasingMatchesStandardLibrary() async {
+        await propertyCheck(count: 500, input: Self.casedText) { text in
+            #expect(Array(text.mailLowercased().utf8) == Array(text.lowercased().utf8), "\(text.debugDescription)")
+            #expect(Array(text.utf8).mailLowercasedUTF8() == Array(text.lowercased().utf8))
+        }
+    }
+
+    @Test("header names compare as their lower-cased forms do")
+    func headerNamesCompareIgnoringCase() async {
+        await propertyCheck(count: 300, input: Self.casedText, Self.casedText) { left, right in
+            #expect(MailHeaders.sameName(left, right) == (left.lowercased() == right.lowercased()))
+            #expect(
+                MailHeaders.sameName(left, left.uppercased()) == (left.lowercased() == left.uppercased().lowercased()))
+        }
+    }
+
+    @Test("UTF-8 validation accepts exactly what the standard library decodes without replacement")
+    func utf8ValidationMatchesStandardLibrary() async {
+        let bytes = Gen<[UInt8]>.frequency(
+            (2, Gen<UInt8>.value(in: 0...255).array(of: 0...12)),
+            (1, Gen<UInt8>.value(in: 0x80...0xFF).array(of: 0...12)),
+            (2, MailTextGen.text(0...20).map { Array($0.utf8) })
+        ).array(of: 1...4).map { $0.flatMap { $0 } }
+        await propertyCheck(count: 1000, input: bytes) { bytes in
+            let roundTrips = Array(String(decoding: bytes, as: UTF8.self).utf8) == bytes
+            #expect(bytes.withUnsafeBufferPointer { CharsetDecoder.isValidUTF8($0) } == roundTrips, "\(bytes)")
+            #expect((CharsetDecoder.strictUTF8(bytes) != nil) == roundTrips)
+        }
+    }
+
     @Test("the byte-level text cleaning and line splitting match their first, scalar-level definitions")
     func cleaningMatchesReference() async {
         await propertyCheck(count: 500, input: MailTextGen.text(0...200)) { text in
