@@ -13,6 +13,22 @@ enum CharsetDecoder {
 
     /// Normalises a charset label: lowercased, trimmed, without quotes and without an RFC 2231 language suffix.
     static func normalizedLabel(_ label: String) -> String {
+        if label.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every real label): one pass over the bytes, and none at all when it is already normal.
+            let bytes = label.utf8
+            let isNormal = bytes.allSatisfy {
+                $0 > 0x20 && $0 < 0x7F && !(0x41...0x5A).contains($0) && $0 != UInt8(ascii: "\"")
+                    && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "*")
+            }
+            if isNormal { return label }
+            var output: [UInt8] = []
+            let trimmed = label.trimmingASCIIWhitespace().utf8
+            for byte in trimmed where byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'") {
+                if byte == UInt8(ascii: "*") { break }
+                output.append((0x41...0x5A).contains(byte) ? byte | 0x20 : byte)
+            }
+            return String(decoding: output, as: UTF8.self)
+        }
         var trimmed = label.trimmingASCIIWhitespace().lowercased()
         trimmed.removeAll { $0 == "\"" || $0 == "'" }
         // RFC 2231 §5: "charset*language" in encoded words.

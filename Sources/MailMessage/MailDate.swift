@@ -12,43 +12,40 @@ enum MailDate {
     /// Parses `[day-of-week ","] day month year hour ":" minute [":" second] zone`, leniently: comments, missing
     /// seconds, two- and three-digit years (§4.3), obsolete zone names (UT, GMT, EST… and military letters as -0000).
     static func parse(_ raw: String) -> Date? {
-        // Drop comments such as "(PST)" and the day of week. Bytes: every delimiter here is ASCII.
-        var text = raw
-        if raw.utf8.contains(where: { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ")") }) {
-            var kept: [UInt8] = []
-            var depth = 0
-            for byte in raw.utf8 {
-                if byte == UInt8(ascii: "(") {
-                    depth += 1
-                } else if byte == UInt8(ascii: ")") {
-                    depth = max(0, depth - 1)
-                } else if depth == 0 {
-                    kept.append(byte)
-                }
+        // UTF-8 bytes: every delimiter is ASCII. Comments such as "(PST)" go first.
+        var text: [UInt8] = []
+        text.reserveCapacity(raw.utf8.count)
+        var depth = 0
+        for byte in raw.utf8 {
+            if byte == UInt8(ascii: "(") {
+                depth += 1
+            } else if byte == UInt8(ascii: ")") {
+                depth = max(0, depth - 1)
+            } else if depth == 0 {
+                text.append(byte)
             }
-            text = String(decoding: kept, as: UTF8.self)
         }
-        var tokens = text.utf8.split(whereSeparator: {
+        var tokens = text.split(whereSeparator: {
             $0 == 0x20 || $0 == 0x09 || $0 == UInt8(ascii: ",") || $0 == 0x0D || $0 == 0x0A
-        }).map { Substring($0) }
-        if let first = tokens.first, lowerDayNames.contains(String(first.lowercased().prefix(3))) {
-            tokens.removeFirst()
-        }
+        })
+        // The day of week, if any.
+        if let first = tokens.first, nameIndex(first, in: lowerDayNames) != nil { tokens.removeFirst() }
         guard tokens.count >= 4 else { return nil }
         var day: Int?
         var month: Int?
         var index = 0
         // "13 Feb 1969" or, leniently, "Feb 13 1969".
-        if let value = Int(tokens[0]) {
+        if let value = integer(tokens[0]) {
             day = value
-            month = months.firstIndex(of: String(tokens[1].lowercased().prefix(3))).map { $0 + 1 }
+            month = nameIndex(tokens[1], in: months).map { $0 + 1 }
         } else {
-            month = months.firstIndex(of: String(tokens[0].lowercased().prefix(3))).map { $0 + 1 }
-            day = Int(tokens[1])
+            month = nameIndex(tokens[0], in: months).map { $0 + 1 }
+            day = integer(tokens[1])
         }
         index = 2
-        guard let day, let month, (1...31).contains(day), var year = Int(tokens[index]) else { return nil }
+        guard let day, let month, (1...31).contains(day), var year = integer(tokens[index]) else { return nil }
         index += 1
+        // A token that reads as a number is ASCII: its byte count is its length.
         if tokens[index - 1].count <= 2 {
             year += year < 50 ? 2000 : 1900
         } else if tokens[index - 1].count == 3 {
@@ -56,7 +53,7 @@ enum MailDate {
         }
         // Keep the arithmetic below far from overflow whatever the bytes say.
         guard (1...9999).contains(year), index < tokens.count else { return nil }
-        let timeParts = tokens[index].split(separator: ":").map { Int($0) }
+        let timeParts = tokens[index].split(separator: UInt8(ascii: ":")).map(integer)
         index += 1
         guard timeParts.count >= 2, let hour = timeParts[0], let minute = timeParts[1], (0...23).contains(hour),
             (0...59).contains(minute)
@@ -71,15 +68,62 @@ enum MailDate {
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
+    /// The position in `names` (three lower-case ASCII letters each) of the token's first three characters,
+    /// lower-cased, or nil.
+    private static func nameIndex(_ token: ArraySlice<UInt8>, in names: [String]) -> Int? {
+        guard token.count >= 3 else { return nil }
+        let key: String
+        if token.count > 3 && token[token.startIndex + 3] >= 0x80 || token.prefix(3).contains(where: { $0 >= 0x80 }) {
+            // A non-ASCII scalar may join the third character or lower-case to a letter: ask String.
+            key = String(String(decoding: token, as: UTF8.self).lowercased().prefix(3))
+        } else {
+            key = String(decoding: token.prefix(3).map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+        return names.firstIndex(of: key)
+    }
+
+    /// The token as `Int(_:)` reads it: an optional sign and ASCII digits, nil on anything else or on overflow.
+    private static func integer(_ token: ArraySlice<UInt8>) -> Int? {
+        var digits = token
+        var negative = false
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            negative = sign == UInt8(ascii: "-")
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            let digit = Int(byte - 0x30)
+            let (shifted, overflowShift) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowAdd) =
+                negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            if overflowShift || overflowAdd { return nil }
+            value = next
+        }
+        return value
+    }
+
     /// The zone offset in seconds east of UTC, or nil when unknown (treated as -0000, §4.3).
-    private static func zoneOffset(_ zone: Substring) -> Int? {
-        if let sign = zone.first, sign == "+" || sign == "-" {
-            let digits = zone.dropFirst().filter(\.isNumber)
+    private static func zoneOffset(_ zone: ArraySlice<UInt8>) -> Int? {
+        let isASCII = !zone.contains { $0 >= 0x80 }
+        if let sign = zone.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            let digits: String
+            if isASCII {
+                digits = String(decoding: zone.dropFirst().filter { (0x30...0x39).contains($0) }, as: UTF8.self)
+            } else {
+                // Other scripts' digits count as numbers and then fail to read, as they should.
+                digits = String(decoding: zone.dropFirst(), as: UTF8.self).filter(\.isNumber)
+            }
             guard digits.count == 4, let value = Int(digits) else { return nil }
             let seconds = (value / 100) * 3600 + (value % 100) * 60
-            return sign == "-" ? -seconds : seconds
+            return sign == UInt8(ascii: "-") ? -seconds : seconds
         }
-        switch zone.uppercased() {
+        let name =
+            isASCII
+            ? String(decoding: zone.map { (0x61...0x7A).contains($0) ? $0 & 0xDF : $0 }, as: UTF8.self)
+            : String(decoding: zone, as: UTF8.self).uppercased()
+        switch name {
         case "UT", "UTC", "GMT", "Z": return 0
         case "EST": return -5 * 3600
         case "EDT": return -4 * 3600

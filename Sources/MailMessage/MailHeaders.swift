@@ -24,13 +24,27 @@ public struct MailHeaders: Sendable {
     /// Whether two field names are equal ignoring case: ASCII bytes compared directly (field names are printable
     /// US-ASCII, RFC 5322 §3.6.8), anything else through `lowercased()`.
     static func sameName(_ left: String, _ right: String) -> Bool {
-        var ascii = true
-        let equal = left.utf8.elementsEqual(right.utf8) { x, y in
-            if x >= 0x80 || y >= 0x80 { ascii = false }
-            return x == y || (x | 0x20 == y | 0x20 && (0x61...0x7A).contains(x | 0x20))
+        var decided: Bool?
+        _ = left.utf8.withContiguousStorageIfAvailable { a in
+            right.utf8.withContiguousStorageIfAvailable { b in decided = asciiSameName(a, b) }
         }
-        // ASCII bytes that differ other than in case make the lower-cased names differ too.
-        return equal || (!ascii && left.lowercased() == right.lowercased())
+        return decided ?? (left.lowercased() == right.lowercased())
+    }
+
+    /// Compares ASCII names ignoring case; nil when a non-ASCII byte makes `lowercased()` the judge.
+    private static func asciiSameName(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if a.count != b.count {
+            // Only a non-ASCII scalar can lower-case to a different length.
+            return a.contains { $0 >= 0x80 } || b.contains { $0 >= 0x80 } ? nil : false
+        }
+        for index in 0..<a.count {
+            let x = a[index]
+            let y = b[index]
+            if x >= 0x80 || y >= 0x80 { return nil }
+            // ASCII bytes that differ other than in case make the lower-cased names differ at this byte too.
+            if x != y && (x | 0x20 != y | 0x20 || !(0x61...0x7A).contains(x | 0x20)) { return false }
+        }
+        return true
     }
 
     /// Whether a field called `name` is present.
