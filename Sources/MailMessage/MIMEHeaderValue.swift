@@ -9,118 +9,128 @@ struct MIMEHeaderValue {
     var parameters: [String: String]
 
     /// Parses a header value; never fails (a broken parameter is skipped).
+    ///
+    /// Works on UTF-8 bytes: every delimiter is ASCII and no byte of a multi-byte scalar is, so non-ASCII text
+    /// (RFC 6532 raw UTF-8 filenames) passes through whole.
     init(_ raw: String, notes: inout [String]) {
-        let scalars = Array(raw.unicodeScalars)
+        let bytes = Array(raw.utf8)
+        let count = bytes.count
         var index = 0
-        var main = String.UnicodeScalarView()
-        while index < scalars.count, scalars[index] != ";" {
-            if scalars[index] == "(" {
-                index = MIMEHeaderValue.skipComment(scalars, from: index)
+        var main: [UInt8] = []
+        while index < count, bytes[index] != UInt8(ascii: ";") {
+            if bytes[index] == UInt8(ascii: "(") {
+                index = MIMEHeaderValue.skipComment(bytes, from: index)
                 continue
             }
-            if scalars[index] == "\"" {
-                index += 1
-                continue
-            }
-            main.append(scalars[index])
+            if bytes[index] != UInt8(ascii: "\""), !bytes[index].isASCIIWhitespace { main.append(bytes[index]) }
             index += 1
         }
-        value = String(main).trimmingASCIIWhitespace().lowercased()
-        value = String(String.UnicodeScalarView(value.unicodeScalars.filter { !$0.isASCIIWhitespace }))
+        // RFC 2045 §5.1: type and subtype are case-insensitive; whitespace inside is dropped.
+        value = String(decoding: main.mailLowercasedUTF8(), as: UTF8.self)
         var raws: [(name: String, value: String, quoted: Bool)] = []
-        while index < scalars.count {
+        while index < count {
             // Skip ";" and whitespace.
-            while index < scalars.count, scalars[index] == ";" || scalars[index].isASCIIWhitespace { index += 1 }
-            var name = String.UnicodeScalarView()
-            while index < scalars.count, scalars[index] != "=", scalars[index] != ";" {
-                if scalars[index] == "(" {
-                    index = MIMEHeaderValue.skipComment(scalars, from: index)
+            while index < count, bytes[index] == UInt8(ascii: ";") || bytes[index].isASCIIWhitespace { index += 1 }
+            var name: [UInt8] = []
+            while index < count, bytes[index] != UInt8(ascii: "="), bytes[index] != UInt8(ascii: ";") {
+                if bytes[index] == UInt8(ascii: "(") {
+                    index = MIMEHeaderValue.skipComment(bytes, from: index)
                     continue
                 }
-                if !scalars[index].isASCIIWhitespace { name.append(scalars[index]) }
+                if !bytes[index].isASCIIWhitespace { name.append(bytes[index]) }
                 index += 1
             }
-            guard index < scalars.count, scalars[index] == "=" else { continue }
+            guard index < count, bytes[index] == UInt8(ascii: "=") else { continue }
             index += 1
-            while index < scalars.count, scalars[index].isASCIIWhitespace { index += 1 }
-            var parameterValue = String.UnicodeScalarView()
+            while index < count, bytes[index].isASCIIWhitespace { index += 1 }
+            var parameterValue: [UInt8] = []
             var quoted = false
-            if index < scalars.count, scalars[index] == "\"" {
+            if index < count, bytes[index] == UInt8(ascii: "\"") {
                 quoted = true
                 index += 1
-                while index < scalars.count, scalars[index] != "\"" {
+                while index < count, bytes[index] != UInt8(ascii: "\"") {
                     // Backslash escapes a character (RFC 5322 quoted-pair), but Windows paths arrive with bare
                     // backslashes: keep a backslash that does not precede a quote or backslash.
-                    if scalars[index] == "\\", index + 1 < scalars.count,
-                        scalars[index + 1] == "\"" || scalars[index + 1] == "\\"
+                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < count,
+                        bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\")
                     {
                         index += 1
                     }
-                    parameterValue.append(scalars[index])
+                    parameterValue.append(bytes[index])
                     index += 1
                 }
                 index += 1
             } else {
-                while index < scalars.count, scalars[index] != ";" {
-                    parameterValue.append(scalars[index])
+                while index < count, bytes[index] != UInt8(ascii: ";") {
+                    parameterValue.append(bytes[index])
                     index += 1
                 }
             }
-            let key = String(name).lowercased()
-            if !key.isEmpty {
-                let text = quoted ? String(parameterValue) : String(parameterValue).trimmingASCIIWhitespace()
-                raws.append((key, text, quoted))
+            if !name.isEmpty {
+                let key = String(decoding: name.mailLowercasedUTF8(), as: UTF8.self)
+                let text = String(decoding: parameterValue, as: UTF8.self)
+                raws.append((key, quoted ? text : text.trimmingASCIIWhitespace(), quoted))
             }
         }
         parameters = MIMEHeaderValue.combine(raws, notes: &notes)
     }
 
-    private static func skipComment(_ scalars: [Unicode.Scalar], from start: Int) -> Int {
+    private static func skipComment(_ bytes: [UInt8], from start: Int) -> Int {
         var depth = 0
         var index = start
-        while index < scalars.count {
-            if scalars[index] == "\\" {
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\\") {
                 index += 2
                 continue
             }
-            if scalars[index] == "(" { depth += 1 }
-            if scalars[index] == ")" {
+            if bytes[index] == UInt8(ascii: "(") { depth += 1 }
+            if bytes[index] == UInt8(ascii: ")") {
                 depth -= 1
                 if depth == 0 { return index + 1 }
             }
             index += 1
         }
-        return index
+        return min(index, bytes.count)
     }
 
     /// Joins RFC 2231 §3 continuations and decodes §4 charset/percent-encoding; plain values get RFC 2047 decoding.
     private static func combine(_ raws: [(name: String, value: String, quoted: Bool)], notes: inout [String])
         -> [String: String]
     {
+        // Names in order of first appearance, so that notes come out in the order of the header.
         var plain: [String: String] = [:]
+        var plainOrder: [String] = []
         // name -> [(section, value, extended)]
         var sections: [String: [(Int, String, Bool)]] = [:]
+        var sectionOrder: [String] = []
         var singleExtended: [String: String] = [:]
+        var singleOrder: [String] = []
         for raw in raws {
             let parts = raw.name.split(separator: "*", omittingEmptySubsequences: false)
             if parts.count == 1 {
-                if plain[raw.name] == nil { plain[raw.name] = raw.value }
+                if plain[raw.name] == nil {
+                    plain[raw.name] = raw.value
+                    plainOrder.append(raw.name)
+                }
             } else if parts.count == 2, parts[1].isEmpty {
-                singleExtended[String(parts[0])] = raw.value
+                let name = String(parts[0])
+                if singleExtended.updateValue(raw.value, forKey: name) == nil { singleOrder.append(name) }
             } else if let section = Int(parts[1]) {
                 let extended = parts.count == 3 && parts[2].isEmpty
-                sections[String(parts[0]), default: []].append((section, raw.value, extended))
+                let name = String(parts[0])
+                if sections[name] == nil { sectionOrder.append(name) }
+                sections[name, default: []].append((section, raw.value, extended))
             }
         }
         var result: [String: String] = [:]
-        for (name, value) in plain {
-            result[name] = EncodedWord.decode(value, keepControls: true, notes: &notes)
+        for name in plainOrder {
+            result[name] = EncodedWord.decode(plain[name] ?? "", keepControls: true, notes: &notes)
         }
-        for (name, value) in singleExtended {
-            result[name] = decodeExtended(value, charset: nil, notes: &notes).text
+        for name in singleOrder {
+            result[name] = decodeExtended(singleExtended[name] ?? "", charset: nil, notes: &notes).text
         }
-        for (name, list) in sections {
-            let ordered = list.sorted { $0.0 < $1.0 }
+        for name in sectionOrder {
+            let ordered = (sections[name] ?? []).sorted { $0.0 < $1.0 }
             var charset: String?
             var bytes: [UInt8] = []
             for (position, part) in ordered.enumerated() {

@@ -21,6 +21,9 @@ struct MIMEWalker {
     }
 
     /// Parses a whole message (top level or message/rfc822 inside).
+    ///
+    /// Header names are looked up in lower case here: lookups ignore case, and a lower-case key needs no
+    /// lower-casing of its own.
     mutating func parseMessage(_ raw: ArraySlice<UInt8>, depth: Int) -> ParsedMail {
         let (headers, bodyStart) = MailHeaders.parse(raw, notes: &notes)
         let body = raw[min(bodyStart, raw.endIndex)...]
@@ -29,17 +32,17 @@ struct MIMEWalker {
 
         var mail = ParsedMail(headers: headers)
         var headerNotes: [String] = []
-        mail.from = MailAddress.parseList(headers.all("From").joined(separator: ", "), notes: &headerNotes)
-        mail.sender = headers["Sender"].flatMap { MailAddress.parseList($0, notes: &headerNotes).first }
-        mail.replyTo = MailAddress.parseList(headers.all("Reply-To").joined(separator: ", "), notes: &headerNotes)
-        mail.to = MailAddress.parseList(headers.all("To").joined(separator: ", "), notes: &headerNotes)
-        mail.cc = MailAddress.parseList(headers.all("Cc").joined(separator: ", "), notes: &headerNotes)
-        mail.subject = headers["Subject"].map { EncodedWord.decode($0, notes: &headerNotes) }
-        mail.messageID = headers["Message-ID"].flatMap { MailParser.messageIDs(in: $0).first ?? nonEmpty($0) }
-        mail.inReplyTo = headers.all("In-Reply-To").flatMap { MailParser.messageIDs(in: $0) }
-        mail.references = headers.all("References").flatMap { MailParser.messageIDs(in: $0) }
-        mail.date = headers["Date"].flatMap(MailDate.parse)
-        if let returnPath = headers.all("Return-Path").first {
+        mail.from = MailAddress.parseList(headers.all("from").joined(separator: ", "), notes: &headerNotes)
+        mail.sender = headers["sender"].flatMap { MailAddress.parseList($0, notes: &headerNotes).first }
+        mail.replyTo = MailAddress.parseList(headers.all("reply-to").joined(separator: ", "), notes: &headerNotes)
+        mail.to = MailAddress.parseList(headers.all("to").joined(separator: ", "), notes: &headerNotes)
+        mail.cc = MailAddress.parseList(headers.all("cc").joined(separator: ", "), notes: &headerNotes)
+        mail.subject = headers["subject"].map { EncodedWord.decode($0, notes: &headerNotes) }
+        mail.messageID = headers["message-id"].flatMap { MailParser.messageIDs(in: $0).first ?? nonEmpty($0) }
+        mail.inReplyTo = headers.all("in-reply-to").flatMap { MailParser.messageIDs(in: $0) }
+        mail.references = headers.all("references").flatMap { MailParser.messageIDs(in: $0) }
+        mail.date = headers["date"].flatMap(MailDate.parse)
+        if let returnPath = headers.all("return-path").first {
             let trimmed = returnPath.trimmingASCIIWhitespace()
             if trimmed.isEmpty || trimmed.replacingOccurrences(of: " ", with: "") == "<>" {
                 mail.returnPath = ""
@@ -126,15 +129,15 @@ struct MIMEWalker {
         attachmentsOnly: Bool
     ) {
         partCounter += 1
-        var contentType = MIMEHeaderValue(headers["Content-Type"] ?? defaultType, notes: &notes)
+        var contentType = MIMEHeaderValue(headers["content-type"] ?? defaultType, notes: &notes)
         // RFC 2045 §5.2: a missing or unreadable Content-Type means text/plain; charset=us-ascii.
         if !contentType.value.contains("/") {
-            if headers["Content-Type"] != nil { notes.append("unreadable Content-Type; treated as \(defaultType)") }
+            if headers["content-type"] != nil { notes.append("unreadable Content-Type; treated as \(defaultType)") }
             let charset = contentType.parameters["charset"]
             contentType = MIMEHeaderValue(defaultType, notes: &notes)
             if let charset { contentType.parameters["charset"] = charset }
         }
-        let disposition = headers["Content-Disposition"].map { MIMEHeaderValue($0, notes: &notes) }
+        let disposition = headers["content-disposition"].map { MIMEHeaderValue($0, notes: &notes) }
         let type = contentType.value
 
         if type.hasPrefix("multipart/") {
@@ -172,7 +175,7 @@ struct MIMEWalker {
                 let start = contentType.parameters["start"].flatMap { MailParser.messageIDs(in: $0).first }
                 let rootIndex =
                     children.firstIndex { child in
-                        guard let start, let id = child.0["Content-ID"] else { return false }
+                        guard let start, let id = child.0["content-id"] else { return false }
                         return MailParser.messageIDs(in: id).first == start
                     } ?? 0
                 for (position, child) in children.enumerated() {
@@ -198,11 +201,11 @@ struct MIMEWalker {
             return
         }
 
-        let transferEncoding = (headers["Content-Transfer-Encoding"] ?? "").trimmingASCIIWhitespace().lowercased()
+        let transferEncoding = (headers["content-transfer-encoding"] ?? "").trimmingASCIIWhitespace().lowercased()
         let data = decodeTransfer(body, encoding: transferEncoding)
         let filename = disposition?.parameters["filename"] ?? contentType.parameters["name"]
         let isAttachmentDisposition = disposition?.value == "attachment"
-        let contentID = headers["Content-ID"].flatMap { MailParser.messageIDs(in: $0).first ?? nonEmpty($0) }
+        let contentID = headers["content-id"].flatMap { MailParser.messageIDs(in: $0).first ?? nonEmpty($0) }
 
         if type == "message/rfc822" || type == "message/global" {
             guard depth < options.maxDepth else {
@@ -224,10 +227,10 @@ struct MIMEWalker {
             } else {
                 // An inline forwarded message (RFC 2046 §5.2.1): its text joins the body, its attachments ours.
                 var block = "---------- Forwarded message ----------\n"
-                if let from = embedded.headers["From"] { block += "From: \(EncodedWord.decode(from, notes: &notes))\n" }
-                if let date = embedded.headers["Date"] { block += "Date: \(date)\n" }
+                if let from = embedded.headers["from"] { block += "From: \(EncodedWord.decode(from, notes: &notes))\n" }
+                if let date = embedded.headers["date"] { block += "Date: \(date)\n" }
                 if let subject = embedded.subject { block += "Subject: \(subject)\n" }
-                if let to = embedded.headers["To"] { block += "To: \(EncodedWord.decode(to, notes: &notes))\n" }
+                if let to = embedded.headers["to"] { block += "To: \(EncodedWord.decode(to, notes: &notes))\n" }
                 block += "\n" + embedded.text
                 segments.append(TextSegment(kind: .plain, content: block))
                 for attachment in embedded.attachments {
@@ -281,13 +284,13 @@ struct MIMEWalker {
     ) {
         func rank(_ headers: MailHeaders, _ body: ArraySlice<UInt8>, level: Int = 0) -> Int {
             var scratch: [String] = []
-            let type = MIMEHeaderValue(headers["Content-Type"] ?? "text/plain", notes: &scratch).value
-            let disposition = headers["Content-Disposition"].map { MIMEHeaderValue($0, notes: &scratch).value }
+            let type = MIMEHeaderValue(headers["content-type"] ?? "text/plain", notes: &scratch).value
+            let disposition = headers["content-disposition"].map { MIMEHeaderValue($0, notes: &scratch).value }
             if disposition == "attachment" { return 0 }
             if type == "text/plain" || type.isEmpty || !type.contains("/") { return 3 }
             if type == "text/html" { return 2 }
             if type.hasPrefix("multipart/"), level < 4 {
-                let contentType = MIMEHeaderValue(headers["Content-Type"] ?? "", notes: &scratch)
+                let contentType = MIMEHeaderValue(headers["content-type"] ?? "", notes: &scratch)
                 guard let boundary = contentType.parameters["boundary"] else { return 0 }
                 let parts = Self.splitMultipart(body, boundary: Array(boundary.utf8)).parts
                 var best = 0

@@ -4,47 +4,36 @@
 /// UTF-8 (RFC 6532 §3.2), else as the best guess of the charset decoder.
 public struct MailHeaders: Sendable {
     /// Every field in message order, names as written, values unfolded (RFC 5322 §2.2.3) and trimmed.
-    public var fields: [(name: String, value: String)]
+    public var fields: [(name: String, value: String)] {
+        didSet { keys = fields.map { $0.name.mailLowercased() } }
+    }
+
+    /// The lower-cased name of each field, worked out once: lookups compare these instead of lower-casing every
+    /// name on every lookup.
+    private var keys: [String]
 
     /// Makes headers from fields in order.
     public init(fields: [(name: String, value: String)] = []) {
         self.fields = fields
+        keys = fields.map { $0.name.mailLowercased() }
+    }
+
+    /// Makes headers from fields whose lower-cased names the caller already has.
+    init(fields: [(name: String, value: String)], keys: [String]) {
+        self.fields = fields
+        self.keys = keys
     }
 
     /// The value of the first field called `name` (case-insensitive), unfolded and raw, or nil.
     public subscript(_ name: String) -> String? {
-        fields.first { Self.sameName($0.name, name) }?.value
+        let key = name.mailLowercased()
+        return keys.firstIndex(of: key).map { fields[$0].value }
     }
 
     /// The values of every field called `name` (case-insensitive), in order.
     public func all(_ name: String) -> [String] {
-        fields.compactMap { Self.sameName($0.name, name) ? $0.value : nil }
-    }
-
-    /// Whether two field names are equal ignoring case: ASCII bytes compared directly (field names are printable
-    /// US-ASCII, RFC 5322 §3.6.8), anything else through `lowercased()`.
-    static func sameName(_ left: String, _ right: String) -> Bool {
-        var decided: Bool?
-        _ = left.utf8.withContiguousStorageIfAvailable { a in
-            right.utf8.withContiguousStorageIfAvailable { b in decided = asciiSameName(a, b) }
-        }
-        return decided ?? (left.lowercased() == right.lowercased())
-    }
-
-    /// Compares ASCII names ignoring case; nil when a non-ASCII byte makes `lowercased()` the judge.
-    private static func asciiSameName(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool? {
-        if a.count != b.count {
-            // Only a non-ASCII scalar can lower-case to a different length.
-            return a.contains { $0 >= 0x80 } || b.contains { $0 >= 0x80 } ? nil : false
-        }
-        for index in 0..<a.count {
-            let x = a[index]
-            let y = b[index]
-            if x >= 0x80 || y >= 0x80 { return nil }
-            // ASCII bytes that differ other than in case make the lower-cased names differ at this byte too.
-            if x != y && (x | 0x20 != y | 0x20 || !(0x61...0x7A).contains(x | 0x20)) { return false }
-        }
-        return true
+        let key = name.mailLowercased()
+        return keys.indices.compactMap { keys[$0] == key ? fields[$0].value : nil }
     }
 
     /// Whether a field called `name` is present.
@@ -60,20 +49,108 @@ extension MailHeaders {
     /// is not a field is skipped (noted) when a field follows it, else it starts the body (noted) so no text is
     /// lost; a leading mbox "From " line is dropped silently.
     static func parse(_ raw: ArraySlice<UInt8>, notes: inout [String]) -> (headers: MailHeaders, bodyStart: Int) {
-        var fields: [(name: String, value: String)] = []
-        var index = raw.startIndex
-        var currentName: String?
-        var currentValue: [UInt8] = []
-        var malformed = 0
-        var firstLine = true
+        let base = raw.startIndex
+        var reader = SectionReader()
+        let bodyStart = raw.withUnsafeBufferPointer { reader.read($0) }
+        if reader.malformed > 0 { notes.append("\(reader.malformed) malformed header line(s) ignored") }
+        if reader.endedWithoutBlankLine {
+            notes.append(
+                reader.fields.isEmpty
+                    ? "no header section; everything is read as body"
+                    : "header section ended without an empty line; the rest is read as body")
+        }
+        return (MailHeaders(fields: reader.fields, keys: reader.keys), base + bodyStart)
+    }
 
-        // A line that is not a header field ends the header section even without the empty line (RFC 5322 §2.1
-        // requires one; senders forget it): the rest is body, so no text is lost.
-        // Whether the line starting at `start` is "name: value" with a valid field name.
-        func isFieldLine(_ start: Int) -> Bool {
+    /// Reads one header section from a buffer; positions are offsets into it.
+    private struct SectionReader {
+        var fields: [(name: String, value: String)] = []
+        var keys: [String] = []
+        var malformed = 0
+        var endedWithoutBlankLine = false
+
+        /// The field being read: its name, lower-cased name, the value's first line and, once folded, the value.
+        private var name: String?
+        private var key = ""
+        private var valueLine = 0..<0
+        private var foldedValue: [UInt8]?
+
+        /// Reads fields up to the end of the section; returns the offset where the body starts.
+        mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            let count = bytes.count
+            var index = 0
+            var firstLine = true
+            while index < count {
+                var lineEnd = index
+                while lineEnd < count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                var contentEnd = lineEnd
+                if contentEnd > index, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                let next = lineEnd < count ? lineEnd + 1 : lineEnd
+                if contentEnd == index {
+                    finish(bytes)
+                    return next
+                }
+                defer { firstLine = false }
+                let first = bytes[index]
+                if first == 0x20 || first == 0x09 {
+                    // RFC 5322 §2.2.3: unfolding removes the CRLF, keeping the whitespace.
+                    if name != nil {
+                        if foldedValue == nil { foldedValue = Array(bytes[valueLine]) }
+                        foldedValue?.append(contentsOf: bytes[index..<contentEnd])
+                    } else {
+                        malformed += 1
+                    }
+                    index = next
+                    continue
+                }
+                finish(bytes)
+                var colon = index
+                while colon < contentEnd, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+                if colon < contentEnd {
+                    var nameStart = index
+                    var nameEnd = colon
+                    while nameStart < nameEnd, bytes[nameStart].isASCIIWhitespace { nameStart += 1 }
+                    while nameEnd > nameStart, bytes[nameEnd - 1].isASCIIWhitespace { nameEnd -= 1 }
+                    let nameBytes = UnsafeBufferPointer(rebasing: bytes[nameStart..<nameEnd])
+                    // RFC 5322 §3.6.8: ftext is printable US-ASCII except colon; obs-syntax allows WSP before the
+                    // colon.
+                    if !nameBytes.isEmpty, nameBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+                        name = String(decoding: nameBytes, as: UTF8.self)
+                        key = String(
+                            decoding: nameBytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+                        var valueStart = colon + 1
+                        while valueStart < contentEnd, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 {
+                            valueStart += 1
+                        }
+                        valueLine = valueStart..<contentEnd
+                        index = next
+                        continue
+                    }
+                }
+                if firstLine && bytes[index..<contentEnd].starts(with: Self.mboxFrom) {
+                    // An mbox separator line.
+                } else if next < count, Self.isFieldLine(bytes, at: next) {
+                    // A stray line between fields (a broken gateway): skipped, the fields after it still count.
+                    malformed += 1
+                } else {
+                    // A line that is not a header field ends the section even without the empty line (RFC 5322
+                    // §2.1 requires one; senders forget it): the rest is body, so no text is lost.
+                    endedWithoutBlankLine = true
+                    return index
+                }
+                index = next
+            }
+            finish(bytes)
+            return count
+        }
+
+        static let mboxFrom = Array("From ".utf8)
+
+        /// Whether the line starting at `start` is "name: value" with a valid field name.
+        static func isFieldLine(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
             var position = start
-            while position < raw.endIndex, raw[position] != 0x0A {
-                let byte = raw[position]
+            while position < bytes.count, bytes[position] != 0x0A {
+                let byte = bytes[position]
                 if byte == UInt8(ascii: ":") { return position > start }
                 if byte <= 0x20 || byte >= 0x7F { return false }
                 position += 1
@@ -81,88 +158,36 @@ extension MailHeaders {
             return false
         }
 
-        func endWithoutBlankLine(at lineStart: Int) -> (headers: MailHeaders, bodyStart: Int) {
-            finish()
-            if malformed > 0 { notes.append("\(malformed) malformed header line(s) ignored") }
-            notes.append(
-                fields.isEmpty
-                    ? "no header section; everything is read as body"
-                    : "header section ended without an empty line; the rest is read as body")
-            return (MailHeaders(fields: fields), lineStart)
+        private mutating func finish(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if let name {
+                let value =
+                    foldedValue.map { MailHeaders.headerText($0[...]) }
+                    ?? MailHeaders.headerText(UnsafeBufferPointer(rebasing: bytes[valueLine]))
+                fields.append((name, value))
+                keys.append(key)
+            }
+            name = nil
+            foldedValue = nil
         }
-
-        func finish() {
-            if let name = currentName {
-                fields.append((name, headerText(currentValue)))
-            }
-            currentName = nil
-            currentValue = []
-        }
-
-        while index < raw.endIndex {
-            // Find the end of this line.
-            var lineEnd = index
-            while lineEnd < raw.endIndex, raw[lineEnd] != 0x0A { lineEnd += 1 }
-            var contentEnd = lineEnd
-            if contentEnd > index, raw[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-            let next = lineEnd < raw.endIndex ? lineEnd + 1 : lineEnd
-            let line = raw[index..<contentEnd]
-            if line.isEmpty {
-                finish()
-                return (MailHeaders(fields: fields), next)
-            }
-            defer { firstLine = false }
-            if let first = line.first, first == 0x20 || first == 0x09 {
-                // RFC 5322 §2.2.3: unfolding removes the CRLF, keeping the whitespace.
-                if currentName != nil {
-                    currentValue.append(contentsOf: line)
-                } else {
-                    malformed += 1
-                }
-                index = next
-                continue
-            }
-            finish()
-            if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                let nameBytes = raw[index..<colon]
-                let name = String(decoding: nameBytes, as: UTF8.self).trimmingASCIIWhitespace()
-                // RFC 5322 §3.6.8: ftext is printable US-ASCII except colon; obs-syntax allows WSP before the colon.
-                if !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
-                    currentName = name
-                    var valueStart = colon + 1
-                    while valueStart < contentEnd, raw[valueStart] == 0x20 || raw[valueStart] == 0x09 {
-                        valueStart += 1
-                    }
-                    currentValue = Array(raw[valueStart..<contentEnd])
-                } else if firstLine && line.starts(with: Array("From ".utf8)) {
-                    // An mbox separator line.
-                } else if next < raw.endIndex, isFieldLine(next) {
-                    malformed += 1
-                } else {
-                    return endWithoutBlankLine(at: index)
-                }
-            } else if firstLine && line.starts(with: Array("From ".utf8)) {
-                // An mbox separator line.
-            } else if next < raw.endIndex, isFieldLine(next) {
-                // A stray line between fields (a broken gateway): skipped, the fields after it still count.
-                malformed += 1
-            } else {
-                return endWithoutBlankLine(at: index)
-            }
-            index = next
-        }
-        finish()
-        if malformed > 0 { notes.append("\(malformed) malformed header line(s) ignored") }
-        return (MailHeaders(fields: fields), raw.endIndex)
     }
 
     /// A header value's bytes as text: unfolded (line breaks removed), trimmed, raw 8-bit as UTF-8 (RFC 6532) or guessed.
-    static func headerText(_ bytes: [UInt8]) -> String {
-        var cleaned = bytes.filter { $0 != 0x0D && $0 != 0x0A }
-        while let last = cleaned.last, last == 0x20 || last == 0x09 { cleaned.removeLast() }
-        if !cleaned.contains(where: { $0 >= 0x80 || $0 == 0x1B }) {
-            return String(decoding: cleaned, as: UTF8.self)
+    static func headerText<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        if bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+            return headerText(bytes.filter { $0 != 0x0D && $0 != 0x0A })
         }
-        return CharsetDecoder.decode(cleaned, label: nil).text
+        var end = bytes.endIndex
+        var count = bytes.count
+        while count > 0 {
+            let last = bytes.index(bytes.startIndex, offsetBy: count - 1)
+            guard bytes[last] == 0x20 || bytes[last] == 0x09 else { break }
+            end = last
+            count -= 1
+        }
+        let trimmed = bytes[bytes.startIndex..<end]
+        if !trimmed.contains(where: { $0 >= 0x80 || $0 == 0x1B }) {
+            return String(decoding: trimmed, as: UTF8.self)
+        }
+        return CharsetDecoder.decode(Array(trimmed), label: nil).text
     }
 }

@@ -27,6 +27,7 @@ extension String {
     func mailLowercased() -> String {
         // Nothing to do for text without "A"…"Z" and without non-ASCII scalars (most lines of most mail).
         if !utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) { return self }
+        if !utf8.contains(where: { $0 >= 0x80 }) { return lowercased() }
         return String(decoding: Array(utf8).mailLowercasedUTF8(), as: UTF8.self)
     }
 }

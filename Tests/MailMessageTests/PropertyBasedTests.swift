@@ -264,12 +264,22 @@ struct PropertyBasedTests {
         }
     }
 
-    @Test("header names compare as their lower-cased forms do")
-    func headerNamesCompareIgnoringCase() async {
-        await propertyCheck(count: 300, input: Self.casedText, Self.casedText) { left, right in
-            #expect(MailHeaders.sameName(left, right) == (left.lowercased() == right.lowercased()))
+    @Test("header lookups find the fields whose lower-cased names match")
+    func headerLookupsIgnoreCase() async {
+        await propertyCheck(count: 300, input: Self.casedText.array(of: 0...6), Self.casedText) { names, wanted in
+            var headers = MailHeaders(fields: names.enumerated().map { (name: $0.element, value: "\($0.offset)") })
+            let expected = names.enumerated().filter { $0.element.lowercased() == wanted.lowercased() }.map {
+                "\($0.offset)"
+            }
+            #expect(headers.all(wanted) == expected)
             #expect(
-                MailHeaders.sameName(left, left.uppercased()) == (left.lowercased() == left.uppercased().lowercased()))
+                headers[wanted.uppercased()]
+                    == names.enumerated().first {
+                        $0.element.lowercased() == wanted.uppercased().lowercased()
+                    }.map { "\($0.offset)" })
+            // Changing the fields keeps lookups in step.
+            headers.fields.append((name: wanted, value: "new"))
+            #expect(headers[wanted] == expected.first ?? "new")
         }
     }
 
