@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Turns bytes in a labelled (or unlabelled) charset into a `String` through one iconv code path.
@@ -447,11 +448,10 @@ enum CharsetDecoder {
     where C.Element == UInt8 {
         var input = Array(bytes)
         if input.isEmpty { return ("", 0) }
-        let descriptor = iconv_open("UTF-8", name)
-        if Int(bitPattern: descriptor) == -1 {
+        guard let descriptor = IconvPool.shared.take(from: name) else {
             return (lossyUTF8(input), input.count)
         }
-        defer { iconv_close(descriptor) }
+        defer { IconvPool.shared.give(descriptor, from: name) }
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 2)
         var chunk = [UInt8](repeating: 0, count: max(256, input.count * 4))
@@ -506,5 +506,43 @@ enum CharsetDecoder {
             }
         }
         return (String(decoding: output, as: UTF8.self), errors)
+    }
+}
+
+/// Open iconv descriptors to UTF-8, kept for reuse: opening one loads and sets up a gconv module, which costs more
+/// than converting a typical mail part. A descriptor is used by one conversion at a time and reset before the next.
+final class IconvPool: @unchecked Sendable {
+    static let shared = IconvPool()
+
+    /// The most idle descriptors kept per charset (one per concurrent conversion is all that is ever needed).
+    private let idleLimit = 4
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var idle: [String: [iconv_t]] = [:]
+
+    /// A descriptor converting from the iconv charset `name` to UTF-8 in its initial state, or nil when iconv does
+    /// not know the charset.
+    func take(from name: String) -> iconv_t? {
+        lock.lock()
+        let reused = idle[name]?.popLast()
+        lock.unlock()
+        if let reused {
+            // Back to the initial shift state (iconv(3): all-null arguments).
+            _ = iconv(reused, nil, nil, nil, nil)
+            return reused
+        }
+        let opened = iconv_open("UTF-8", name)
+        return Int(bitPattern: opened) == -1 ? nil : opened
+    }
+
+    /// Returns a descriptor from `take(from:)` for reuse.
+    func give(_ descriptor: iconv_t, from name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if idle[name, default: []].count < idleLimit {
+            idle[name, default: []].append(descriptor)
+        } else {
+            iconv_close(descriptor)
+        }
     }
 }

@@ -76,16 +76,13 @@ enum EncodedWord {
                     result += raw
                     continue
                 }
-                let decoded = CharsetDecoder.Decoded(text: text, note: nil)
-                if keepControls {
-                    result += decoded.text
+                if keepControls || !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                    result += text
                 } else {
                     // Control characters in a decoded header would let a sender forge line structure downstream.
+                    // They are ASCII bytes, never part of a multi-byte scalar.
                     result += String(
-                        String.UnicodeScalarView(
-                            decoded.text.unicodeScalars.map {
-                                $0.value < 0x20 || $0.value == 0x7F ? " " : $0
-                            }))
+                        decoding: text.utf8.map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 }, as: UTF8.self)
                 }
             }
         }
@@ -115,20 +112,17 @@ enum EncodedWord {
         }
         guard index + 1 < bytes.count else { return nil }
         let text = bytes[textStart..<index]
-        let literal = Segment.literal(String(decoding: bytes[start..<(index + 2)], as: UTF8.self))
-        guard CharsetDecoder.iconvName(for: charset) != nil else { return (literal, index + 2) }
+        let raw = String(decoding: bytes[start..<(index + 2)], as: UTF8.self)
+        guard CharsetDecoder.iconvName(for: charset) != nil else { return (.literal(raw), index + 2) }
         let decoded: [UInt8]
         if encoding == UInt8(ascii: "b") {
             let result = TransferEncoding.decodeBase64(text)
-            if result.problems > 0 { return (literal, index + 2) }
+            if result.problems > 0 { return (.literal(raw), index + 2) }
             decoded = result.bytes
         } else {
             decoded = decodeQ(text)
         }
-        return (
-            .word(charset: charset, bytes: decoded, raw: String(decoding: bytes[start..<(index + 2)], as: UTF8.self)),
-            index + 2
-        )
+        return (.word(charset: charset, bytes: decoded, raw: raw), index + 2)
     }
 
     /// The "Q" encoding (RFC 2047 §4.2): "_" is space, "=XX" a byte, anything else itself.

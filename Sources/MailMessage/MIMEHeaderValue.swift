@@ -97,6 +97,14 @@ struct MIMEHeaderValue {
     private static func combine(_ raws: [(name: String, value: String, quoted: Bool)], notes: inout [String])
         -> [String: String]
     {
+        if !raws.contains(where: { $0.name.utf8.contains(UInt8(ascii: "*")) }) {
+            // No RFC 2231 parameters (the usual case): the first value of each name, RFC 2047 decoded.
+            var result: [String: String] = [:]
+            for raw in raws where result[raw.name] == nil {
+                result[raw.name] = EncodedWord.decode(raw.value, keepControls: true, notes: &notes)
+            }
+            return result
+        }
         // Names in order of first appearance, so that notes come out in the order of the header.
         var plain: [String: String] = [:]
         var plainOrder: [String] = []

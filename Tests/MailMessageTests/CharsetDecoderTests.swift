@@ -63,4 +63,33 @@ struct CharsetDecoderTests {
         #expect(decoded.text == "\u{FFFD}")
         #expect(decoded.errors == 1)
     }
+
+    @Test("a reused iconv descriptor starts in its initial shift state")
+    func reusedDescriptorIsReset() {
+        // ISO-2022-JP-2 left in JIS X 0208 mode (no ESC ( B at the end), then plain ASCII on the same charset.
+        let unterminated = CharsetDecoder.convert([0x1B, 0x24, 0x42, 0x24, 0x22], from: "ISO-2022-JP-2")
+        #expect(unterminated.text == "あ")
+        for _ in 0..<3 {
+            let plain = CharsetDecoder.convert(Array("$\"ok".utf8), from: "ISO-2022-JP-2")
+            #expect(plain.text == "$\"ok")
+            #expect(plain.errors == 0)
+        }
+    }
+
+    @Test("conversions running at once each get their own descriptor")
+    func concurrentConversions() async {
+        let inputs: [(bytes: [UInt8], charset: String, text: String)] = [
+            ([0xCF, 0xF0, 0xE8], "CP1251", "При"), ([0xA4, 0xA2, 0xA4, 0xA4], "EUC-JP-MS", "あい"),
+            ([0x87, 0x40], "CP932", "①"), ([0xE9], "ISO-8859-1", "é"),
+        ]
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for round in 0..<200 {
+                let input = inputs[round % inputs.count]
+                group.addTask { CharsetDecoder.convert(input.bytes, from: input.charset).text == input.text }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0 })
+    }
 }
