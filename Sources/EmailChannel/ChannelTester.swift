@@ -228,50 +228,77 @@ public struct ChannelTester: Sendable {
         }
     }
 
-    private func testIMAP(_ target: ChannelTestTarget, logger: Logger, run: inout Run) async {
-        let endpoint = target.endpoint
-        let loginName = "Log in as \(target.credentials.username)"
+    /// What a mailbox session test has found so far: the steps passed, how far the session got, what it counted.
+    private struct MailboxProbe {
+        let endpoint: MailServerEndpoint
+        /// "IMAP" or "POP3", for step names.
+        let what: String
+        let loginName: String
         var reached: Stage?
         var steps: [ChannelTestReport.Step] = []
         var capabilities: Set<String> = []
         var wouldProcess: Int?
+
+        /// The client's `withConnection` set-up succeeded: connected, and TLS verified when the endpoint uses it.
+        mutating func connected() {
+            reached = .connected
+            pass(ChannelTester.connectName(endpoint, what), "greeted")
+            if endpoint.tls != .none { pass(ChannelTester.tlsName(endpoint), "certificate verified") }
+        }
+
+        mutating func pass(_ name: String, _ detail: String) {
+            steps.append(.init(name: name, ok: true, detail: detail))
+        }
+    }
+
+    /// Runs one mailbox session test and records it: the steps that passed and, when `session` throws, the step the
+    /// error belongs to by how far the session got (after login: `openName`; after opening: counting).
+    private func probeMailbox(
+        _ target: ChannelTestTarget,
+        what: String,
+        openName: String,
+        run: inout Run,
+        _ session: (inout MailboxProbe) async throws -> Void
+    ) async {
+        var probe = MailboxProbe(
+            endpoint: target.endpoint, what: what, loginName: "Log in as \(target.credentials.username)")
         do {
-            try await IMAPClient.withConnection(to: endpoint, logger: logger) { imap in
-                reached = .connected
-                steps.append(.init(name: Self.connectName(endpoint, "IMAP"), ok: true, detail: "greeted"))
-                if endpoint.tls != .none {
-                    steps.append(.init(name: Self.tlsName(endpoint), ok: true, detail: "certificate verified"))
-                }
-                try await imap.login(target.credentials)
-                reached = .loggedIn
-                capabilities = imap.capabilities
-                steps.append(.init(name: loginName, ok: true, detail: "authenticated"))
-                let inbox = try await imap.select("INBOX", readOnly: true)
-                reached = .opened
-                steps.append(
-                    .init(
-                        name: "Open INBOX", ok: true,
-                        detail: "\(inbox.exists) messages, UIDVALIDITY \(inbox.uidValidity)"))
-                let (count, detail) = try await Self.countIMAP(imap, inbox: inbox, watermark: target.watermark)
-                wouldProcess = count
-                steps.append(.init(name: "Count new messages", ok: true, detail: detail))
-            }
+            try await session(&probe)
         } catch {
-            run.steps += steps
-            run.capabilities = capabilities
-            let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
-            switch reached {
-            case .loggedIn?: run.fail("Open INBOX", error)
+            run.steps += probe.steps
+            run.capabilities = probe.capabilities
+            let error = MailTransport.mailClientError(for: error, endpoint: target.endpoint)
+            switch probe.reached {
+            case .loggedIn?: run.fail(openName, error)
             case .opened?: run.fail("Count new messages", error)
             default:
                 Self.recordFailure(
-                    error, reached: reached, endpoint: endpoint, what: "IMAP", loginName: loginName, run: &run)
+                    error, reached: probe.reached, endpoint: target.endpoint, what: what, loginName: probe.loginName,
+                    run: &run)
             }
             return
         }
-        run.steps += steps
-        run.capabilities = capabilities
-        run.wouldProcess = wouldProcess
+        run.steps += probe.steps
+        run.capabilities = probe.capabilities
+        run.wouldProcess = probe.wouldProcess
+    }
+
+    private func testIMAP(_ target: ChannelTestTarget, logger: Logger, run: inout Run) async {
+        await probeMailbox(target, what: "IMAP", openName: "Open INBOX", run: &run) { probe in
+            try await IMAPClient.withConnection(to: target.endpoint, logger: logger) { imap in
+                probe.connected()
+                try await imap.login(target.credentials)
+                probe.reached = .loggedIn
+                probe.capabilities = imap.capabilities
+                probe.pass(probe.loginName, "authenticated")
+                let inbox = try await imap.select("INBOX", readOnly: true)
+                probe.reached = .opened
+                probe.pass("Open INBOX", "\(inbox.exists) messages, UIDVALIDITY \(inbox.uidValidity)")
+                let (count, detail) = try await Self.countIMAP(imap, inbox: inbox, watermark: target.watermark)
+                probe.wouldProcess = count
+                probe.pass("Count new messages", detail)
+            }
+        }
     }
 
     /// UNSEEN UNDELETED messages at or above the link watermark (DESIGN §1: what is processed).
@@ -302,64 +329,36 @@ public struct ChannelTester: Sendable {
     }
 
     private func testPOP3(_ target: ChannelTestTarget, logger: Logger, run: inout Run) async {
-        let endpoint = target.endpoint
-        let loginName = "Log in as \(target.credentials.username)"
-        var reached: Stage?
-        var steps: [ChannelTestReport.Step] = []
-        var capabilities: Set<String> = []
-        var wouldProcess: Int?
-        do {
-            try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
-                reached = .connected
-                steps.append(.init(name: Self.connectName(endpoint, "POP3"), ok: true, detail: "greeted"))
-                if endpoint.tls != .none {
-                    steps.append(.init(name: Self.tlsName(endpoint), ok: true, detail: "certificate verified"))
-                }
+        await probeMailbox(target, what: "POP3", openName: "STAT and UIDL", run: &run) { probe in
+            try await POP3Client.withConnection(to: target.endpoint, logger: logger) { pop3 in
+                probe.connected()
                 try await pop3.login(target.credentials)
-                reached = .loggedIn
-                steps.append(.init(name: loginName, ok: true, detail: "authenticated"))
+                probe.reached = .loggedIn
+                probe.pass(probe.loginName, "authenticated")
                 let stat = try await pop3.stat()
                 let uidls = try await pop3.uidl()
-                reached = .opened
-                capabilities = Set(try await pop3.capabilities().tags.keys.map { $0.uppercased() })
-                steps.append(
-                    .init(name: "STAT and UIDL", ok: true, detail: "\(stat.count) messages, \(stat.size) bytes"))
+                probe.reached = .opened
+                probe.capabilities = Set(try await pop3.capabilities().tags.keys.map { $0.uppercased() })
+                probe.pass("STAT and UIDL", "\(stat.count) messages, \(stat.size) bytes")
                 if case .pop3(let atLink) = target.watermark {
                     let count = uidls.filter { !atLink.contains($0.uid) }.count
-                    wouldProcess = count
-                    steps.append(
-                        .init(
-                            name: "Count new messages", ok: true,
-                            detail: "\(count) messages arrived after linking (POP3 deletes them once processed)"))
+                    probe.wouldProcess = count
+                    probe.pass(
+                        "Count new messages",
+                        "\(count) messages arrived after linking (POP3 deletes them once processed)"
+                    )
                 } else {
-                    wouldProcess = 0
-                    steps.append(
-                        .init(
-                            name: "Count new messages", ok: true,
-                            detail:
-                                "not linked yet: the \(uidls.count) messages in the mailbox stay untouched; only mail "
-                                + "arriving after linking is processed, and then deleted (an empty mailbox is the "
-                                + "safe start)"))
+                    probe.wouldProcess = 0
+                    probe.pass(
+                        "Count new messages",
+                        "not linked yet: the \(uidls.count) messages in the mailbox stay untouched; only mail "
+                            + "arriving after linking is processed, and then deleted (an empty mailbox is the safe "
+                            + "start)")
                 }
                 // Leave without DELE; QUIT ends the session cleanly.
                 try await pop3.quit()
             }
-        } catch {
-            run.steps += steps
-            run.capabilities = capabilities
-            let error = MailTransport.mailClientError(for: error, endpoint: endpoint)
-            switch reached {
-            case .loggedIn?: run.fail("STAT and UIDL", error)
-            case .opened?: run.fail("Count new messages", error)
-            default:
-                Self.recordFailure(
-                    error, reached: reached, endpoint: endpoint, what: "POP3", loginName: loginName, run: &run)
-            }
-            return
         }
-        run.steps += steps
-        run.capabilities = capabilities
-        run.wouldProcess = wouldProcess
     }
 
     private func testSMTP(_ relay: ChannelTestTarget.SMTPRelay, logger: Logger, run: inout Run) async {
