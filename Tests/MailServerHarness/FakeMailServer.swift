@@ -29,29 +29,14 @@ public final class FakeMailServer: @unchecked Sendable {
     /// Starts listening on 127.0.0.1 at a free port and serves `script` until `stop()`.
     public init(_ script: FakeMailScript) throws {
         self.script = script
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else {
-            throw MailServerHarnessError(.startFailed, "socket() failed: \(String(cString: strerror(errno)))")
-        }
-        var reuse: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = loopbackAddress(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard bound == 0, named == 0, listen(fd, 8) == 0 else {
+        let (fd, port) = try bindLoopbackSocket(failure: .startFailed, reuseAddress: true)
+        guard listen(fd, 8) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw MailServerHarnessError(.startFailed, "cannot listen on 127.0.0.1: \(reason)")
         }
         self.listener = fd
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let thread = Thread { [self] in
             self.acceptLoop()
             self.finished.signal()

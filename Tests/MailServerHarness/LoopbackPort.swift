@@ -29,28 +29,42 @@ public func freeLoopbackPort() throws -> Int {
 }
 
 private func probeFreePort() throws -> Int {
+    let bound = try bindLoopbackSocket(failure: .portClash)
+    close(bound.fd)
+    return bound.port
+}
+
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picks, and that port; the caller owns (and closes) the
+/// socket. `reuseAddress` sets SO_REUSEADDR first. Failures throw `failure` with the system's reason.
+func bindLoopbackSocket(
+    failure: MailServerHarnessError.Code, reuseAddress: Bool = false
+) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else {
-        throw MailServerHarnessError(.portClash, "socket() failed: \(String(cString: strerror(errno)))")
+        throw MailServerHarnessError(failure, "socket() failed: \(String(cString: strerror(errno)))")
     }
-    defer { close(fd) }
+    if reuseAddress {
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = loopbackAddress(port: 0)
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
             bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
-    guard bound == 0 else {
-        throw MailServerHarnessError(.portClash, "bind(127.0.0.1:0) failed: \(String(cString: strerror(errno)))")
-    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    let named =
+        bound == 0
+        ? withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        } : -1
+    guard bound == 0, named == 0 else {
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        throw MailServerHarnessError(failure, "cannot bind 127.0.0.1:0: \(reason)")
     }
-    guard named == 0 else {
-        throw MailServerHarnessError(.portClash, "getsockname failed: \(String(cString: strerror(errno)))")
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 
 /// `127.0.0.1:port` as a `sockaddr_in`.
