@@ -312,7 +312,8 @@ enum CharsetDecoder {
     }
 
     /// Whether `bytes` are well-formed UTF-8 (RFC 3629 §4): shortest forms only, no surrogates, nothing above
-    /// U+10FFFF — the sequences `String(decoding:as:)` keeps without replacement.
+    /// U+10FFFF — the sequences `String(decoding:as:)` keeps without replacement. (The standard library's
+    /// `String(validating:as:)` needs macOS 15; the package still builds for macOS 14.)
     static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         let count = bytes.count

@@ -161,7 +161,7 @@ extension MailHeaders {
         private mutating func finish(_ bytes: UnsafeBufferPointer<UInt8>) {
             if let name {
                 let value =
-                    foldedValue.map { MailHeaders.headerText($0[...]) }
+                    foldedValue.map(MailHeaders.headerText)
                     ?? MailHeaders.headerText(UnsafeBufferPointer(rebasing: bytes[valueLine]))
                 fields.append((name, value))
                 keys.append(key)
@@ -172,19 +172,12 @@ extension MailHeaders {
     }
 
     /// A header value's bytes as text: unfolded (line breaks removed), trimmed, raw 8-bit as UTF-8 (RFC 6532) or guessed.
-    static func headerText<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+    static func headerText<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> String {
         if bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
             return headerText(bytes.filter { $0 != 0x0D && $0 != 0x0A })
         }
-        var end = bytes.endIndex
-        var count = bytes.count
-        while count > 0 {
-            let last = bytes.index(bytes.startIndex, offsetBy: count - 1)
-            guard bytes[last] == 0x20 || bytes[last] == 0x09 else { break }
-            end = last
-            count -= 1
-        }
-        let trimmed = bytes[bytes.startIndex..<end]
+        let end = bytes.lastIndex { $0 != 0x20 && $0 != 0x09 }.map(bytes.index(after:)) ?? bytes.startIndex
+        let trimmed = bytes[..<end]
         if !trimmed.contains(where: { $0 >= 0x80 || $0 == 0x1B }) {
             return String(decoding: trimmed, as: UTF8.self)
         }
