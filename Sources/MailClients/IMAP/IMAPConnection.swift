@@ -391,6 +391,21 @@ public final class IMAPConnection {
         }
     }
 
+    /// Fetches only the header sections with `BODY.PEEK[HEADER]` (RFC 3501 §6.4.5; never sets \Seen), in
+    /// ascending UID order, in `raw`: enough to log who sent a message without holding its body, however large.
+    nonisolated(nonsending) public func uidFetchHeaders(_ uids: [UInt32]) async throws -> [IMAPFetchedMessage] {
+        guard !uids.isEmpty else { return [] }
+        let wanted = Set(uids)
+        let byUID = try await self.uidFetch(
+            IMAPCommandEncoder.sequenceSet(uids), items: "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])", keeping: wanted)
+        return byUID.keys.sorted().compactMap { uid in
+            guard let attributes = byUID[uid], let header = attributes.header else { return nil }
+            return IMAPFetchedMessage(
+                uid: uid, flags: attributes.flags ?? [], internalDate: attributes.internalDate,
+                size: attributes.rfc822Size ?? header.count, raw: header)
+        }
+    }
+
     /// Fetches UID, FLAGS, INTERNALDATE and RFC822.SIZE for the UID sequence set `set` (e.g. `1:*`, `5,9:12`)
     /// without bodies, in ascending UID order (used for the INTERNALDATE fallback after a UIDVALIDITY change).
     nonisolated(nonsending) public func uidFetchInfo(_ set: String) async throws -> [IMAPMessageInfo] {

@@ -81,6 +81,8 @@ struct IMAPFetchAttributes: Sendable, Hashable {
     var rfc822Size: Int?
     /// `BODY[]` (or `RFC822`) content; `nil` when not sent or sent as NIL.
     var body: [UInt8]?
+    /// `BODY[HEADER]` (or `RFC822.HEADER`) content: the header section only (RFC 3501 §6.4.5).
+    var header: [UInt8]?
 
     /// Fills every attribute `other` has and `self` lacks (a message's data may arrive in several FETCH responses).
     mutating func merge(_ other: IMAPFetchAttributes) {
@@ -89,6 +91,7 @@ struct IMAPFetchAttributes: Sendable, Hashable {
         self.internalDate = other.internalDate ?? self.internalDate
         self.rfc822Size = other.rfc822Size ?? self.rfc822Size
         self.body = other.body ?? self.body
+        self.header = other.header ?? self.header
     }
 }
 
@@ -108,6 +111,7 @@ extension IMAPResponse {
             if let flags = attributes.flags { parts.append("FLAGS (\(flags.joined(separator: " ")))") }
             if let size = attributes.rfc822Size { parts.append("RFC822.SIZE \(size)") }
             if let body = attributes.body { parts.append("BODY[] <\(body.count) bytes>") }
+            if let header = attributes.header { parts.append("BODY[HEADER] <\(header.count) bytes>") }
             return parts.joined(separator: " ")
         case .untagged(.search(let numbers)):
             return "* SEARCH <\(numbers.count) numbers>"

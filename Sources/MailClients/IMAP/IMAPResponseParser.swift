@@ -259,6 +259,8 @@ enum IMAPResponseParser {
                 attributes.rfc822Size = Int(size)
             case "BODY[]", "BODY[]<0>", "RFC822", "BINARY[]":
                 attributes.body = try buffer.readNString()
+            case "BODY[HEADER]", "BODY[HEADER]<0>", "RFC822.HEADER":
+                attributes.header = try buffer.readNString()
             default:
                 try buffer.skipValue()
             }
