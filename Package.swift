@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "MailMessage", "EmailChannel",
+                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,7 @@
 // server process that hosts it with the email runtime, and the client the CLI uses. Domain rules
 // live in ServiceDesk, mail handling in EmailChannel.
 
+import EmailChannel
 import Foundation
 import ServiceDesk
 
@@ -226,7 +227,7 @@ public struct HealthView: Codable, Sendable {
 /// One channel's live state.
 public struct ChannelStatusView: Codable, Sendable {
     public var address: String
-    public var state: String
+    public var state: MailboxState
     public var detail: String?
     public var retryAt: Date?
     public var lastSuccessAt: Date?
@@ -240,10 +241,13 @@ public struct LogEntry: Codable, Sendable {
     public var channel: String
     public var from: String?
     public var subject: String?
-    public var outcome: String
+    public var outcome: InboundOutcome
     public var request: String?
     public var detail: String?
     public var notes: [String]?
+    /// The stored mail, for `postdesk inbound show|retry|release|drop`; nil for a mailbox event.
+    public var inbound: Int64?
+    public var attempts: Int?
 }
 
 /// The error body every failing call returns.

@@ -15,9 +15,11 @@ struct AdminRoutes: Sendable {
     let notifier: Notifier
     let statusBoard: ChannelStatusBoard
     let verifier: ChannelVerifier
+    let requestRouter: RequestRouter
     let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
+        InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
         router.post("/v1/projects") { request, context in
             await respond(status: .created) {
                 let body = try await decode(CreateProjectBody.self, request, context)
@@ -216,16 +218,28 @@ struct AdminRoutes: Sendable {
                 let channel = request.uri.queryParameters.get("channel")
                 let since = request.uri.queryParameters.get("since").flatMap { ISO8601DateFormatter().date(from: $0) }
                 let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
+                let outcomes = try request.uri.queryParameters.get("outcome").map { list in
+                    try Set(
+                        list.split(separator: ",").map { name in
+                            guard let outcome = InboundOutcome(rawValue: String(name)) else {
+                                throw DeskError(.invalid, "unknown outcome \(name)")
+                            }
+                            return outcome
+                        })
+                }
                 let channels = Dictionary(
                     try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
                     uniquingKeysWith: { a, _ in a })
-                return try await store.processingLog(channelAddress: channel, since: since, limit: min(limit, 10_000))
-                    .map {
-                        LogEntry(
-                            time: $0.time, channel: channels[$0.channelId] ?? "?", from: $0.from, subject: $0.subject,
-                            outcome: $0.outcome, request: $0.requestKey, detail: $0.detail,
-                            notes: $0.notes.map { $0.split(separator: "\n").map(String.init) })
-                    }
+                return try await store.processingLog(
+                    channelAddress: channel, since: since, outcomes: outcomes, limit: min(limit, 10_000)
+                )
+                .map {
+                    LogEntry(
+                        time: $0.time, channel: channels[$0.channelId] ?? "?", from: $0.from, subject: $0.subject,
+                        outcome: $0.outcome, request: $0.requestKey, detail: $0.detail,
+                        notes: $0.notes.map { $0.split(separator: "\n").map(String.init) }, inbound: $0.inboundId,
+                        attempts: $0.inboundId == nil ? nil : $0.attempts)
+                }
             }
         }
     }
@@ -258,8 +272,7 @@ struct AdminRoutes: Sendable {
     }
 }
 
-private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T
-{
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
     let buffer = try await request.body.collect(upTo: 1 << 20)
     do {
         return try AdminJSON.decoder().decode(T.self, from: Data(buffer: buffer))
@@ -269,7 +282,7 @@ private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context:
 }
 
 /// Runs a handler and turns its value or error into a JSON response with a fitting status.
-private func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: () async throws -> T) async -> Response {
+func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: () async throws -> T) async -> Response {
     do {
         return json(try await body(), status: status)
     } catch let error as DeskError {
@@ -288,7 +301,7 @@ private func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: ()
     }
 }
 
-private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
     let data = (try? AdminJSON.encoder().encode(value)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8)
     return Response(
         status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))

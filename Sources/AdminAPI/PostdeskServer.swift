@@ -19,12 +19,18 @@ public struct PostdeskServer: Sendable {
     public var maxAttachmentBytes: Int
     /// How often mailboxes without IMAP IDLE are polled (never below a provider's minimum).
     public var pollInterval: Duration
+    /// Rate breaker and quarantine limits of intake.
+    public var intakePolicy: IntakePolicy
+    /// How often the router retries mail whose processing failed.
+    public var inboundRetryInterval: Duration
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
-        pollInterval: Duration = .seconds(60),
-        logger: Logger
+        pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
+        inboundRetryInterval: Duration = .seconds(30), logger: Logger
     ) {
+        self.intakePolicy = intakePolicy
+        self.inboundRetryInterval = inboundRetryInterval
         self.pollInterval = pollInterval
         self.maxAttachmentBytes = maxAttachmentBytes
         self.dataDirectory = dataDirectory
@@ -43,17 +49,16 @@ public struct PostdeskServer: Sendable {
         let secrets = try SecretBox(keyFile: dataDirectory.appendingPathComponent("secret.key"))
         let store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
         let statusBoard = ChannelStatusBoard()
-        let directory = CustomerDirectory(store: store)
         let router = RequestRouter(
-            store: store, directory: directory, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes),
-            logger: logger)
+            store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
+            sweepInterval: inboundRetryInterval, logger: logger)
         let notifier = Notifier(store: store, logger: logger)
         let supervisor = ChannelSupervisor(
             store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval, logger: logger)
         let routes = AdminRoutes(
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
             notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),
-            logger: logger)
+            requestRouter: router, logger: logger)
         let httpRouter = Router()
         routes.register(on: httpRouter)
 

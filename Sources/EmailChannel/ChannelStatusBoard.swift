@@ -1,9 +1,19 @@
 import Foundation
 
+/// What a mailbox is doing, as `postdesk status`, `/v1/health` and `channel verify` name it.
+public enum MailboxState: String, Sendable, Codable, CaseIterable {
+    case starting, idle, fetching
+    case backingOff = "backing-off"
+    case needsAttention = "needs-attention"
+    case stopped
+
+    /// Whether the mailbox cannot be read now (failing and waiting, or waiting for an admin).
+    public var isFailing: Bool { self == .backingOff || self == .needsAttention }
+}
+
 /// What a mailbox is doing right now, as shown by `postdesk status` and `/v1/health`.
 public struct ChannelStatus: Sendable, Codable, Equatable {
-    /// `starting`, `idle`, `fetching`, `backing-off`, `needs-attention` or `stopped`.
-    public var state: String
+    public var state: MailboxState
     public var address: String
     public var detail: String?
     public var retryAt: Date?
@@ -14,7 +24,7 @@ public struct ChannelStatus: Sendable, Codable, Equatable {
     var day: String
 
     init(address: String) {
-        self.state = "starting"
+        self.state = .starting
         self.address = address
         self.processedToday = 0
         self.day = ""

@@ -11,7 +11,10 @@ public actor ChannelSupervisor: Service {
     private let statusBoard: ChannelStatusBoard
     private let logger: Logger
     private let commands: AsyncChannel<Int64?>
-    private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>)] = [:]
+    /// Each running mailbox: its channel as it was started, the channel that stops it, and the one
+    /// its task finishes once the mailbox has ended its session.
+    private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>, ended: AsyncChannel<Void>)] =
+        [:]
 
     private let pollInterval: Duration
 
@@ -50,9 +53,12 @@ public actor ChannelSupervisor: Service {
         }
     }
 
+    /// Stops a mailbox and waits until its session has ended, so that a new one for the same
+    /// mailbox never runs beside it (two sessions could fetch and flag the same mail).
     private func stop(_ channelId: Int64) async {
-        running[channelId]?.stop.finish()
-        running[channelId] = nil
+        guard let entry = running.removeValue(forKey: channelId) else { return }
+        entry.stop.finish()
+        for await _ in entry.ended {}
         await statusBoard.remove(channelId)
     }
 
@@ -71,7 +77,8 @@ public actor ChannelSupervisor: Service {
         }
         for (id, channel) in wantedById where running[id] == nil {
             let stop = AsyncChannel<Void>()
-            running[id] = (channel, stop)
+            let ended = AsyncChannel<Void>()
+            running[id] = (channel, stop, ended)
             let mailbox = MailboxActor(
                 channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
                 logger: logger)
@@ -85,6 +92,7 @@ public actor ChannelSupervisor: Service {
                     await pair.next()
                     pair.cancelAll()
                 }
+                ended.finish()
             }
         }
     }

@@ -58,10 +58,17 @@ public actor MailboxActor {
                 try await session()
             } catch is CancellationError {
                 break
-            } catch let error as DeskError {
-                // A credential that cannot be read (token file, token command): only an admin can fix it.
-                await report(state: "needs-attention", detail: error.message, error: error)
-                try? await clock.sleep(for: .seconds(365 * 24 * 3600))
+            } catch let error as EmailChannelError {
+                if Task.isCancelled { break }
+                // A credential that cannot be read (token file, token command) or a store that refused a
+                // write: retried with backoff, and shown, never parked for good.
+                failures += 1
+                let delay = backoff.transientDelay(attempt: failures)
+                let retryAt = Date().addingTimeInterval(delay.timeInterval)
+                let state: MailboxState = error.code == .credentialUnavailable ? .needsAttention : .backingOff
+                await report(state: state, detail: error.message, error: error, retryAt: retryAt)
+                logger.warning("mailbox session failed", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
+                try? await clock.sleep(for: delay)
             } catch {
                 if Task.isCancelled { break }
                 let clientError =
@@ -71,22 +78,22 @@ public actor MailboxActor {
                 switch backoff.decision(for: diagnosis, attempt: failures) {
                 case .needsAttention:
                     // No retry loop: the channel waits until an admin edits or re-tests it.
-                    await report(state: "needs-attention", detail: diagnosis.line, error: clientError)
+                    await report(state: .needsAttention, detail: diagnosis.line, error: clientError)
                     logger.warning("mailbox needs attention", metadata: ["error": "\(clientError)"])
                     try? await clock.sleep(for: .seconds(365 * 24 * 3600))
                 case .retry(let delay):
                     let retryAt = Date().addingTimeInterval(Double(delay.components.seconds))
-                    await report(state: "backing-off", detail: diagnosis.line, error: clientError, retryAt: retryAt)
+                    await report(state: .backingOff, detail: diagnosis.line, error: clientError, retryAt: retryAt)
                     logger.warning(
                         "mailbox session failed", metadata: ["error": "\(clientError)", "retry.in": "\(delay)"])
                     try? await clock.sleep(for: delay)
                 }
             }
         }
-        await statusBoard.update(channelId, address: channel.address) { $0.state = "stopped" }
+        await statusBoard.update(channelId, address: channel.address) { $0.state = .stopped }
     }
 
-    private func report(state: String, detail: String?, error: (any Error)? = nil, retryAt: Date? = nil) async {
+    private func report(state: MailboxState, detail: String?, error: (any Error)? = nil, retryAt: Date? = nil) async {
         await statusBoard.update(channelId, address: channel.address) { status in
             status.state = state
             status.detail = detail
@@ -115,13 +122,15 @@ public actor MailboxActor {
             let canIdle = connection.capabilities.contains("IDLE")
             let pollInterval = max(self.pollInterval, self.backoff.provider.minimumPollInterval)
             let detail = canIdle ? "IMAP IDLE" : "polling every \(pollInterval)"
-            self.failures = 0
             while !Task.isCancelled {
-                await self.report(state: "fetching", detail: nil)
+                await self.report(state: .fetching, detail: nil)
                 let count = try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                // Only a whole cycle (login, select, fetch, store, flag) counts as success: a session that
+                // logs in and then fails every time keeps backing off.
+                self.failures = 0
                 await self.statusBoard.update(self.channelId, address: self.channel.address) { status in
                     status.lastSuccessAt = Date()
-                    status.state = "idle"
+                    status.state = .idle
                     status.detail = detail
                 }
                 if count > 0 {
@@ -158,10 +167,9 @@ public actor MailboxActor {
             let messages = try await connection.uidFetchMessages(batch.sorted())
             var ids: [Int64] = []
             for message in messages {
-                if let id = try await store(message.raw, mailboxUid: String(message.uid)) {
-                    ids.append(id)
-                    stored += 1
-                }
+                let outcome = try await receive(message.raw, mailboxUid: String(message.uid))
+                if outcome.needsProcessing { ids.append(outcome.inboundId) }
+                if case .stored = outcome { stored += 1 }
             }
             // Only now that every message of the batch is durably stored may the mailbox know.
             try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
@@ -179,30 +187,20 @@ public actor MailboxActor {
 
     private func logTooLarge(uid: String, size: Int) async throws {
         try await store.recordMailboxEvent(
-            channelId: channelId, mailboxUid: uid, from: nil, subject: nil, outcome: "skipped",
+            channelId: channelId, mailboxUid: uid, from: nil, subject: nil, outcome: .skipped,
             detail:
                 "message of \(size / (1 << 20)) MB is larger than postdesk fetches (\(self.largestMessage / (1 << 20)) MB); it was left in the mailbox untouched"
         )
     }
 
-    /// Stores one fetched message; returns the new inbound row, or nil when it was stored before
-    /// (a re-fetch after a crash, or the same Message-ID twice), which is logged as a duplicate.
-    private func store(_ raw: [UInt8], mailboxUid: String) async throws -> Int64? {
-        let headers = MailParser.parse(Self.headerBytes(of: raw))
-        let result = try await store.storeInbound(
-            channelId: channelId, raw: Data(raw), messageID: headers.messageID, mailboxUid: mailboxUid)
-        switch result {
-        case .stored(let id):
-            return id
-        case .duplicate(let id):
-            // The same message under the same UID is a re-fetch after a crash, not a duplicate.
-            if try await store.mailboxUid(ofInbound: id) != mailboxUid {
-                try await store.recordMailboxEvent(
-                    channelId: channelId, mailboxUid: mailboxUid, from: headers.from.first?.address,
-                    subject: headers.subject, outcome: "duplicate",
-                    detail: "the same message (Message-ID) was already received; processed once", inboundId: id)
-            }
-            return nil
+    /// Stores one fetched message in one transaction (ServiceDesk keys it and logs a duplicate);
+    /// whatever the outcome, the mail is then stored byte for byte, so it may be flagged or deleted.
+    /// A store error is transient for the mailbox: the session ends and retries with backoff.
+    private func receive(_ raw: [UInt8], mailboxUid: String) async throws -> ReceiveOutcome {
+        do {
+            return try await store.receive(channelId: channelId, raw: raw, mailboxUid: mailboxUid)
+        } catch {
+            throw EmailChannelError(.storage, "cannot store a fetched mail; it stays in the mailbox", underlying: error)
         }
     }
 
@@ -218,12 +216,13 @@ public actor MailboxActor {
         guard let highest = seen.max() else { return }
         let known = try await store.knownMailboxUIDs(channelId: channelId, among: seen.map(String.init))
         let unknown = seen.filter { !known.contains(String($0)) }.sorted()
-        for batch in unknown.chunked(into: 20) {
-            for message in try await connection.uidFetchMessages(batch) {
-                let headers = MailParser.parse(Self.headerBytes(of: message.raw))
+        // Headers only: a large message read elsewhere must not break every session.
+        for batch in unknown.chunked(into: 50) {
+            for message in try await connection.uidFetchHeaders(batch) {
+                let headers = MailParser.parseHeaderSection(message.raw).mail
                 try await store.recordMailboxEvent(
                     channelId: channelId, mailboxUid: String(message.uid), from: headers.from.first?.address,
-                    subject: headers.subject, outcome: "skipped",
+                    subject: headers.subject, outcome: .skipped,
                     detail: "already read in the mailbox before postdesk fetched it; mark it unread to import it")
             }
         }
@@ -237,7 +236,7 @@ public actor MailboxActor {
         let linked = Set(channel.pop3LinkedUIDLs ?? [])
         let pollInterval = max(self.pollInterval, backoff.provider.minimumPollInterval)
         while !Task.isCancelled {
-            await report(state: "fetching", detail: nil)
+            await report(state: .fetching, detail: nil)
             // Read anew at each login: an OAuth 2 token may have been refreshed since.
             let credentials = try await MailboxCredentials.resolve(
                 username: channel.username, secret: runnable.password, method: channel.authMethod)
@@ -258,7 +257,9 @@ public actor MailboxActor {
                         continue
                     }
                     let raw = try await pop3.retrieve(entry.number)
-                    if let id = try await self.store(raw, mailboxUid: entry.uid) { ids.append(id) }
+                    let outcome = try await self.receive(raw, mailboxUid: entry.uid)
+                    if outcome.needsProcessing { ids.append(outcome.inboundId) }
+                    // Stored byte for byte (now or before): only then may the server delete it.
                     try await pop3.delete(entry.number)
                 }
                 try await pop3.quit()
@@ -268,7 +269,7 @@ public actor MailboxActor {
             let count = ids.count
             await statusBoard.update(channelId, address: channel.address) { status in
                 status.lastSuccessAt = Date()
-                status.state = "idle"
+                status.state = .idle
                 status.detail = "POP3, polling every \(pollInterval)"
             }
             if count > 0 { await statusBoard.countProcessed(channelId, address: channel.address, count: count) }
@@ -296,19 +297,6 @@ public actor MailboxActor {
         let linkedAt = Date(timeIntervalSince1970: channel.linkedAt.timeIntervalSince1970.rounded(.down))
         let infos = try await connection.uidFetchInfo(candidates.map(String.init).joined(separator: ","))
         return infos.filter { info in (info.internalDate ?? .distantPast) >= linkedAt }.map { $0.uid }.sorted()
-    }
-
-    /// The header block of a message (up to the first empty line), enough to read its Message-ID.
-    static func headerBytes(of raw: [UInt8]) -> [UInt8] {
-        var index = 0
-        while index + 3 < raw.count {
-            if raw[index] == 13, raw[index + 1] == 10, raw[index + 2] == 13, raw[index + 3] == 10 {
-                return Array(raw[..<(index + 4)])
-            }
-            if raw[index] == 10, raw[index + 1] == 10 { return Array(raw[..<(index + 2)]) }
-            index += 1
-        }
-        return raw
     }
 
     /// RFC 3501 §9 `date` for SEARCH SINCE: `d-Mon-yyyy`, in UTC, one day early so that time

@@ -13,36 +13,47 @@ public enum MailboxCredentials {
             return MailCredentials(username: username, password: secret)
         case "oauth2-file":
             guard let data = FileManager.default.contents(atPath: secret) else {
-                throw DeskError(.invalid, "cannot read the OAuth 2 token file \(secret)")
+                throw EmailChannelError(.credentialUnavailable, "cannot read the OAuth 2 token file \(secret)")
             }
             return .oauth2(username: username, accessToken: try token(from: data, source: secret))
         case "oauth2-command":
             return .oauth2(username: username, accessToken: try await run(secret))
         default:
-            throw DeskError(.invalid, "unknown authentication method \(method)")
+            throw EmailChannelError(.credentialUnavailable, "unknown authentication method \(method)")
         }
     }
 
     static func token(from data: Data, source: String) throws -> String {
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, !token.contains(where: { $0.isNewline || $0 == "\u{1}" }) else {
-            throw DeskError(.invalid, "the OAuth 2 token from \(source) is empty or not one line")
+            throw EmailChannelError(.credentialUnavailable, "the OAuth 2 token from \(source) is empty or not one line")
         }
         return token
     }
 
+    /// How long the token command may run before it is killed.
+    static let commandTimeout: TimeInterval = 30
+    /// The most output read from the token command; a token is far shorter.
+    static let commandOutputLimit = 64 << 10
+
     /// Runs the token command through /bin/sh and returns its first line, on a thread of its own
-    /// so that waiting for it never blocks the concurrency pool.
+    /// so that waiting for it never blocks the concurrency pool. It is killed after
+    /// `commandTimeout`, when it prints more than `commandOutputLimit`, or when the caller is
+    /// cancelled (server shutdown).
     static func run(_ command: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(command) })
+        let process = Process()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try runBlocking(command, process: process) })
+                }
             }
+        } onCancel: {
+            if process.isRunning { process.terminate() }
         }
     }
 
-    private static func runBlocking(_ command: String) throws -> String {
-        let process = Process()
+    private static func runBlocking(_ command: String, process: Process) throws -> String {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         let output = Pipe()
@@ -52,12 +63,33 @@ public enum MailboxCredentials {
         do {
             try process.run()
         } catch {
-            throw DeskError(.invalid, "cannot run the OAuth 2 token command: \(error)")
+            throw EmailChannelError(.credentialUnavailable, "cannot run the OAuth 2 token command: \(error)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + commandTimeout, execute: timer)
+        defer { timer.cancel() }
+        var data = Data()
+        let reader = output.fileHandleForReading
+        while data.count <= commandOutputLimit {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
+        if data.count > commandOutputLimit, process.isRunning { process.terminate() }
         process.waitUntilExit()
+        if data.count > commandOutputLimit {
+            throw EmailChannelError(
+                .credentialUnavailable, "the OAuth 2 token command printed more than \(commandOutputLimit) bytes")
+        }
+        guard process.terminationReason == .exit else {
+            throw EmailChannelError(
+                .credentialUnavailable,
+                "the OAuth 2 token command was stopped (it ran longer than \(Int(commandTimeout)) s, or the server is shutting down)"
+            )
+        }
         guard process.terminationStatus == 0 else {
-            throw DeskError(.invalid, "the OAuth 2 token command exited with status \(process.terminationStatus)")
+            throw EmailChannelError(
+                .credentialUnavailable, "the OAuth 2 token command exited with status \(process.terminationStatus)")
         }
         let firstLine = data.split(separator: UInt8(ascii: "\n")).first.map { Data($0) } ?? Data()
         return try token(from: firstLine, source: "the token command")

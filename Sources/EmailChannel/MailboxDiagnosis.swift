@@ -167,4 +167,10 @@ public struct MailboxBackoff: Sendable {
         // A provider's minimum poll interval is never undercut.
         return .retry(after: max(delay, provider.minimumPollInterval))
     }
+
+    /// The delay after the `attempt`-th consecutive failure that is not the server's (a store write,
+    /// a credential that cannot be read now): plain exponential backoff.
+    public func transientDelay(attempt: Int, random: Double = .random(in: 0..<1)) -> Duration {
+        max(transient.delay(forAttempt: attempt, random: random) ?? transient.maximum, provider.minimumPollInterval)
+    }
 }

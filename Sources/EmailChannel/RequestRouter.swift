@@ -5,23 +5,30 @@ import MailMessage
 import ServiceDesk
 import ServiceLifecycle
 
-/// Turns stored inbound mail into requests and comments: parses it, recognises automatic mail,
-/// asks the customer directory, and has the store decide and record the outcome in one
-/// transaction. Mailbox actors hand it the ids of rows they stored; at start it first processes
-/// whatever an earlier run stored but did not process.
+/// Turns stored inbound mail into requests and comments: reads each mail once (`MailReading`, the
+/// reading `postdesk inspect` shows) and has the store decide and record its fate in one
+/// transaction. Mailbox actors hand it the ids of rows they stored; at start, and every
+/// `sweepInterval`, it processes whatever is stored but not processed yet. A mail that fails or
+/// hangs is counted in the store and quarantined after `IntakePolicy.maxAttempts`, and intake
+/// carries on.
 public actor RequestRouter: Service {
     private let store: DeskStore
-    private let directory: CustomerDirectory
     private let inbox: AsyncChannel<Int64>
     private let logger: Logger
     private let parseOptions: MailParser.Options
+    private let policy: IntakePolicy
+    private let processingTimeout: Duration
+    private let sweepInterval: Duration
 
     public init(
-        store: DeskStore, directory: CustomerDirectory, parseOptions: MailParser.Options = .init(), logger: Logger
+        store: DeskStore, parseOptions: MailParser.Options = .init(), policy: IntakePolicy = .init(),
+        processingTimeout: Duration = .seconds(60), sweepInterval: Duration = .seconds(30), logger: Logger
     ) {
         self.parseOptions = parseOptions
+        self.policy = policy
+        self.processingTimeout = processingTimeout
+        self.sweepInterval = sweepInterval
         self.store = store
-        self.directory = directory
         self.inbox = AsyncChannel()
         self.logger = logger
     }
@@ -33,85 +40,83 @@ public actor RequestRouter: Service {
 
     public func run() async throws {
         try await drainPending()
+        let sweeps = AsyncTimerSequence(interval: sweepInterval, clock: .continuous).map { _ in Int64?.none }
+        let submitted = inbox.map { Int64?.some($0) }
         await cancelWhenGracefulShutdown {
-            for await id in self.inbox {
-                await self.process(id)
+            for await next in merge(submitted, sweeps) {
+                if let id = next {
+                    await self.process(id)
+                } else {
+                    try? await self.drainPending()
+                }
             }
         }
         inbox.finish()
     }
 
-    /// Processes every stored row that has no outcome yet. A row that cannot even be marked
-    /// failed (the database refuses writes) is not retried in a loop: it waits for the next start.
+    /// Processes every stored row that has no outcome yet, oldest first, each once per call.
     public func drainPending() async throws {
-        var attempted = Set<Int64>()
-        while true {
-            let batch = try await store.pendingInbound(limit: 50).filter { !attempted.contains($0.id ?? -1) }
-            if batch.isEmpty { return }
+        var after: Int64 = 0
+        while !Task.isCancelled {
+            let batch = try await store.pendingInbound(after: after, limit: 50)
+            guard let last = batch.last?.id else { return }
             for mail in batch {
-                if let id = mail.id { attempted.insert(id) }
-                await process(mail)
+                if let id = mail.id { await process(id) }
             }
+            after = last
         }
     }
 
     private func process(_ inboundId: Int64) async {
+        let mail: InboundMail
         do {
-            guard let mail = try await store.inbound(id: inboundId) else { return }
-            await process(mail)
+            guard let claimed = try await store.claimForProcessing(inboundId: inboundId, policy: policy) else {
+                return
+            }
+            mail = claimed
         } catch {
-            logger.error("cannot load inbound mail", metadata: ["inbound.id": "\(inboundId)", "error": "\(error)"])
+            // The row stays pending; the next sweep tries again.
+            logger.error("cannot claim inbound mail", metadata: ["inbound.id": "\(inboundId)", "error": "\(error)"])
+            return
         }
-    }
-
-    private func process(_ mail: InboundMail) async {
-        guard let id = mail.id, mail.processedAt == nil else { return }
         do {
-            let intake = try await intake(for: mail)
-            let disposition = try await store.apply(intake, toInbound: id)
+            let options = parseOptions
+            let raw = [UInt8](mail.raw)
+            guard
+                let reading = await Watchdog.run(
+                    timeout: processingTimeout, { MailReading(raw: raw, options: options) })
+            else {
+                throw RouterError.timedOut(processingTimeout)
+            }
+            let disposition = try await store.process(reading, inboundId: inboundId, policy: policy)
             logger.info(
                 "inbound mail processed",
                 metadata: [
-                    "inbound.id": "\(id)", "channel.id": "\(mail.channelId)", "outcome": "\(disposition.outcome)",
-                    "request.key": "\(disposition.requestKey ?? "-")",
+                    "inbound.id": "\(inboundId)", "channel.id": "\(mail.channelId)",
+                    "outcome": "\(disposition.outcome.rawValue)", "request.key": "\(disposition.requestKey ?? "-")",
                 ])
         } catch {
-            // The mail stays stored with the reason; it is never dropped silently.
-            logger.error("inbound mail failed", metadata: ["inbound.id": "\(id)", "error": "\(error)"])
-            try? await store.recordFailure(inboundId: id, reason: "\(error)")
+            // The mail stays stored with the reason; it is retried until its attempts are used up.
+            logger.error(
+                "inbound mail failed",
+                metadata: ["inbound.id": "\(inboundId)", "attempt": "\(mail.attempts)", "error": "\(error)"])
+            do {
+                try await store.recordAttemptFailure(inboundId: inboundId, reason: "\(error)", policy: policy)
+            } catch {
+                logger.error(
+                    "cannot record the failure", metadata: ["inbound.id": "\(inboundId)", "error": "\(error)"])
+            }
         }
     }
+}
 
-    private func intake(for mail: InboundMail) async throws -> InboundIntake {
-        let parsed = MailParser.parse([UInt8](mail.raw), options: parseOptions)
-        let verdict = AutoReplyClassifier.classify(parsed)
-        let sender = parsed.from.first ?? parsed.sender
-        let address = sender.flatMap { AddressNormalizer.normalize($0.address) } ?? ""
-        let admission: Admission =
-            address.isEmpty ? .notCustomer : try await directory.admission(sender: address, channelId: mail.channelId)
-        var copied: [String] = []
-        for candidate in (parsed.to + parsed.cc).compactMap({ AddressNormalizer.normalize($0.address) })
-        where candidate != address && !copied.contains(candidate) {
-            copied.append(candidate)
+/// Why the router gave up on one attempt.
+enum RouterError: Error, CustomStringConvertible {
+    case timedOut(Duration)
+
+    var description: String {
+        switch self {
+        case .timedOut(let limit): "reading the mail took longer than \(limit) (watchdog)"
         }
-        return InboundIntake(
-            senderAddress: address,
-            senderName: sender?.name,
-            subject: parsed.subject,
-            summary: SubjectNormalizer.summary(from: parsed.subject),
-            description: parsed.text.trimmingCharacters(in: .whitespacesAndNewlines),
-            commentText: parsed.replyText.trimmingCharacters(in: .whitespacesAndNewlines),
-            messageID: parsed.messageID,
-            referencedMessageIDs: parsed.inReplyTo + parsed.references.reversed(),
-            automatic: verdict.isAutomatic ? (verdict.header ?? "?", verdict.reason) : nil,
-            admission: admission,
-            copied: copied,
-            attachments: parsed.attachments.map {
-                IncomingAttachment(
-                    filename: $0.filename, contentType: $0.contentType, isInline: $0.isInline, data: $0.data)
-            },
-            notes: parsed.notes,
-            verificationToken: parsed.headers[ChannelVerifier.header]?.trimmingCharacters(in: .whitespaces)
-        )
     }
 }

@@ -1,7 +1,8 @@
 // EmailChannel owns the runtime that moves mail: one MailboxActor per linked mailbox, the
-// RequestRouter that turns stored mail into requests and comments, the CustomerDirectory, the
-// Notifier that empties the outbox, and the ChannelSupervisor that runs them. It holds no
-// domain rules (ServiceDesk) and no wire formats (MailClients, MailMessage).
+// RequestRouter that reads stored mail and hands it to ServiceDesk to decide (admission, threading
+// and the rate breaker live there, in one transaction), the Notifier that empties the outbox, and
+// the ChannelSupervisor that runs them. It holds no domain rules (ServiceDesk) and no wire formats
+// (MailClients, MailMessage).
 
 /// Exponential backoff with jitter, as a pure function of the attempt number (valkey-swift's
 /// shape): the delay before retry `attempt` (1-based), or nil when it is time to give up.

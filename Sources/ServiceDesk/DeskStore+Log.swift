@@ -8,11 +8,14 @@ public struct LogRecord: Sendable, Equatable {
     public var channelId: Int64
     public var from: String?
     public var subject: String?
-    /// `created`, `commented`, `ignored`, `failed`, `pending`, `duplicate` or `skipped`.
-    public var outcome: String
+    public var outcome: InboundOutcome
     public var requestKey: String?
     public var detail: String?
     public var notes: String?
+    /// The inbound row, for `postdesk inbound show|retry|release`; nil for a mailbox event.
+    public var inboundId: Int64?
+    /// Processing attempts so far (inbound rows only).
+    public var attempts: Int
 }
 
 extension DeskStore {
@@ -21,19 +24,29 @@ extension DeskStore {
     /// it repeats, so the log shows that mail's request once it is processed.
     @discardableResult
     public func recordMailboxEvent(
-        channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: String, detail: String?,
-        inboundId: Int64? = nil
+        channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: InboundOutcome,
+        detail: String?, inboundId: Int64? = nil
     ) async throws -> Bool {
         try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT OR IGNORE INTO mailboxEvent
-                        (channelId, mailboxUid, time, fromAddress, subject, outcome, detail, inboundId)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [channelId, mailboxUid, Date(), from, subject, outcome, detail, inboundId])
-            return db.changesCount > 0
+            try Self.insertMailboxEvent(
+                channelId: channelId, mailboxUid: mailboxUid, from: from, subject: subject, outcome: outcome,
+                detail: detail, inboundId: inboundId, in: db)
         }
+    }
+
+    @discardableResult
+    static func insertMailboxEvent(
+        channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: InboundOutcome,
+        detail: String?, inboundId: Int64?, in db: Database
+    ) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO mailboxEvent
+                    (channelId, mailboxUid, time, fromAddress, subject, outcome, detail, inboundId)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [channelId, mailboxUid, Date(), from, subject, outcome, detail, inboundId])
+        return db.changesCount > 0
     }
 
     /// Mailbox UIDs this channel already stored or logged: they need no second look. With
@@ -63,8 +76,13 @@ extension DeskStore {
 
     /// The processing log, newest first: every inbound mail with its outcome, and the mailbox's
     /// duplicates and skipped messages.
-    public func processingLog(channelAddress: String?, since: Date?, limit: Int) async throws -> [LogRecord] {
-        try await read { db in
+    /// With `outcomes`, only lines with one of them.
+    public func processingLog(
+        channelAddress: String?, since: Date?, outcomes: Set<InboundOutcome>? = nil, limit: Int
+    ) async throws -> [LogRecord] {
+        let wanted = outcomes.map { Array($0.map(\.rawValue)).sorted() }
+        let wantedJSON = wanted.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
+        return try await read { db in
             var channelId: Int64?
             if let channelAddress {
                 guard
@@ -80,19 +98,22 @@ extension DeskStore {
                 sql: """
                     SELECT * FROM (
                         SELECT fetchedAt AS time, channelId, fromAddress, subject, COALESCE(outcome, 'pending') AS outcome,
-                               requestKey, detail, notes, id AS ordinal, 0 AS kind
+                               requestKey, detail, notes, id AS ordinal, 0 AS kind, id AS inboundId, attempts
                         FROM inbound WHERE (?1 IS NULL OR channelId = ?1) AND fetchedAt >= ?2
                         UNION ALL
                         SELECT time, channelId, fromAddress, subject, outcome,
-                               (SELECT requestKey FROM inbound WHERE inbound.id = mailboxEvent.inboundId), detail, NULL, id, 1
+                               (SELECT requestKey FROM inbound WHERE inbound.id = mailboxEvent.inboundId), detail, NULL, id, 1,
+                               NULL, 0
                         FROM mailboxEvent WHERE (?1 IS NULL OR channelId = ?1) AND time >= ?2
-                    ) ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3
+                    ) WHERE ?4 IS NULL OR outcome IN (SELECT value FROM json_each(?4))
+                    ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3
                     """,
-                arguments: [channelId, since, limit])
+                arguments: [channelId, since, limit, wantedJSON])
             return rows.map { row in
                 LogRecord(
                     time: row["time"], channelId: row["channelId"], from: row["fromAddress"], subject: row["subject"],
-                    outcome: row["outcome"], requestKey: row["requestKey"], detail: row["detail"], notes: row["notes"])
+                    outcome: InboundOutcome(rawValue: row["outcome"] ?? "") ?? .pending, requestKey: row["requestKey"],
+                    detail: row["detail"], notes: row["notes"], inboundId: row["inboundId"], attempts: row["attempts"])
             }
         }
     }

@@ -42,6 +42,7 @@ extension DeskStore {
         guard let author = AddressNormalizer.normalize(author) else {
             throw DeskError.invalid("author \"\(author)\" is not an email address")
         }
+        let secrets = self.secrets
         return try await write { db in
             var request = try Self.request(requestKey, in: db)
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
@@ -51,7 +52,7 @@ extension DeskStore {
                 inboundId: nil, createdAt: now)
             try comment.insert(db)
             guard isPublic else { return (comment, nil) }
-            var outbox = try NotificationComposer.notification(for: request, comment: comment, in: db)
+            var outbox = try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db)
             try outbox.insert(db)
             try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
             request.status = .waitingForCustomer

@@ -18,6 +18,10 @@ public struct DeskStore: Sendable {
         configuration.busyMode = .timeout(10)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB opens WAL pools with synchronous=NORMAL, which can lose the last commits on power
+            // failure; a mailbox is told \Seen or DELE right after a commit, so the writer syncs
+            // every commit (https://www.sqlite.org/pragma.html#pragma_synchronous).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             self.writer = pool
         } catch {
@@ -236,6 +240,17 @@ public struct DeskStore: Sendable {
         }
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE smtpSettings ADD COLUMN authMethod TEXT NOT NULL DEFAULT 'password'")
+        }
+        migrator.registerMigration("v6-inbound") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE inbound ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE inbound ADD COLUMN contentHash TEXT;
+                    ALTER TABLE inbound ADD COLUMN rateExempt BOOLEAN NOT NULL DEFAULT 0;
+                    CREATE INDEX inbound_sender ON inbound(channelId, fromAddress, fetchedAt);
+                    CREATE INDEX inbound_outcome ON inbound(outcome, id);
+                    """
+            )
         }
         return migrator
     }

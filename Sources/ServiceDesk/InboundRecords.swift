@@ -7,7 +7,7 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public static let databaseTableName = "inbound"
     public var id: Int64?
     public var channelId: Int64
-    /// `mid:<Message-ID>` or `sha256:<hex of the raw bytes>`; unique per channel.
+    /// `InboundFingerprint.dedupeKey`: the Message-ID with the content hash; unique per channel.
     public var dedupeKey: String
     public var messageId: String?
     public var raw: Data
@@ -17,15 +17,23 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var processedAt: Date?
     public var fromAddress: String?
     public var subject: String?
-    /// `created`, `commented`, `ignored` or `failed`; nil while waiting to be processed.
-    public var outcome: String?
+    /// What became of it; nil while waiting to be processed.
+    public var outcome: InboundOutcome?
     public var detail: String?
     public var requestKey: String?
     /// Parse notes (charset decisions, dropped parts), one per line.
     public var notes: String?
+    /// How many times processing was started; a mail that keeps failing is quarantined.
+    public var attempts: Int = 0
+    /// SHA-256 of what the sender wrote (`InboundFingerprint.contentHash`); nil for rows stored
+    /// before content hashes.
+    public var contentHash: String?
+    /// Released by an admin from the per-sender rate breaker: processed without it.
+    public var rateExempt: Bool = false
 
     public enum Columns {
         static let processedAt = Column(CodingKeys.processedAt)
+        static let outcome = Column(CodingKeys.outcome)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -60,95 +68,40 @@ public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, Muta
 
 /// What became of one inbound mail.
 public enum Disposition: Sendable, Equatable {
-    case created(String)
+    /// A new request; the note says why a mail that named a request did not join it.
+    case created(String, note: String? = nil)
     case commented(String)
     case ignored(String)
+    /// Held by the per-sender rate breaker until an admin releases or drops it.
+    case held(String)
     case failed(String)
 
-    /// The word stored in the inbound log.
-    public var outcome: String {
+    /// The outcome stored in the inbound log.
+    public var outcome: InboundOutcome {
         switch self {
-        case .created: "created"
-        case .commented: "commented"
-        case .ignored: "ignored"
-        case .failed: "failed"
+        case .created: .created
+        case .commented: .commented
+        case .ignored: .ignored
+        case .held: .held
+        case .failed: .failed
         }
     }
 
     /// The request key, when a request was created or commented.
     public var requestKey: String? {
         switch self {
-        case .created(let key), .commented(let key): key
-        case .ignored, .failed: nil
+        case .created(let key, _), .commented(let key): key
+        case .ignored, .held, .failed: nil
         }
     }
 
-    /// The reason, when ignored or failed.
+    /// The reason, when ignored, held or failed; the note of a created request.
     public var detail: String? {
         switch self {
-        case .ignored(let reason), .failed(let reason): reason
-        case .created, .commented: nil
+        case .ignored(let reason), .held(let reason), .failed(let reason): reason
+        case .created(_, let note): note
+        case .commented: nil
         }
-    }
-}
-
-/// What the router read from an inbound mail, handed to the store to decide and record in one
-/// transaction.
-public struct InboundIntake: Sendable {
-    public var senderAddress: String
-    public var senderName: String?
-    public var subject: String?
-    public var summary: String
-    public var description: String
-    /// The reply text with the quoted original stripped, used when the mail is a comment.
-    public var commentText: String
-    public var messageID: String?
-    /// In-Reply-To then References, newest first.
-    public var referencedMessageIDs: [String]
-    /// The header that marks the mail as automatic (auto-reply, bounce, loop), with the reason.
-    public var automatic: (header: String, reason: String)?
-    /// Whether the customer directory admits the sender to the channel's project.
-    public var admission: Admission
-    /// Addresses in To and Cc besides the sender: they become participants of a new request when
-    /// the project admits them, and receive its notifications.
-    public var copied: [String]
-    /// Attachments to keep with the request or comment.
-    public var attachments: [IncomingAttachment]
-    /// Parse notes for the processing log (charset decisions, dropped parts).
-    public var notes: [String]
-    /// The `X-Postdesk-Verify` token of a `channel verify` test email, if the mail carries one.
-    public var verificationToken: String?
-
-    public init(
-        senderAddress: String,
-        senderName: String?,
-        subject: String?,
-        summary: String,
-        description: String,
-        commentText: String,
-        messageID: String?,
-        referencedMessageIDs: [String],
-        automatic: (header: String, reason: String)?,
-        admission: Admission,
-        copied: [String] = [],
-        attachments: [IncomingAttachment] = [],
-        notes: [String] = [],
-        verificationToken: String? = nil
-    ) {
-        self.verificationToken = verificationToken
-        self.copied = copied
-        self.attachments = attachments
-        self.notes = notes
-        self.senderAddress = senderAddress
-        self.senderName = senderName
-        self.subject = subject
-        self.summary = summary
-        self.description = description
-        self.commentText = commentText
-        self.messageID = messageID
-        self.referencedMessageIDs = referencedMessageIDs
-        self.automatic = automatic
-        self.admission = admission
     }
 }
 

@@ -7,7 +7,9 @@ enum NotificationComposer {
     /// The line above which a customer's reply is read; QuoteStripper cuts everything below it.
     static let replyMarker = "##- Please type your reply above this line -##"
 
-    static func notification(for request: ServiceRequest, comment: Comment, in db: Database) throws -> OutboxMessage {
+    static func notification(
+        for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: Database
+    ) throws -> OutboxMessage {
         guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
         let project = try Project.fetchOne(db, key: request.projectId)
         let channelAddress =
@@ -19,9 +21,13 @@ enum NotificationComposer {
         guard let fromAddress = relayFrom ?? channelAddress else {
             throw DeskError.invalid("project has no channel and no SMTP relay: there is no address to send from")
         }
-        let replyTo = channelAddress ?? fromAddress
-        let domain = replyTo.split(separator: "@").last.map(String.init) ?? "postdesk.invalid"
-        let messageID = MailComposer.makeMessageID(domain: domain)
+        let channelReplyAddress = channelAddress ?? fromAddress
+        let domain = channelReplyAddress.split(separator: "@").last.map(String.init) ?? "postdesk.invalid"
+        // The reply token in the Message-ID and in the Reply-To lets whoever received this notification
+        // answer it, and no one else who merely knows the request key (DESIGN.md §2, threading replies).
+        let token = ReplyToken.make(requestKey: request.key, secrets: secrets)
+        let messageID = MailComposer.makeMessageID(domain: domain, localPart: token.messageIDLocalPart())
+        let replyTo = token.replyAddress(channelAddress: channelReplyAddress)
         let thread = try String.fetchAll(
             db, sql: "SELECT messageId FROM messageIndex WHERE requestId = ? ORDER BY createdAt, rowid",
             arguments: [requestId])
@@ -55,7 +61,7 @@ enum NotificationComposer {
             date: comment.createdAt,
             extraHeaders: [
                 ("Auto-Submitted", "auto-generated"),
-                ("X-Postdesk-Loop", replyTo),
+                ("X-Postdesk-Loop", channelReplyAddress),
                 ("X-Auto-Response-Suppress", "All"),
             ]
         )

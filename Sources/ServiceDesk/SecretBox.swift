@@ -5,7 +5,7 @@ import Foundation
 /// directory (mode 0600), so a copied database alone does not reveal them.
 public struct SecretBox: Sendable {
     /// The raw key bytes; `SymmetricKey` itself is not `Sendable`.
-    private let keyBytes: Data
+    let keyBytes: Data
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     /// Loads the key file, creating it with a fresh random key when it does not exist.

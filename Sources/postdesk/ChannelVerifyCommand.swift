@@ -47,8 +47,9 @@ struct ChannelVerifyCommand: AsyncParsableCommand {
         }
         var reason = "the relay accepted the test email but it did not come back as a request within \(timeout) s"
         if let mailbox = latest.mailbox {
-            if mailbox.state == "needs-attention" || mailbox.state == "backing-off" {
-                reason += "; the mailbox cannot be read: \(mailbox.detail ?? mailbox.lastError ?? mailbox.state)"
+            if mailbox.state.isFailing {
+                reason +=
+                    "; the mailbox cannot be read: \(mailbox.detail ?? mailbox.lastError ?? mailbox.state.rawValue)"
             } else {
                 reason +=
                     "; the mailbox is \(mailbox.state): check that mail to \(address.lowercased()) is delivered to this mailbox (postdesk log shows what arrived)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailMessage
+import ServiceDesk
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,12 @@ struct InspectCommand: ParsableCommand {
             printError("cannot read \(file)")
             throw ExitCode.failure
         }
-        let inspection = MailInspector.inspect([UInt8](data))
+        // The very reading the server's router uses, so what this shows is what the server does.
+        let reading = MailReading(raw: [UInt8](data))
+        guard let inspection = reading.inspection else {
+            printError("cannot read \(file)")
+            throw ExitCode.failure
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -37,6 +43,7 @@ struct InspectCommand: ParsableCommand {
             }
         } else {
             print(inspection.renderText())
+            print(reading.renderDeskText(), terminator: "")
         }
     }
 }

@@ -8,6 +8,8 @@ struct LogCommand: AsyncParsableCommand {
     @OptionGroup var options: AdminOptions
     @Option(help: "Only this channel's mail.") var channel: String?
     @Option(help: "Only mail since this ISO 8601 time, e.g. 2026-11-20T00:00:00Z.") var since: String?
+    @Flag(help: "Only mail that failed or was quarantined (retry with `postdesk inbound retry`).") var failed = false
+    @Flag(help: "Only mail the per-sender rate limit holds (`postdesk inbound release|drop`).") var held = false
 
     func run() async throws {
         var query: [String] = []
@@ -20,6 +22,8 @@ struct LogCommand: AsyncParsableCommand {
             }
             query.append("since=" + (since.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? since))
         }
+        let outcomes = [failed ? "failed" : nil, held ? "held" : nil].compactMap { $0 }
+        if !outcomes.isEmpty { query.append("outcome=" + outcomes.joined(separator: ",")) }
         let path = "/v1/log" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let data = try await admin { try await options.client.raw(.GET, path, body: String?.none) }
         if options.json { return printJSON(data) }
@@ -27,13 +31,16 @@ struct LogCommand: AsyncParsableCommand {
         if entries.isEmpty { return print("No inbound mail yet.") }
         print(
             table(
-                ["TIME", "CHANNEL", "FROM", "OUTCOME", "SUBJECT"],
+                ["TIME", "ID", "CHANNEL", "FROM", "OUTCOME", "SUBJECT"],
                 entries.map { entry in
-                    var outcome = entry.outcome
+                    var outcome = entry.outcome.rawValue
                     if let key = entry.request { outcome += " " + key }
                     if let detail = entry.detail { outcome += ": " + detail }
                     if let notes = entry.notes, !notes.isEmpty { outcome += " [" + notes.joined(separator: "; ") + "]" }
-                    return [entry.time.shortText, entry.channel, entry.from ?? "", outcome, entry.subject ?? ""]
+                    return [
+                        entry.time.shortText, entry.inbound.map(String.init) ?? "-", entry.channel, entry.from ?? "",
+                        outcome, entry.subject ?? "",
+                    ]
                 }))
     }
 }

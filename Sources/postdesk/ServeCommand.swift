@@ -2,6 +2,7 @@ import AdminAPI
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceDesk
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds between polls of mailboxes without IMAP IDLE (a provider's minimum is never undercut).")
     var pollSeconds: Int = 60
+
+    @Option(help: "Seconds between retries of a mail whose processing failed (it is quarantined after --max-attempts).")
+    var inboundRetrySeconds: Int = 30
+
+    @Option(help: "Processing attempts before a failing mail is quarantined (postdesk log --failed; inbound retry).")
+    var maxAttempts: Int = 3
+
+    @Option(help: "Mails an hour from one sender to one channel before the rest are held (0: no limit).")
+    var senderRateLimit: Int = 20
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -36,7 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = PostdeskServer(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket,
             maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, pollInterval: .seconds(max(pollSeconds, 1)),
-            logger: logger)
+            intakePolicy: IntakePolicy(senderHourlyLimit: max(senderRateLimit, 0), maxAttempts: max(maxAttempts, 1)),
+            inboundRetryInterval: .seconds(max(inboundRetrySeconds, 1)), logger: logger)
         do {
             try await server.run()
         } catch {

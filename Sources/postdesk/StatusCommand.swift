@@ -17,7 +17,8 @@ struct StatusCommand: AsyncParsableCommand {
                     var detail = $0.detail ?? ""
                     if let retryAt = $0.retryAt { detail = "until \(retryAt.shortText): " + detail }
                     return [
-                        $0.address, $0.state, $0.lastSuccessAt?.shortText ?? "never", String($0.processedToday), detail,
+                        $0.address, $0.state.rawValue, $0.lastSuccessAt?.shortText ?? "never",
+                        String($0.processedToday), detail,
                     ]
                 }))
     }

@@ -26,7 +26,7 @@ struct MailboxBackoffClockTests {
             watermark: LinkWatermark(uidValidity: 1, uidNext: 1, pop3UIDLs: []))
         channel.port = server.port
         channel.provider = provider
-        let router = RequestRouter(store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "t"))
+        let router = RequestRouter(store: store, logger: Logger(label: "t"))
         return MailboxActor(
             channel: RunnableChannel(channel: channel, password: "pw", projectKey: "SD"), store: store, router: router,
             statusBoard: board, clock: clock, logger: Logger(label: "t"))
@@ -53,7 +53,7 @@ struct MailboxBackoffClockTests {
             try await Self.waitFor("the first backoff") { clock.pendingSleeps == [.seconds(900)] }
             #expect(server.connectionCount == 1)
             let status = await board.all().first
-            #expect(status?.state == "backing-off")
+            #expect(status?.state == .backingOff)
             #expect(status?.detail?.contains("Exceeded the login limit for a 15 minute period") == true)
             #expect(status?.detail?.contains("IMAP") == true)
             clock.advance(by: .seconds(899))
@@ -75,7 +75,7 @@ struct MailboxBackoffClockTests {
         let mailbox = try await Self.mailbox(server, protocol: .imap, provider: "gmail", clock: clock, board: board)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await mailbox.run() }
-            try await Self.waitFor("needs-attention") { await board.all().first?.state == "needs-attention" }
+            try await Self.waitFor("needs-attention") { await board.all().first?.state == .needsAttention }
             let status = await board.all().first
             #expect(status?.detail?.contains("Please log in via your web browser") == true)
             #expect(status?.detail?.contains("app password") == true)

@@ -31,13 +31,13 @@ struct MailboxCredentialsTests {
         let credentials = try await MailboxCredentials.resolve(
             username: "u", secret: "printf 'tok-123\\nignored\\n'", method: "oauth2-command")
         #expect(credentials.oauth2AccessToken == "tok-123")
-        await #expect(throws: DeskError.self) {
+        await #expect(throws: EmailChannelError.self) {
             try await MailboxCredentials.resolve(username: "u", secret: "exit 3", method: "oauth2-command")
         }
-        await #expect(throws: DeskError.self) {
+        await #expect(throws: EmailChannelError.self) {
             try await MailboxCredentials.resolve(username: "u", secret: "/nonexistent/token", method: "oauth2-file")
         }
-        await #expect(throws: DeskError.self) {
+        await #expect(throws: EmailChannelError.self) {
             try await MailboxCredentials.resolve(username: "u", secret: "x", method: "kerberos")
         }
     }

@@ -22,7 +22,7 @@ struct MailboxIntegrationTests {
         try servers.addUser(address, password: "secret")
         let store = try DeskStore.inMemory()
         try await makeServiceDeskProject(in: store, signup: signup)
-        let router = RequestRouter(store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "t"))
+        let router = RequestRouter(store: store, logger: Logger(label: "t"))
         return Rig(servers: servers, store: store, router: router, address: address)
     }
 
@@ -144,12 +144,12 @@ struct MailboxIntegrationTests {
         let store = rig.store
         try await Self.run(rig, channel: channel) {
             let outcomes = try await store.processingLog(channelAddress: nil, since: nil, limit: 10).map(\.outcome)
-            return Set(outcomes) == ["skipped", "created", "duplicate"]
+            return Set(outcomes) == [.skipped, .created, .duplicate]
         }
         let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
-        #expect(Set(log.map(\.outcome)) == ["skipped", "created", "duplicate"])
-        #expect(log.first { $0.outcome == "skipped" }?.subject == "read by someone")
-        #expect(log.first { $0.outcome == "duplicate" }?.requestKey == "SD-1")
+        #expect(Set(log.map(\.outcome)) == [.skipped, .created, .duplicate])
+        #expect(log.first { $0.outcome == .skipped }?.subject == "read by someone")
+        #expect(log.first { $0.outcome == .duplicate }?.requestKey == "SD-1")
         #expect(try await store.queue(projectKey: "SD").count == 1)
     }
 
@@ -166,10 +166,10 @@ struct MailboxIntegrationTests {
         let store = rig.store
         try await Self.run(rig, channel: channel, largestMessage: 2048) {
             let outcomes = try await store.processingLog(channelAddress: nil, since: nil, limit: 10).map(\.outcome)
-            return outcomes.contains("skipped") && outcomes.contains("created")
+            return outcomes.contains(.skipped) && outcomes.contains(.created)
         }
         let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
-        #expect(log.first { $0.outcome == "skipped" }?.detail?.contains("left in the mailbox untouched") == true)
+        #expect(log.first { $0.outcome == .skipped }?.detail?.contains("left in the mailbox untouched") == true)
         #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["small"])
         let inbox = try rig.servers.inbox(of: rig.address)
         #expect(inbox.first { $0.raw.contains("Subject: huge") }?.flags.contains("\\Seen") == false)

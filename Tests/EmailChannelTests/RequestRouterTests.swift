@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import ServiceDesk
 import Testing
 
 @testable import EmailChannel
+@testable import ServiceDesk
 
 /// The router over a real (in-memory) SQLite store and the real MIME parser.
 @Suite("Request router")
@@ -17,13 +17,13 @@ struct RequestRouterTests {
                 caFile: nil, username: "help@desk.test", password: "x", requestTypeName: "Get help"),
             watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
         let router = RequestRouter(
-            store: store, directory: CustomerDirectory(store: store), logger: Logger(label: "test"))
+            store: store, logger: Logger(label: "test"))
         return (store, router, try #require(channel.id))
     }
 
     static func store(_ raw: String, in store: DeskStore, channel: Int64) async throws {
         let bytes = Data(raw.replacingOccurrences(of: "\n", with: "\r\n").utf8)
-        _ = try await store.storeInbound(channelId: channel, raw: bytes, messageID: nil, mailboxUid: nil)
+        _ = try await store.receive(channelId: channel, raw: Array(bytes), mailboxUid: nil)
     }
 
     @Test("stored mail left by an earlier run is processed at start")
@@ -61,7 +61,7 @@ struct RequestRouterTests {
         try await router.drainPending()
         #expect(try await store.queue(projectKey: "SD").isEmpty)
         let log = try await store.processingLog(channelAddress: "help@desk.test", since: nil, limit: 5)
-        #expect(log.first?.outcome == "ignored")
+        #expect(log.first?.outcome == .ignored)
         #expect(log.first?.detail?.contains("Auto-Submitted") == true)
     }
 
@@ -100,7 +100,47 @@ struct RequestRouterTests {
         try await router.drainPending()
         let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 5)
         #expect(log.count == 1)
-        #expect(log.first?.outcome == "ignored")
+        #expect(log.first?.outcome == .ignored)
         #expect(log.first?.detail == "no sender address")
+    }
+
+    @Test("a mail whose processing keeps failing is retried, then quarantined, and the next mail still flows")
+    func quarantined() async throws {
+        let (store, router, channel) = try await Self.desk()
+        // A real SQLite refusal: every new request is rejected, as a full disk or a bad row would be.
+        try await store.writer.write { db in
+            try db.execute(
+                sql: "CREATE TRIGGER refuse BEFORE INSERT ON request BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+        }
+        try await Self.store(
+            "From: alice@customer.test\nSubject: Printer\nMessage-ID: <q1@customer.test>\n\nBroken.", in: store,
+            channel: channel)
+        for _ in 1...2 { try await router.drainPending() }
+        let waiting = try await store.processingLog(channelAddress: nil, since: nil, limit: 5).first
+        #expect(waiting?.outcome == .pending)
+        #expect(waiting?.attempts == 2)
+        #expect(waiting?.detail?.contains("disk on fire") == true)
+        try await router.drainPending()
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 5)
+        #expect(log.first?.outcome == .failed)
+        #expect(log.first?.detail?.contains("quarantined after 3 attempts") == true)
+        #expect(log.first?.detail?.contains("disk on fire") == true)
+        try await store.writer.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        try await Self.store(
+            "From: bob@customer.test\nSubject: Scanner\nMessage-ID: <q2@customer.test>\n\nAlso broken.", in: store,
+            channel: channel)
+        try await router.drainPending()
+        #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["Scanner"])
+    }
+
+    @Test("the watchdog gives up on work that does not finish and returns what does")
+    func watchdog() async {
+        let slow = await Watchdog.run(timeout: .milliseconds(50)) { () -> Int in
+            Thread.sleep(forTimeInterval: 2)
+            return 1
+        }
+        #expect(slow == nil)
+        let fast = await Watchdog.run(timeout: .seconds(30)) { 42 }
+        #expect(fast == 42)
     }
 }

@@ -37,15 +37,6 @@ struct RetryPolicyTests {
 
 @Suite("Mailbox helpers")
 struct MailboxHelperTests {
-    @Test("the header block ends at the first empty line")
-    func headerBytes() {
-        let raw = Array("Subject: x\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n\r\nmore".utf8)
-        #expect(
-            String(decoding: MailboxActor.headerBytes(of: raw), as: UTF8.self)
-                == "Subject: x\r\nMessage-ID: <a@b>\r\n\r\n")
-        #expect(MailboxActor.headerBytes(of: Array("no body".utf8)) == Array("no body".utf8))
-    }
-
     @Test("SEARCH SINCE dates are RFC 3501 dates a day early")
     func imapDate() throws {
         let date = try #require(ISO8601DateFormatter().date(from: "2026-03-01T10:00:00Z"))

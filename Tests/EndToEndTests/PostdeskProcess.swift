@@ -38,7 +38,10 @@ final class PostdeskProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.binary
         // Mailboxes without IDLE (POP3) are polled every second so that the tests need not wait a minute.
-        process.arguments = ["serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1"]
+        process.arguments = [
+            "serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1",
+            "--inbound-retry-seconds", "1",
+        ]
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()
@@ -182,4 +185,5 @@ struct LogRow: Decodable {
     var outcome: String
     var request: String?
     var detail: String?
+    var inbound: Int64?
 }

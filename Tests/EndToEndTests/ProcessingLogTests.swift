@@ -119,6 +119,21 @@ struct ProcessingLogTests {
         #expect(later.first { $0.outcome == "skipped" }?.subject == "Read already")
         #expect(later.first { $0.outcome == "skipped" }?.detail?.contains("mark it unread") == true)
         #expect(later.first { $0.outcome == "failed" }?.detail?.contains("attachment") == true)
+        #expect(later.first { $0.outcome == "failed" }?.detail?.contains("quarantined after 3 attempts") == true)
+        // The admin finds it, takes it out byte for byte, fixes the cause and has it processed again.
+        let failed = try desk.json([LogRow].self, ["log", "--channel", help, "--failed"])
+        #expect(failed.map(\.subject) == ["With file"])
+        let id = try #require(failed.first?.inbound)
+        let raw = try desk.run(["inbound", "show", String(id), "--raw"])
+        #expect(raw.out == withFile)
+        #expect(try desk.ok(["inbound", "show", String(id)]).contains("quarantined"))
+        try FileManager.default.removeItem(at: attachments)
+        #expect(try desk.ok(["inbound", "retry", "--all-failed"]).contains("\(id)"))
+        _ = try await desk.eventually("the retried mail becomes a request") {
+            try desk.json([LogRow].self, ["log", "--channel", help]).first {
+                $0.inbound == id && $0.outcome == "created"
+            }
+        }
         let status = try desk.ok(["status"])
         #expect(status.contains(help))
         try await desk.stop()

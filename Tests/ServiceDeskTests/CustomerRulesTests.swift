@@ -29,7 +29,8 @@ struct CustomerRulesTests {
     @Test("a blocked sender's mail is ignored and the log names the block list entry")
     func blockedMail() async throws {
         let (store, channel) = try await makeDesk()
-        let outcome = try await storeAndApply(store, channel: channel, intake(admission: .blocked("@spam.test")))
+        _ = try await store.addCustomerRule(projectKey: "SD", kind: .block, pattern: "spam.test")
+        let outcome = try await storeAndApply(store, channel: channel, intake(from: "eve@spam.test"))
         guard case .ignored(let reason) = outcome else {
             Issue.record("expected ignored, got \(outcome)")
             return
@@ -105,14 +106,14 @@ struct CustomerRulesTests {
         _ = try await storeAndApply(store, channel: channel, intake())
         #expect(
             try await store.recordMailboxEvent(
-                channelId: channel, mailboxUid: "9", from: "a@b.test", subject: "x", outcome: "skipped", detail: "read")
+                channelId: channel, mailboxUid: "9", from: "a@b.test", subject: "x", outcome: .skipped, detail: "read")
         )
         #expect(
             try await store.recordMailboxEvent(
-                channelId: channel, mailboxUid: "9", from: "a@b.test", subject: "x", outcome: "skipped", detail: "read")
+                channelId: channel, mailboxUid: "9", from: "a@b.test", subject: "x", outcome: .skipped, detail: "read")
                 == false)
         let log = try await store.processingLog(channelAddress: "help@desk.test", since: nil, limit: 10)
-        #expect(log.map(\.outcome) == ["skipped", "created"])
+        #expect(log.map(\.outcome) == [.skipped, .created])
         #expect(try await store.knownMailboxUIDs(channelId: channel) == ["1", "9"])
         await #expect(throws: DeskError.self) {
             try await store.processingLog(channelAddress: "nobody@desk.test", since: nil, limit: 10)
