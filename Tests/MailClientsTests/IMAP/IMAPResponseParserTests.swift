@@ -284,6 +284,14 @@ struct IMAPResponseParserTests {
             expected: .untagged(.fetch(sequenceNumber: 3, IMAPFetchAttributes(uid: 9)))
         ),
         ParseFixture(
+            name: "FETCH of a header section only (RFC 3501 §6.4.5 BODY[HEADER])",
+            input: "* 4 FETCH (UID 12 RFC822.SIZE 90000000 BODY[HEADER] {16}\r\nSubject: big\r\n\r\n)\r\n",
+            expected: .untagged(
+                .fetch(
+                    sequenceNumber: 4,
+                    IMAPFetchAttributes(uid: 12, rfc822Size: 90_000_000, header: Array("Subject: big\r\n\r\n".utf8))))
+        ),
+        ParseFixture(
             name: "FETCH skips attributes we did not ask for",
             input:
                 "* 5 FETCH (X-GM-MSGID 1278455344230334865 MODSEQ (12121) BODY[HEADER.FIELDS (FROM SUBJECT)] {2}\r\nhi UID 31 X-GM-LABELS (\\Inbox \"Sent Mail\"))\r\n",
