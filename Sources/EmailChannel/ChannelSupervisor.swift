@@ -3,6 +3,14 @@ import Logging
 import ServiceDesk
 import ServiceLifecycle
 
+/// What the supervisor runs for one channel: a session loop that returns once cancelled and its
+/// session has ended (LOGOUT or QUIT sent, the connection closed).
+public protocol MailboxRunning: Sendable {
+    func run() async
+}
+
+extension MailboxActor: MailboxRunning {}
+
 /// Runs one MailboxActor per enabled channel in a task group, starts and stops them when the
 /// channels change, and stops them all on shutdown.
 public actor ChannelSupervisor: Service {
@@ -16,13 +24,25 @@ public actor ChannelSupervisor: Service {
     private var running: [Int64: (channel: RunnableChannel, stop: AsyncChannel<Void>, ended: AsyncChannel<Void>)] =
         [:]
 
-    private let pollInterval: Duration
+    private let makeMailbox: @Sendable (RunnableChannel) -> any MailboxRunning
 
     public init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
         logger: Logger
     ) {
-        self.pollInterval = pollInterval
+        self.init(store: store, router: router, statusBoard: statusBoard, logger: logger) { channel in
+            MailboxActor(
+                channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
+                logger: logger)
+        }
+    }
+
+    /// A supervisor that runs what `makeMailbox` makes for each channel (tests).
+    init(
+        store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, logger: Logger,
+        makeMailbox: @escaping @Sendable (RunnableChannel) -> any MailboxRunning
+    ) {
+        self.makeMailbox = makeMailbox
         self.store = store
         self.router = router
         self.statusBoard = statusBoard
@@ -79,9 +99,7 @@ public actor ChannelSupervisor: Service {
             let stop = AsyncChannel<Void>()
             let ended = AsyncChannel<Void>()
             running[id] = (channel, stop, ended)
-            let mailbox = MailboxActor(
-                channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
-                logger: logger)
+            let mailbox = makeMailbox(channel)
             logger.info("mailbox started", metadata: ["mailbox.id": "\(id)"])
             group.addTask {
                 await withTaskGroup(of: Void.self) { pair in
