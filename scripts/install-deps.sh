@@ -3,7 +3,7 @@
 # Idempotent: prints nothing to do and touches nothing when everything is present.
 set -euo pipefail
 
-packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd opensmtpd openssl python3)
+packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3)
 
 missing=()
 for package in "${packages[@]}"; do

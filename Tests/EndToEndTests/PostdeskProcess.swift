@@ -25,8 +25,11 @@ final class PostdeskProcess: @unchecked Sendable {
     var socket: String { dataDirectory.appendingPathComponent("admin.sock").path }
     private var server: Process?
     private let logFile: URL
+    /// Further `serve` options, e.g. a lower rate limit.
+    private let extraArguments: [String]
 
-    init() throws {
+    init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "postdesk-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -38,10 +41,11 @@ final class PostdeskProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.binary
         // Mailboxes without IDLE (POP3) are polled every second so that the tests need not wait a minute.
-        process.arguments = [
-            "serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1",
-            "--inbound-retry-seconds", "1",
-        ]
+        process.arguments =
+            [
+                "serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1",
+                "--inbound-retry-seconds", "1",
+            ] + extraArguments
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()

@@ -141,9 +141,31 @@ struct InstanceLayout: Sendable {
             protocol lmtp {
               # Deliver to the full "user@domain" of RCPT TO, lower-cased like IMAP/POP3 logins.
               auth_username_format = %Lu
+              \(Self.hasSieve ? "mail_plugins = $mail_plugins sieve" : "")
             }
+            \(Self.hasSieve ? sieveConfigText : "")
 
             """
+    }
+
+    /// Whether Pigeonhole (Debian dovecot-sieve) is installed: then LMTP delivery runs each user's
+    /// Sieve script, a real auto-responder for the loop tests.
+    static var hasSieve: Bool {
+        FileManager.default.fileExists(atPath: "/usr/lib/dovecot/modules/lib90_sieve_plugin.so")
+    }
+
+    /// Sieve for every user: the script at ~/.dovecot.sieve; vacation may answer every mail
+    /// (RFC 6131 `:seconds`, a minimum period of 0) and sends through this instance's OpenSMTPD.
+    private var sieveConfigText: String {
+        """
+        submission_host = 127.0.0.1:\(ports.smtp)
+        plugin {
+          sieve = file:~/sieve;active=~/.dovecot.sieve
+          sieve_extensions = +vacation-seconds
+          sieve_vacation_min_period = 0
+          sieve_vacation_default_period = 0
+        }
+        """
     }
 
     /// OpenSMTPD 6.8: SMTP on 127.0.0.1, every address of `domains` delivered into Dovecot over LMTP.

@@ -188,6 +188,24 @@ public final class MailServers: Sendable {
         }
     }
 
+    /// Installs a Sieve script (RFC 5228) for a user; LMTP delivery runs it from the next mail on.
+    /// Needs Pigeonhole (Debian dovecot-sieve); throws `.notInstalled` without it.
+    public func setSieveScript(_ script: String, for address: String) throws {
+        guard InstanceLayout.hasSieve else {
+            throw MailServerHarnessError(.notInstalled, "Sieve needs the Debian package dovecot-sieve")
+        }
+        let address = try Self.normalized(address)
+        try createHome(of: address)
+        let file = layout.home(of: address) + "/.dovecot.sieve"
+        try write(script, to: file)
+        // Delivery runs as the mail user, who compiles the script next to it.
+        let uid = getpwnam("nobody")?.pointee.pw_uid ?? 65534
+        let gid = getgrnam("nogroup")?.pointee.gr_gid ?? 65534
+        guard chown(file, uid, gid) == 0 else {
+            throw MailServerHarnessError(.commandFailed, "chown \(file) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Puts a raw message straight into a user's INBOX (`doveadm save`), without SMTP.
     public func deliver(_ raw: [UInt8], to address: String) throws {
         let address = try Self.normalized(address)
