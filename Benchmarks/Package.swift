@@ -21,6 +21,12 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Store intake (receive + process) with synchronous=FULL and NORMAL: what durable commits cost.
+        .executableTarget(
+            name: "IntakeProfile",
+            dependencies: [.product(name: "ServiceDesk", package: "postdesk")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // The same parse loop without the harness, for valgrind --tool=callgrind and perf.
         .executableTarget(
             name: "ParseProfile",

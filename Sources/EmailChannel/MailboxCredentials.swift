@@ -2,6 +2,10 @@ import Foundation
 import MailClients
 import ServiceDesk
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Turns a channel's stored secret into login credentials: a password as it is, or for OAuth 2 an
 /// access token read anew at each login from a file or from a command's output, so that an
 /// external refresher keeps it valid.
@@ -37,23 +41,32 @@ public enum MailboxCredentials {
     static let commandOutputLimit = 64 << 10
 
     /// Runs the token command through /bin/sh and returns its first line, on a thread of its own
-    /// so that waiting for it never blocks the concurrency pool. It is killed after
-    /// `commandTimeout`, when it prints more than `commandOutputLimit`, or when the caller is
-    /// cancelled (server shutdown).
-    static func run(_ command: String) async throws -> String {
+    /// so that waiting for it never blocks the concurrency pool. Foundation starts it as the leader
+    /// of a process group of its own, so it and everything it started are killed together after
+    /// `timeout`, when it prints more than `commandOutputLimit`, or when the caller is cancelled
+    /// (server shutdown).
+    static func run(_ command: String, timeout: TimeInterval = commandTimeout) async throws -> String {
         let process = Process()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
-                    continuation.resume(with: Result { try runBlocking(command, process: process) })
+                    continuation.resume(with: Result { try runBlocking(command, process: process, timeout: timeout) })
                 }
             }
         } onCancel: {
-            if process.isRunning { process.terminate() }
+            killGroup(of: process)
         }
     }
 
-    private static func runBlocking(_ command: String, process: Process) throws -> String {
+    /// Kills the command's whole process group (its pid: Foundation makes the child a group leader).
+    private static func killGroup(of process: Process) {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        if pid > 0 { kill(-pid, SIGKILL) }
+        process.terminate()
+    }
+
+    private static func runBlocking(_ command: String, process: Process, timeout: TimeInterval) throws -> String {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         let output = Pipe()
@@ -65,8 +78,12 @@ public enum MailboxCredentials {
         } catch {
             throw EmailChannelError(.credentialUnavailable, "cannot run the OAuth 2 token command: \(error)")
         }
-        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + commandTimeout, execute: timer)
+        let timedOut = TimeoutFlag()
+        let timer = DispatchWorkItem {
+            timedOut.set()
+            killGroup(of: process)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
         defer { timer.cancel() }
         var data = Data()
         let reader = output.fileHandleForReading
@@ -75,17 +92,19 @@ public enum MailboxCredentials {
             if chunk.isEmpty { break }
             data.append(chunk)
         }
-        if data.count > commandOutputLimit, process.isRunning { process.terminate() }
+        if data.count > commandOutputLimit { killGroup(of: process) }
         process.waitUntilExit()
         if data.count > commandOutputLimit {
             throw EmailChannelError(
                 .credentialUnavailable, "the OAuth 2 token command printed more than \(commandOutputLimit) bytes")
         }
+        if timedOut.isSet {
+            throw EmailChannelError(
+                .credentialUnavailable, "the OAuth 2 token command ran longer than \(timeout) s and was killed")
+        }
         guard process.terminationReason == .exit else {
             throw EmailChannelError(
-                .credentialUnavailable,
-                "the OAuth 2 token command was stopped (it ran longer than \(Int(commandTimeout)) s, or the server is shutting down)"
-            )
+                .credentialUnavailable, "the OAuth 2 token command was killed (signal \(process.terminationStatus))")
         }
         guard process.terminationStatus == 0 else {
             throw EmailChannelError(
@@ -93,5 +112,13 @@ public enum MailboxCredentials {
         }
         let firstLine = data.split(separator: UInt8(ascii: "\n")).first.map { Data($0) } ?? Data()
         return try token(from: firstLine, source: "the token command")
+    }
+
+    /// Set once by the timer, read by the reader thread.
+    private final class TimeoutFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 }

@@ -9,8 +9,18 @@ public struct DeskStore: Sendable {
     /// Where attachment bytes live, one file per SHA-256 (content-addressed).
     public let attachmentDirectory: URL
 
+    /// How a commit reaches the disk.
+    public enum Durability: Sendable {
+        /// `synchronous=FULL`: a commit survives power failure before the mailbox is told \Seen or
+        /// DELE. The server's setting.
+        case full
+        /// `synchronous=NORMAL` in WAL mode: faster, and the last commits can be lost on power
+        /// failure. Only for measuring what `full` costs (Benchmarks/).
+        case normal
+    }
+
     /// Opens (creating and migrating) the database file at `path`.
-    public init(path: String, secrets: SecretBox) throws {
+    public init(path: String, secrets: SecretBox, durability: Durability = .full) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -21,7 +31,8 @@ public struct DeskStore: Sendable {
             // GRDB opens WAL pools with synchronous=NORMAL, which can lose the last commits on power
             // failure; a mailbox is told \Seen or DELE right after a commit, so the writer syncs
             // every commit (https://www.sqlite.org/pragma.html#pragma_synchronous).
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            let level = durability == .full ? "FULL" : "NORMAL"
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(level)") }
             try Self.migrator.migrate(pool)
             self.writer = pool
         } catch {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import EmailChannel
 
-@Suite("Mailbox credentials")
+@Suite("Mailbox credentials", .timeLimit(.minutes(1)))
 struct MailboxCredentialsTests {
     @Test("a password is used as it is")
     func password() async throws {
@@ -39,6 +39,40 @@ struct MailboxCredentialsTests {
         }
         await #expect(throws: EmailChannelError.self) {
             try await MailboxCredentials.resolve(username: "u", secret: "x", method: "kerberos")
+        }
+    }
+
+    @Test("a token command that hangs is killed with everything it started, and says so")
+    func hangingCommand() async throws {
+        do {
+            _ = try await MailboxCredentials.run("sleep 60; echo late", timeout: 0.3)
+            Issue.record("a hanging command must fail")
+        } catch let error as EmailChannelError {
+            #expect(error.code == .credentialUnavailable)
+            #expect(error.message.contains("ran longer than"))
+        }
+    }
+
+    @Test("a token command that prints without end is cut off at the output cap")
+    func endlessOutput() async throws {
+        do {
+            _ = try await MailboxCredentials.run("yes token", timeout: 30)
+            Issue.record("endless output must fail")
+        } catch let error as EmailChannelError {
+            #expect(error.message.contains("printed more than"))
+        }
+    }
+
+    @Test("cancelling the login (server shutdown) kills the token command")
+    func cancelled() async throws {
+        let task = Task { try await MailboxCredentials.run("sleep 60; echo late", timeout: 60) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("a cancelled command must fail")
+        } catch let error as EmailChannelError {
+            #expect(error.message.contains("killed"))
         }
     }
 }
