@@ -57,6 +57,11 @@ public struct AdminClient: Sendable {
                             wrappingChannelSynchronously: channel)
                     }
                 }
+        } catch let error as IOError where error.errnoCode == EACCES {
+            throw Failure(
+                message:
+                    "permission denied on the admin socket \(socketPath): run this as the server's user, root, or a member of its --admin-group"
+            )
         } catch {
             throw Failure(message: "postdesk server is not running at \(socketPath): \(error)")
         }

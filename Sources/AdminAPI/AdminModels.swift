@@ -55,10 +55,13 @@ public struct SMTPBody: Codable, Sendable {
     public var password: String?
     /// `password` (default), `oauth2-file` or `oauth2-command`.
     public var authMethod: String?
+    /// The admin accepts `tls: none` to a relay that is not on this machine.
+    public var insecurePlaintext: Bool?
     public init(
         provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
-        username: String?, password: String?, authMethod: String? = nil
+        username: String?, password: String?, authMethod: String? = nil, insecurePlaintext: Bool? = nil
     ) {
+        self.insecurePlaintext = insecurePlaintext
         self.authMethod = authMethod
         self.provider = provider
         self.host = host
@@ -95,12 +98,15 @@ public struct ChannelBody: Codable, Sendable {
     public var authMethod: String
     public var requestType: String
     public var extraAddresses: [String]
+    /// The admin accepts `tls: none` to a server that is not on this machine.
+    public var insecurePlaintext: Bool?
 
     public init(
         address: String, protocol: MailboxProtocol, provider: String, host: String?, port: Int?, tls: ServerTLS?,
         caFile: String?, username: String, password: String, authMethod: String, requestType: String,
-        extraAddresses: [String]
+        extraAddresses: [String], insecurePlaintext: Bool? = nil
     ) {
+        self.insecurePlaintext = insecurePlaintext
         self.address = address
         self.protocol = `protocol`
         self.provider = provider
@@ -222,6 +228,9 @@ public struct CommentResult: Codable, Sendable {
 public struct HealthView: Codable, Sendable {
     public var status: String
     public var channels: [ChannelStatusView]
+    /// Every channel and relay whose TLS is none to a host not on this machine, one line each
+    /// ("…: plaintext: passwords and mail cross the network unencrypted").
+    public var plaintext: [String]
 }
 
 /// One channel's live state.

@@ -58,7 +58,8 @@ struct AdminRoutes: Sendable {
                 }
                 try await store.setSMTP(
                     host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: body.from,
-                    username: body.username, password: body.password, authMethod: body.authMethod ?? "password")
+                    username: body.username, password: body.password, authMethod: body.authMethod ?? "password",
+                    insecurePlaintext: body.insecurePlaintext ?? false)
                 await notifier.ring()
                 return SMTPView(host: host, port: port, tls: tls, from: body.from, username: body.username)
             }
@@ -79,7 +80,7 @@ struct AdminRoutes: Sendable {
                     projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
                     tls: tls, caFile: body.caFile, username: body.username, password: body.password,
                     requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
-                    authMethod: body.authMethod)
+                    authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
                 let linked = try await linker.link(draft)
                 await supervisor.reload()
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
@@ -210,7 +211,9 @@ struct AdminRoutes: Sendable {
         }
         router.get("/v1/health") { _, _ in
             await respond {
-                HealthView(status: "ok", channels: await statusBoard.all().map(Self.view))
+                HealthView(
+                    status: "ok", channels: await statusBoard.all().map(Self.view),
+                    plaintext: try await store.plaintextLinks().map(\.description))
             }
         }
         router.get("/v1/log") { request, _ in

@@ -10,7 +10,8 @@ import ServiceLifecycle
 #endif
 
 /// The `postdesk serve` process: the store, the email runtime and the admin socket, run by one
-/// ServiceGroup that drains cleanly on SIGTERM/SIGINT.
+/// ServiceGroup that drains cleanly on SIGTERM/SIGINT. The socket answers only the server's user,
+/// root and the admin group's members (checked by peer credentials on every connection).
 public struct PostdeskServer: Sendable {
     public var dataDirectory: URL
     public var socketPath: String
@@ -23,14 +24,21 @@ public struct PostdeskServer: Sendable {
     public var intakePolicy: IntakePolicy
     /// How often the router retries mail whose processing failed.
     public var inboundRetryInterval: Duration
+    /// The key that seals stored passwords (default `DATA_DIR/secret.key`).
+    public var secretKeyFile: URL
+    /// A group whose members may use the admin socket besides this user and root.
+    public var adminGroup: String?
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
         pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
-        inboundRetryInterval: Duration = .seconds(30), logger: Logger
+        inboundRetryInterval: Duration = .seconds(30), secretKeyFile: URL? = nil, adminGroup: String? = nil,
+        logger: Logger
     ) {
         self.intakePolicy = intakePolicy
         self.inboundRetryInterval = inboundRetryInterval
+        self.secretKeyFile = secretKeyFile ?? dataDirectory.appendingPathComponent("secret.key")
+        self.adminGroup = adminGroup
         self.pollInterval = pollInterval
         self.maxAttachmentBytes = maxAttachmentBytes
         self.dataDirectory = dataDirectory
@@ -46,7 +54,11 @@ public struct PostdeskServer: Sendable {
         let lock = try DataDirectoryLock(directory: dataDirectory)
         defer { lock.release() }
 
-        let secrets = try SecretBox(keyFile: dataDirectory.appendingPathComponent("secret.key"))
+        let access = try AdminAccessPolicy(groupName: adminGroup)
+        let socket = AdminSocket(path: socketPath, adminGroup: access.group)
+        // Before the store opens: a socket path holding anything but a dead socket stops the start.
+        try socket.prepare()
+        let secrets = try SecretBox(keyFile: secretKeyFile)
         let store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
         let statusBoard = ChannelStatusBoard()
         let router = RequestRouter(
@@ -62,17 +74,11 @@ public struct PostdeskServer: Sendable {
         let httpRouter = Router()
         routes.register(on: httpRouter)
 
-        // The lock proves no other server owns the socket, so a leftover file is stale.
-        try? FileManager.default.removeItem(atPath: socketPath)
-        let socketPath = self.socketPath
         let logger = self.logger
         let app = Application(
-            router: httpRouter,
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "postdesk"),
-            onServerRunning: { _ in
-                chmod(socketPath, 0o600)
-                logger.info("admin socket ready", metadata: ["socket.path": "\(socketPath)"])
-            },
+            router: httpRouter, server: AdminSocketChannel.builder(policy: access),
+            configuration: .init(address: .unixDomainSocket(path: socket.bindingPath), serverName: "postdesk"),
+            onServerRunning: { _ in await socket.claim(logger: logger) },
             logger: logger
         )
         // Shutdown runs in reverse: the admin API stops first, the notifier drains last.
@@ -81,8 +87,15 @@ public struct PostdeskServer: Sendable {
                 services: [notifier, router, supervisor, app],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
-        try? FileManager.default.removeItem(atPath: socketPath)
+        await socket.attach(group)
+        do {
+            try await group.run()
+        } catch {
+            await socket.release(logger: logger)
+            throw error
+        }
+        await socket.release(logger: logger)
+        if let failure = await socket.failure { throw failure }
     }
 }
 

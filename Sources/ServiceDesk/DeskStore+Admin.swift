@@ -17,6 +17,8 @@ public struct ChannelDraft: Sendable {
     public var provider: String = "custom"
     public var extraAddresses: [String] = []
     public var authMethod: String = "password"
+    /// The admin accepts `tls: .none` to a server that is not on this machine.
+    public var insecurePlaintext = false
 
     public init(
         projectKey: String,
@@ -31,8 +33,10 @@ public struct ChannelDraft: Sendable {
         requestTypeName: String,
         provider: String = "custom",
         extraAddresses: [String] = [],
-        authMethod: String = "password"
+        authMethod: String = "password",
+        insecurePlaintext: Bool = false
     ) {
+        self.insecurePlaintext = insecurePlaintext
         self.provider = provider
         self.extraAddresses = extraAddresses
         self.authMethod = authMethod
@@ -263,11 +267,13 @@ extension DeskStore {
 
     // MARK: SMTP relay
 
-    /// Sets the relay notifications are sent through.
+    /// Sets the relay notifications are sent through; `insecurePlaintext` accepts `tls: .none` to
+    /// a relay that is not on this machine.
     public func setSMTP(
         host: String, port: Int, tls: ServerTLS, caFile: String?, fromAddress: String, username: String?,
-        password: String?, authMethod: String = "password"
+        password: String?, authMethod: String = "password", insecurePlaintext: Bool = false
     ) async throws {
+        try TransportSecurity.permit(host: host, tls: tls, insecurePlaintext: insecurePlaintext, what: "the SMTP relay")
         guard let from = AddressNormalizer.normalize(fromAddress) else {
             throw DeskError.invalid("\"\(fromAddress)\" is not an email address")
         }
@@ -307,6 +313,9 @@ extension DeskStore {
             if normalized != address, !extras.contains(normalized) { extras.append(normalized) }
         }
         guard (1...65535).contains(draft.port) else { throw DeskError.invalid("port \(draft.port) is out of range") }
+        try TransportSecurity.permit(
+            host: draft.host, tls: draft.tls, insecurePlaintext: draft.insecurePlaintext,
+            what: "the \(draft.protocol.rawValue.uppercased()) server")
         let project = try project(draft.projectKey, in: db)
         for candidate in [address] + extras {
             if let ownerId = try Int64.fetchOne(

@@ -32,6 +32,8 @@ struct ChannelCommand: AsyncParsableCommand {
         @Option(help: "Request type new mail creates.") var requestType: String
         @Option(name: .customLong("extra-address"), help: "Another address delivered into this mailbox (repeatable).")
         var extraAddresses: [String] = []
+        @Flag(help: "Allow --tls none to a server not on this machine: password and mail unencrypted.")
+        var insecurePlaintext = false
 
         func validate() throws {
             if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
@@ -51,7 +53,7 @@ struct ChannelCommand: AsyncParsableCommand {
             let body = ChannelBody(
                 address: address, protocol: mailProtocol, provider: provider, host: host, port: port, tls: tls,
                 caFile: caFile, username: username ?? address, password: secret, authMethod: method,
-                requestType: requestType, extraAddresses: extraAddresses)
+                requestType: requestType, extraAddresses: extraAddresses, insecurePlaintext: insecurePlaintext)
             let data = try await admin {
                 try await options.client.raw(.POST, "/v1/projects/\(project.uppercased())/channels", body: body)
             }

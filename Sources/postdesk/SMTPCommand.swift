@@ -27,6 +27,8 @@ struct SMTPCommand: AsyncParsableCommand {
         var oauth2TokenFile: String?
         @Option(help: "OAuth 2 (XOAUTH2): command that prints an access token, run at each login.")
         var oauth2TokenCommand: String?
+        @Flag(help: "Allow --tls none to a relay not on this machine: password and mail unencrypted.")
+        var insecurePlaintext = false
 
         func validate() throws {
             if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
@@ -49,7 +51,7 @@ struct SMTPCommand: AsyncParsableCommand {
             }
             let body = SMTPBody(
                 provider: provider, host: host, port: port, tls: tls, caFile: caFile, from: from, username: username,
-                password: secret, authMethod: method)
+                password: secret, authMethod: method, insecurePlaintext: insecurePlaintext)
             let data = try await admin { try await options.client.raw(.PUT, "/v1/smtp", body: body) }
             if options.json { return printJSON(data) }
             let view = try decodeAnswer(SMTPView.self, data)

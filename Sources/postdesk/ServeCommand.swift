@@ -14,6 +14,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock).")
     var socket: String?
 
+    @Option(help: "Key sealing stored passwords (env POSTDESK_SECRET_KEY_FILE; default DATA_DIR/secret.key).")
+    var secretKeyFile: String?
+
+    @Option(help: "Group whose members may use the admin socket too (env POSTDESK_ADMIN_GROUP).")
+    var adminGroup: String?
+
     @Option(help: "Attachments beyond this many megabytes per message are dropped; the request says what was dropped.")
     var maxAttachmentMb: Int = 25
 
@@ -36,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let dataDir = dataDir ?? environment["POSTDESK_DATA_DIR"] ?? "./postdesk-data"
         let socket = socket ?? environment["POSTDESK_SOCKET"]
+        let secretKeyFile = secretKeyFile ?? environment["POSTDESK_SECRET_KEY_FILE"]
+        let adminGroup = adminGroup ?? environment["POSTDESK_ADMIN_GROUP"]
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -47,7 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket,
             maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, pollInterval: .seconds(max(pollSeconds, 1)),
             intakePolicy: IntakePolicy(senderHourlyLimit: max(senderRateLimit, 0), maxAttempts: max(maxAttempts, 1)),
-            inboundRetryInterval: .seconds(max(inboundRetrySeconds, 1)), logger: logger)
+            inboundRetryInterval: .seconds(max(inboundRetrySeconds, 1)),
+            secretKeyFile: secretKeyFile.map { URL(fileURLWithPath: $0) },
+            adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 }, logger: logger)
         do {
             try await server.run()
         } catch {

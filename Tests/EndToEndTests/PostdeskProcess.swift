@@ -36,8 +36,8 @@ final class PostdeskProcess: @unchecked Sendable {
         logFile = dataDirectory.appendingPathComponent("server.log")
     }
 
-    /// Starts `postdesk serve` and waits until its admin socket answers.
-    func start() async throws {
+    /// Starts `postdesk serve` (with `arguments` added) and waits until its admin socket answers.
+    func start(arguments extra: [String] = []) async throws {
         let process = Process()
         process.executableURL = Self.binary
         // Mailboxes without IDLE (POP3) are polled every second so that the tests need not wait a minute.
@@ -45,7 +45,7 @@ final class PostdeskProcess: @unchecked Sendable {
             [
                 "serve", "--data-dir", dataDirectory.path, "--log-level", "debug", "--poll-seconds", "1",
                 "--inbound-retry-seconds", "1",
-            ] + extraArguments
+            ] + extraArguments + extra
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         log.seekToEndOfFile()
