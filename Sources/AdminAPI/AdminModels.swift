@@ -54,10 +54,13 @@ public struct SMTPBody: Codable, Sendable {
     public var password: String?
     /// `password` (default), `oauth2-file` or `oauth2-command`.
     public var authMethod: String?
+    /// Save the settings even when the relay's test fails.
+    public var saveAnyway: Bool?
     public init(
         provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
-        username: String?, password: String?, authMethod: String? = nil
+        username: String?, password: String?, authMethod: String? = nil, saveAnyway: Bool? = nil
     ) {
+        self.saveAnyway = saveAnyway
         self.authMethod = authMethod
         self.provider = provider
         self.host = host
@@ -217,10 +220,11 @@ public struct CommentResult: Codable, Sendable {
     public var notificationMessageId: String?
 }
 
-/// `GET /v1/health`: what every channel is doing.
+/// `GET /v1/health`: what every channel and the SMTP relay are doing.
 public struct HealthView: Codable, Sendable {
     public var status: String
     public var channels: [ChannelStatusView]
+    public var relay: RelayStatusView
 }
 
 /// One channel's live state.

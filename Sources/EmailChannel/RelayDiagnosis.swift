@@ -162,7 +162,7 @@ public struct RelayDiagnosis: Sendable, Equatable {
     }
 
     /// No relay is set while notifications wait.
-    static let notConfigured = RelayDiagnosis(
+    public static let notConfigured = RelayDiagnosis(
         cause: .notConfigured, serverText: nil, summary: "Notifications are waiting but no SMTP relay is set",
         fix: "Run postdesk smtp set; they are sent as soon as it is")
 }
