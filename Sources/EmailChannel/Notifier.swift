@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import Foundation
 import Logging
 import MailClients
@@ -114,6 +113,8 @@ public actor Notifier: Service {
         if doorbell.takeRelayRetry() {
             relayRetryAt = nil
             relayBackoffAttempt = 0
+            // The relay may have been set just now: it is not known to be missing any more.
+            if relay.state == .notConfigured { relay = RelayStatus(state: .untried) }
         }
         await recordUnrecorded()
         if let retryAt = relayRetryAt, timeline.now() < retryAt { return nextWait() }
