@@ -57,11 +57,15 @@ public struct SMTPBody: Codable, Sendable {
     public var authMethod: String?
     /// The admin accepts `tls: none` to a relay that is not on this machine.
     public var insecurePlaintext: Bool?
+    /// Save the settings even when the relay's test fails.
+    public var saveAnyway: Bool?
     public init(
         provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
-        username: String?, password: String?, authMethod: String? = nil, insecurePlaintext: Bool? = nil
+        username: String?, password: String?, authMethod: String? = nil, insecurePlaintext: Bool? = nil,
+        saveAnyway: Bool? = nil
     ) {
         self.insecurePlaintext = insecurePlaintext
+        self.saveAnyway = saveAnyway
         self.authMethod = authMethod
         self.provider = provider
         self.host = host
@@ -224,13 +228,14 @@ public struct CommentResult: Codable, Sendable {
     public var notificationMessageId: String?
 }
 
-/// `GET /v1/health`: what every channel is doing.
+/// `GET /v1/health`: what every channel and the SMTP relay are doing.
 public struct HealthView: Codable, Sendable {
     public var status: String
     public var channels: [ChannelStatusView]
     /// Every channel and relay whose TLS is none to a host not on this machine, one line each
     /// ("…: plaintext: passwords and mail cross the network unencrypted").
     public var plaintext: [String]
+    public var relay: RelayStatusView
 }
 
 /// One channel's live state.

@@ -56,12 +56,33 @@ struct AdminRoutes: Sendable {
                 else {
                     throw DeskError(.invalid, "a custom SMTP relay needs --host, --port and --tls")
                 }
+                guard let from = AddressNormalizer.normalize(body.from) else {
+                    throw DeskError(.invalid, "\"\(body.from)\" is not an email address")
+                }
+                guard (1...65535).contains(port) else { throw DeskError(.invalid, "port \(port) is out of range") }
+                let authMethod = body.authMethod ?? "password"
+                // Before the test: a password must not cross the network in plaintext without consent.
+                try TransportSecurity.permit(
+                    host: host, tls: tls, insecurePlaintext: body.insecurePlaintext ?? false, what: "the SMTP relay")
+                let view = SMTPView(host: host, port: port, tls: tls, from: from, username: body.username)
+                let report = await Self.testRelay(
+                    MailServerEndpoint(host: host, port: port, tls: TLSMode(tls), caFile: body.caFile), from: from,
+                    username: body.username, secret: body.password, authMethod: authMethod, logger: logger)
+                if !report.ok && body.saveAnyway != true {
+                    let reason =
+                        "the SMTP relay test failed, so nothing was saved (add --save-anyway to save these settings "
+                        + "anyway):\n" + report.renderText().trimmingCharacters(in: .newlines)
+                    throw AnsweredError(
+                        status: .badGateway, body: SMTPSetResult(relay: view, test: report, saved: false, error: reason)
+                    )
+                }
                 try await store.setSMTP(
-                    host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: body.from,
-                    username: body.username, password: body.password, authMethod: body.authMethod ?? "password",
+                    host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: from,
+                    username: body.username, password: body.password, authMethod: authMethod,
                     insecurePlaintext: body.insecurePlaintext ?? false)
-                await notifier.ring()
-                return SMTPView(host: host, port: port, tls: tls, from: body.from, username: body.username)
+                // New settings: the relay is tried at once, whatever its backoff.
+                await notifier.retryRelayNow()
+                return SMTPSetResult(relay: view, test: report, saved: true, error: nil)
             }
         }
         router.post("/v1/projects/:project/channels") { request, context in
@@ -211,11 +232,19 @@ struct AdminRoutes: Sendable {
         }
         router.get("/v1/health") { _, _ in
             await respond {
-                HealthView(
+                let counts = try await store.outboxCounts()
+                var status = await notifier.status()
+                if try await store.relay() == nil {
+                    status.state = .notConfigured
+                    status.diagnosis = counts.pending > 0 ? .notConfigured : nil
+                }
+                let relay = Self.view(status, outbox: counts)
+                return HealthView(
                     status: "ok", channels: await statusBoard.all().map(Self.view),
-                    plaintext: try await store.plaintextLinks().map(\.description))
+                    plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
             }
         }
+        OutboxRoutes(store: store, notifier: notifier).addRoutes(to: router.group("/v1/outbox"))
         router.get("/v1/log") { request, _ in
             await respond {
                 let channel = request.uri.queryParameters.get("channel")
@@ -261,6 +290,37 @@ struct AdminRoutes: Sendable {
             lastSuccessAt: status.lastSuccessAt, lastError: status.lastError, processedToday: status.processedToday)
     }
 
+    static func view(_ relay: RelayStatus, outbox: OutboxCounts) -> RelayStatusView {
+        RelayStatusView(
+            state: relay.state, since: relay.since, lastDeliveryAt: relay.lastDeliveryAt, failures: relay.failures,
+            retryAt: relay.retryAt, serverText: relay.diagnosis?.serverText, diagnosis: relay.diagnosis?.summary,
+            fix: relay.diagnosis?.fix, cause: relay.diagnosis?.cause.rawValue,
+            unrecordedDeliveries: relay.unrecordedDeliveries, pending: outbox.pending, due: outbox.due,
+            failed: outbox.failed)
+    }
+
+    /// `smtp set`'s test: the relay's login and our sender, as the notifier will use them; a token that cannot be
+    /// read is a failed step too.
+    static func testRelay(
+        _ endpoint: MailServerEndpoint, from: String, username: String?, secret: String?, authMethod: String,
+        logger: Logger
+    ) async -> ChannelTestReport {
+        var credentials: MailCredentials?
+        if let username {
+            do {
+                credentials = try await MailboxCredentials.resolve(
+                    username: username, secret: secret ?? "", method: authMethod)
+            } catch {
+                let diagnosis = RelayDiagnosis.diagnose(error)
+                return ChannelTestReport(
+                    steps: [.init(name: "Read the relay's credentials", ok: false, detail: diagnosis.summary)],
+                    diagnosis: diagnosis.reportDiagnosis)
+            }
+        }
+        return await RelayTester().test(
+            ChannelTestTarget.SMTPRelay(endpoint: endpoint, credentials: credentials, from: from), logger: logger)
+    }
+
     func mailboxStatus(_ address: String) async -> ChannelStatusView? {
         await statusBoard.all().first { $0.address == address }.map(Self.view)
     }
@@ -284,10 +344,18 @@ func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRe
     }
 }
 
+/// A failure whose answer is more than one line: `respond` sends `body` with `status`.
+struct AnsweredError: Error {
+    var status: HTTPResponse.Status
+    var body: any Encodable & Sendable
+}
+
 /// Runs a handler and turns its value or error into a JSON response with a fitting status.
 func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: () async throws -> T) async -> Response {
     do {
         return json(try await body(), status: status)
+    } catch let error as AnsweredError {
+        return json(error.body, status: error.status)
     } catch let error as DeskError {
         let status: HTTPResponse.Status =
             switch error.code {

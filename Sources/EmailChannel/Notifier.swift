@@ -1,86 +1,391 @@
-import AsyncAlgorithms
 import Foundation
 import Logging
 import MailClients
 import ServiceDesk
 import ServiceLifecycle
 
-/// Empties the outbox through the SMTP relay: each pending notification is sent as stored (same
-/// bytes, same Message-ID), each attempt and the server's reply are recorded, and failures are
-/// retried with backoff until the policy gives up.
+/// Empties the outbox through the SMTP relay, all due notifications over one session: each is sent as stored
+/// (same bytes, same Message-ID), and each attempt the relay answered is recorded with its reply.
+///
+/// Two kinds of failure are kept apart:
+/// - The relay as a whole (cannot connect, TLS, greeting/EHLO/AUTH refused, our sender refused, 421, timeout):
+///   no message's attempt is counted; the outbox is held and the relay is retried with `relayPolicy`, or at once
+///   after `retryRelayNow()` (`postdesk smtp set`). `status()` says since when and why, in the relay's words.
+/// - One message (a recipient, DATA or the content refused): recorded per message and per refused recipient;
+///   the message is sent when one recipient took it, else retried with `policy` (4xx) or failed for good (5xx).
+///
+/// A delivery the store cannot record is remembered here, never sent again, and its recording retried with
+/// `recordingPolicy`.
 public actor Notifier: Service {
     private let store: DeskStore
     private let policy: RetryPolicy
-    private let doorbell: AsyncChannel<Void>
+    private let relayPolicy: RetryPolicy
+    private let recordingPolicy: RetryPolicy
     private let pollInterval: Duration
+    private let timeline: NotifierTimeline
+    private let doorbell = NotifierDoorbell()
     private let logger: Logger
+    private let batchSize = 20
+    /// Sessions that died during the same message before that message's attempt is counted, so that a message
+    /// that makes the relay drop the connection cannot hold the outbox for ever.
+    static let interruptionsBeforeCounting = 3
 
+    private var relay = RelayStatus(state: .untried)
+    /// Failed relay sessions since the backoff was last reset (by a success or an admin's retry).
+    private var relayBackoffAttempt = 0
+    /// While the relay fails: when, on the clock, to try it again.
+    private var relayRetryAt: Duration?
+    /// Deliveries the relay took that the store did not record yet, by outbox id.
+    private var unrecorded: [Int64: Delivery] = [:]
+    private var recordingFailures = 0
+    private var recordingRetryAt: Duration?
+    /// The message whose transaction is under way, if the session dies in it.
+    private var inFlight: OutboxMessage?
+    private var interruptions: [Int64: Int] = [:]
+
+    /// What the relay said when it took a notification.
+    private struct Delivery: Sendable {
+        var reply: String
+        var refused: [String: String]
+        var at: Date
+    }
+
+    /// How a session ended without an error of its own.
+    private enum SessionEnd {
+        /// Nothing due is left (or the task was cancelled).
+        case drained
+        /// The relay refused what every message needs (our sender, or the session with 421).
+        case relayRefused(RelayDiagnosis)
+        /// The outbox could not be read for the next batch.
+        case storeFailed(any Error)
+    }
+
+    /// A notifier; `clock` times the relay's backoff, recording retries and the poll (tests step it).
     public init(
-        store: DeskStore, policy: RetryPolicy = .notification, pollInterval: Duration = .seconds(5), logger: Logger
+        store: DeskStore,
+        policy: RetryPolicy = .notification,
+        relayPolicy: RetryPolicy = .relay,
+        recordingPolicy: RetryPolicy = .recording,
+        pollInterval: Duration = .seconds(5),
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
     ) {
         self.store = store
         self.policy = policy
-        self.doorbell = AsyncChannel()
+        self.relayPolicy = relayPolicy
+        self.recordingPolicy = recordingPolicy
         self.pollInterval = pollInterval
+        self.timeline = NotifierTimeline(clock)
         self.logger = logger
     }
 
-    /// Tells the notifier that the outbox has a new row, so it sends now rather than at the next poll.
+    /// Tells the notifier that the outbox has a new or newly due row, so it sends now rather than at the next
+    /// poll (while the relay fails, it still waits for the relay's next retry).
     public nonisolated func ring() async {
-        await doorbell.send(())
+        doorbell.ring(retryRelay: false)
+    }
+
+    /// Tells the notifier that the relay's settings changed or an admin wants the outbox retried: it forgets
+    /// the relay's backoff and tries at once.
+    public nonisolated func retryRelayNow() async {
+        doorbell.ring(retryRelay: true)
+    }
+
+    /// What the relay is doing, as last seen.
+    public func status() -> RelayStatus {
+        var status = relay
+        status.unrecordedDeliveries = unrecorded.count
+        return status
     }
 
     public func run() async throws {
-        let ticks = AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () }
         await cancelWhenGracefulShutdown {
-            await self.sendDue()
-            for await _ in merge(self.doorbell, ticks) {
-                await self.sendDue()
-            }
-        }
-    }
-
-    /// Sends every notification that is due now.
-    public func sendDue() async {
-        do {
             while !Task.isCancelled {
-                let due = try await store.dueOutbox(now: Date(), limit: 20)
-                if due.isEmpty { return }
-                guard let relay = try await store.relay() else {
-                    logger.warning("notifications are waiting but no SMTP relay is set (postdesk smtp set)")
-                    return
-                }
-                for message in due {
-                    await send(message, via: relay)
-                }
+                let wait = await self.pass()
+                await self.doorbell.wait(upTo: wait, on: self.timeline)
             }
-        } catch {
-            logger.error("outbox cannot be read", metadata: ["error": "\(error)"])
         }
     }
 
-    private func send(_ message: OutboxMessage, via relay: RelaySettings) async {
-        guard let id = message.id else { return }
+    /// One round: record what the store refused before, then send what is due unless the relay is backing off.
+    /// Returns how long to wait before the next round (a ring ends the wait early).
+    func pass() async -> Duration {
+        if doorbell.takeRelayRetry() {
+            relayRetryAt = nil
+            relayBackoffAttempt = 0
+            // The relay may have been set just now: it is not known to be missing any more.
+            if relay.state == .notConfigured { relay = RelayStatus(state: .untried) }
+        }
+        await recordUnrecorded()
+        if let retryAt = relayRetryAt, timeline.now() < retryAt { return nextWait() }
+        relayRetryAt = nil
+        await sendDue()
+        return nextWait()
+    }
+
+    private func nextWait() -> Duration {
+        let now = timeline.now()
+        // While the relay fails, a poll would only find the outbox held: wake when its backoff ends.
+        var wait = relayRetryAt.map { max($0 - now, .zero) } ?? pollInterval
+        if !unrecorded.isEmpty, let retryAt = recordingRetryAt { wait = min(wait, max(retryAt - now, .zero)) }
+        return wait
+    }
+
+    // MARK: - Sending
+
+    private func sendDue() async {
+        let first: [OutboxMessage]
+        let cursor: Int64
+        let settings: RelaySettings?
         do {
-            let receipt = try await relay.send(
-                [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients, logger: logger)
-            try await store.markSent(outboxId: id, reply: receipt.serverText)
-            logger.info("notification sent", metadata: ["outbox.id": "\(id)"])
+            (first, cursor) = try await dueBatch(after: 0)
+            if first.isEmpty { return }
+            settings = try await store.relay()
         } catch {
-            let reply = "\(error)"
-            let permanent = (error as? MailClientError)?.replyCode.map { (500..<600).contains($0) } ?? false
-            let delay = permanent ? nil : policy.delay(forAttempt: message.attempts + 1)
-            let retryAt = delay.map { Date().addingTimeInterval(Double($0.components.seconds)) }
-            logger.warning(
-                "notification not sent",
-                metadata: ["outbox.id": "\(id)", "error": "\(reply)", "retry": "\(retryAt != nil)"])
+            logger.error("the outbox cannot be read", metadata: ["error": "\(error)"])
+            return
+        }
+        guard let settings else {
+            if relay.state != .notConfigured {
+                logger.warning("notifications are waiting but no SMTP relay is set (postdesk smtp set)")
+                relay = RelayStatus(state: .notConfigured, since: Date(), diagnosis: .notConfigured)
+            }
+            return
+        }
+        let end: SessionEnd
+        do {
+            let credentials = try await settings.credentials()
+            end = try await SMTPClient.withConnection(
+                to: MailServerEndpoint(relay: settings.settings), credentials: credentials,
+                heloName: ehloName(forSender: settings.settings.fromAddress), logger: logger
+            ) { smtp in
+                try await self.sendAll(first, after: cursor, over: smtp, relaySender: settings.settings.fromAddress)
+            }
+        } catch {
+            await sessionFailed(error)
+            return
+        }
+        switch end {
+        case .drained:
+            break
+        case .relayRefused(let diagnosis):
+            relayFailed(diagnosis)
+        case .storeFailed(let error):
+            logger.error("the outbox cannot be read", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends `first` and every further due batch over one session. Throws only when the session fails.
+    private func sendAll(
+        _ first: [OutboxMessage], after cursor: Int64, over smtp: SMTPConnection, relaySender: String
+    ) async throws -> SessionEnd {
+        var batch = first
+        var cursor = cursor
+        var senderAccepted = false
+        while !batch.isEmpty {
+            for message in batch {
+                guard let id = message.id, unrecorded[id] == nil else { continue }
+                if Task.isCancelled { return .drained }
+                inFlight = message
+                let outcome = try await smtp.transaction(
+                    [UInt8](message.raw), from: message.envelopeFrom, to: message.recipients)
+                inFlight = nil
+                interruptions[id] = nil
+                switch outcome {
+                case .serverClosing(let reply):
+                    return .relayRefused(.closing(reply))
+                case .senderRefused(let reply)
+                where !senderAccepted && message.envelopeFrom == relaySender && !Self.isSizeRefusal(reply):
+                    // The relay's own sender, refused before any message got further: it is refused for all.
+                    return .relayRefused(.senderRefused(reply, sender: relaySender))
+                case .senderRefused:
+                    break
+                default:
+                    senderAccepted = true
+                }
+                relayWorks()
+                await record(outcome, for: message)
+            }
             do {
-                try await store.markAttemptFailed(outboxId: id, reply: reply, retryAt: retryAt)
+                (batch, cursor) = try await dueBatch(after: cursor)
+            } catch {
+                return .storeFailed(error)
+            }
+        }
+        return .drained
+    }
+
+    /// The next due notifications after `cursor` that are not already delivered, and the new cursor; linear in
+    /// the rows read.
+    private func dueBatch(after cursor: Int64) async throws -> ([OutboxMessage], Int64) {
+        var cursor = cursor
+        while true {
+            let rows = try await store.dueOutbox(now: Date(), limit: batchSize, afterId: cursor)
+            guard let last = rows.last?.id else { return ([], cursor) }
+            cursor = last
+            let sendable = rows.filter { $0.id.map { unrecorded[$0] == nil } ?? false }
+            if !sendable.isEmpty { return (sendable, cursor) }
+        }
+    }
+
+    /// RFC 1870 §6.1: 552 (enhanced 5.3.4, RFC 3463) at MAIL FROM means this message is too big, not that the
+    /// sender is refused.
+    private static func isSizeRefusal(_ reply: SMTPReply) -> Bool {
+        if reply.code == 552 { return true }
+        guard let status = reply.enhancedStatusCode else { return false }
+        return status.subject == 3 && status.detail == 4
+    }
+
+    private static func refusals(_ rejections: [SMTPRecipientRejection]) -> [String: String] {
+        Dictionary(rejections.map { ($0.address, $0.reply.verbatim) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Records what the relay made of one message.
+    private func record(_ outcome: SMTPTransactionOutcome, for message: OutboxMessage) async {
+        guard let id = message.id else { return }
+        switch outcome {
+        case .accepted(let receipt):
+            let delivery = Delivery(
+                reply: receipt.serverText, refused: Self.refusals(receipt.rejectedRecipients), at: Date())
+            relay.lastDeliveryAt = delivery.at
+            do {
+                try await store.markSent(
+                    outboxId: id, reply: delivery.reply, refusedRecipients: delivery.refused, at: delivery.at)
+                logger.info(
+                    "notification sent",
+                    metadata: ["outbox.id": "\(id)", "smtp.recipients.refused": "\(delivery.refused.count)"])
+            } catch {
+                // Sending it again would mail the customer twice: remember it here and retry the recording.
+                unrecorded[id] = delivery
+                if recordingRetryAt == nil { scheduleRecordingRetry() }
+                logger.error(
+                    "the relay took a notification but the store cannot record it; it is not sent again, and recording is retried",
+                    metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+            }
+        case .senderRefused(let reply):
+            await attemptFailed(message, reply: reply, transient: reply.isTransientFailure, refused: [:])
+        case .recipientsRefused(let rejections):
+            // A 4xx for any recipient may pass; only 5xx for all of them is final.
+            let transient = rejections.first { $0.reply.isTransientFailure }?.reply
+            await attemptFailed(
+                message, reply: transient ?? rejections.last?.reply, transient: transient != nil,
+                refused: Self.refusals(rejections))
+        case .dataRefused(let reply, let rejected), .contentRefused(let reply, let rejected):
+            await attemptFailed(
+                message, reply: reply, transient: reply.isTransientFailure, refused: Self.refusals(rejected))
+        case .unsendable(let reason):
+            await attemptFailed(message, text: reason, transient: false, refused: [:])
+        case .serverClosing:
+            break
+        }
+    }
+
+    /// Counts a failed attempt: retried with `policy` when `transient` (a 4xx), else given up.
+    private func attemptFailed(
+        _ message: OutboxMessage, reply: SMTPReply? = nil, text: String? = nil, transient: Bool,
+        refused: [String: String]
+    ) async {
+        guard let id = message.id else { return }
+        let delay = transient ? policy.delay(forAttempt: message.attempts + 1) : nil
+        let retryAt = delay.map { Date().addingTimeInterval(Self.seconds($0)) }
+        logger.warning(
+            "notification not sent",
+            metadata: [
+                "outbox.id": "\(id)", "smtp.reply.code": "\(reply?.code ?? 0)", "outbox.retry": "\(retryAt != nil)",
+            ])
+        do {
+            try await store.markAttemptFailed(
+                outboxId: id, reply: reply?.verbatim ?? text ?? "", refusedRecipients: refused, retryAt: retryAt)
+        } catch {
+            logger.error("cannot record a notification attempt", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - The relay's state
+
+    /// A session failed to open or died: the relay failed. A message in whose transaction sessions keep dying
+    /// has its attempt counted after `interruptionsBeforeCounting` times.
+    private func sessionFailed(_ error: any Error) async {
+        if Task.isCancelled { return }
+        if let message = inFlight, let id = message.id {
+            inFlight = nil
+            let count = interruptions[id, default: 0] + 1
+            interruptions[id] = count
+            if count >= Self.interruptionsBeforeCounting {
+                interruptions[id] = nil
+                await attemptFailed(
+                    message,
+                    text: "the relay's session failed during this message \(count) times in a row: "
+                        + RelayDiagnosis.diagnose(error).summary,
+                    transient: true, refused: [:])
+            }
+        }
+        relayFailed(RelayDiagnosis.diagnose(error))
+    }
+
+    private func relayFailed(_ diagnosis: RelayDiagnosis) {
+        relayBackoffAttempt += 1
+        let delay = relayPolicy.delay(forAttempt: relayBackoffAttempt) ?? relayPolicy.maximum
+        relayRetryAt = timeline.now() + delay
+        if relay.state != .failing { relay.since = Date() }
+        relay.state = .failing
+        relay.failures += 1
+        relay.diagnosis = diagnosis
+        relay.retryAt = Date().addingTimeInterval(Self.seconds(delay))
+        logger.warning(
+            "the SMTP relay failed; notifications are held and the relay is retried",
+            metadata: [
+                "relay.cause": "\(diagnosis.cause.rawValue)", "relay.failures": "\(relay.failures)",
+                "relay.retry.seconds": "\(Int(Self.seconds(delay)))", "error": "\(diagnosis.line)",
+            ])
+    }
+
+    private func relayWorks() {
+        relayRetryAt = nil
+        relayBackoffAttempt = 0
+        guard relay.state != .ok else { return }
+        if relay.state == .failing {
+            logger.info("the SMTP relay works again", metadata: ["relay.failures": "\(relay.failures)"])
+        }
+        relay = RelayStatus(state: .ok, since: Date(), lastDeliveryAt: relay.lastDeliveryAt)
+    }
+
+    // MARK: - Recording
+
+    private func scheduleRecordingRetry() {
+        recordingFailures += 1
+        let delay = recordingPolicy.delay(forAttempt: recordingFailures) ?? recordingPolicy.maximum
+        recordingRetryAt = timeline.now() + delay
+    }
+
+    /// Records deliveries the store refused before, oldest first, when their retry is due.
+    private func recordUnrecorded() async {
+        guard !unrecorded.isEmpty else { return }
+        if let retryAt = recordingRetryAt, timeline.now() < retryAt { return }
+        for id in unrecorded.keys.sorted() {
+            guard let delivery = unrecorded[id] else { continue }
+            do {
+                try await store.markSent(
+                    outboxId: id, reply: delivery.reply, refusedRecipients: delivery.refused, at: delivery.at)
+                unrecorded[id] = nil
+                logger.info("a delivered notification is recorded at last", metadata: ["outbox.id": "\(id)"])
             } catch {
                 logger.error(
-                    "cannot record notification attempt", metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+                    "the store still cannot record a delivered notification; it is not sent again",
+                    metadata: ["outbox.id": "\(id)", "error": "\(error)"])
+                break
             }
         }
+        if unrecorded.isEmpty {
+            recordingFailures = 0
+            recordingRetryAt = nil
+        } else {
+            scheduleRecordingRetry()
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

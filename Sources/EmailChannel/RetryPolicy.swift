@@ -35,4 +35,8 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let mailbox = RetryPolicy(base: .seconds(2), maximum: .seconds(300))
     /// Notifications: 30 s doubling up to an hour, 12 attempts (about 8 hours) before giving up.
     public static let notification = RetryPolicy(base: .seconds(30), maximum: .seconds(3600), maxAttempts: 12)
+    /// The SMTP relay as a whole, while the outbox is held: 30 s doubling up to 15 minutes, for ever.
+    public static let relay = RetryPolicy(base: .seconds(30), maximum: .seconds(900))
+    /// Recording a delivery the store refused to record: 1 s doubling up to a minute, for ever.
+    public static let recording = RetryPolicy(base: .seconds(1), maximum: .seconds(60))
 }

@@ -2,36 +2,51 @@ import Foundation
 import GRDB
 
 extension DeskStore {
-    /// Notifications due for a (re)try, oldest first.
-    public func dueOutbox(now: Date, limit: Int) async throws -> [OutboxMessage] {
+    /// Notifications due for a (re)try, oldest first; `afterId` continues a pass where the last batch ended.
+    public func dueOutbox(now: Date, limit: Int, afterId: Int64 = 0) async throws -> [OutboxMessage] {
         try await read { db in
             try OutboxMessage.filter(
-                OutboxMessage.Columns.status == "pending" && OutboxMessage.Columns.nextAttemptAt <= now
+                OutboxMessage.Columns.status == OutboxStatus.pending && OutboxMessage.Columns.nextAttemptAt <= now
+                    && Column("id") > afterId
             ).order(Column("id")).limit(limit).fetchAll(db)
         }
     }
 
-    /// Records a delivery to the relay.
-    public func markSent(outboxId: Int64, reply: String) async throws {
+    /// Records that the relay took the message (for at least one recipient), with the refused ones.
+    public func markSent(
+        outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], at time: Date = Date()
+    ) async throws {
+        let refused = try Self.json(refusedRecipients)
         try await write { db in
             try db.execute(
-                sql:
-                    "UPDATE outbox SET status = 'sent', sentAt = ?, attempts = attempts + 1, lastReply = ? WHERE id = ?",
-                arguments: [Date(), reply, outboxId])
+                sql: """
+                    UPDATE outbox SET status = ?, sentAt = ?, attempts = attempts + 1, lastReply = ?,
+                    refusedRecipients = ? WHERE id = ?
+                    """,
+                arguments: [OutboxStatus.sent, time, reply, refused, outboxId])
         }
     }
 
-    /// Records a failed attempt: retried at `retryAt`, or given up when it is nil.
-    public func markAttemptFailed(outboxId: Int64, reply: String, retryAt: Date?) async throws {
+    /// Records a failed attempt that the relay answered: retried at `retryAt`, or given up when it is nil.
+    public func markAttemptFailed(
+        outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], retryAt: Date?
+    ) async throws {
+        let refused = try Self.json(refusedRecipients)
         try await write { db in
             if let retryAt {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, lastReply = ?, nextAttemptAt = ? WHERE id = ?",
-                    arguments: [reply, retryAt, outboxId])
+                    sql: """
+                        UPDATE outbox SET attempts = attempts + 1, lastReply = ?, refusedRecipients = ?,
+                        nextAttemptAt = ? WHERE id = ?
+                        """,
+                    arguments: [reply, refused, retryAt, outboxId])
             } else {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, lastReply = ?, status = 'failed' WHERE id = ?",
-                    arguments: [reply, outboxId])
+                    sql: """
+                        UPDATE outbox SET attempts = attempts + 1, lastReply = ?, refusedRecipients = ?, status = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [reply, refused, OutboxStatus.failed, outboxId])
             }
         }
     }
@@ -42,5 +57,83 @@ extension DeskStore {
             let request = try Self.request(requestKey, in: db)
             return try OutboxMessage.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
         }
+    }
+
+    /// Notifications for `postdesk outbox`, newest first, optionally only those in one status.
+    public func outboxEntries(status: OutboxStatus? = nil, limit: Int = 200) async throws -> [OutboxEntry] {
+        try await read { db in
+            var sql = """
+                SELECT outbox.id, request.key AS requestKey, outbox.messageId, outbox.recipients, outbox.status,
+                outbox.attempts, outbox.nextAttemptAt, outbox.lastReply, outbox.refusedRecipients, outbox.createdAt,
+                outbox.sentAt FROM outbox JOIN request ON request.id = outbox.requestId
+                """
+            var arguments: StatementArguments = []
+            if let status {
+                sql += " WHERE outbox.status = ?"
+                arguments += [status]
+            }
+            sql += " ORDER BY outbox.id DESC LIMIT ?"
+            arguments += [limit]
+            return try OutboxEntry.fetchAll(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    /// Sets a failed notification pending again, due at `now`, with a fresh count of attempts (the last reply
+    /// stays until the next attempt). Only failed notifications can be retried: a pending one is already
+    /// waiting, and a sent one would reach the customer twice.
+    public func retryFailedNotification(id: Int64, now: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE id = ? AND status = ?",
+                arguments: [OutboxStatus.pending, now, id, OutboxStatus.failed])
+            if db.changesCount > 0 { return }
+            guard
+                let status = try OutboxStatus.fetchOne(
+                    db, sql: "SELECT status FROM outbox WHERE id = ?", arguments: [id])
+            else {
+                throw DeskError(.notFound, "there is no notification \(id)")
+            }
+            throw DeskError(
+                .conflict, "notification \(id) is \(status.rawValue); only failed notifications can be retried")
+        }
+    }
+
+    /// Sets every failed notification pending again, due at `now`; returns their ids, oldest first.
+    public func retryAllFailedNotifications(now: Date = Date()) async throws -> [Int64] {
+        try await write { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM outbox WHERE status = ? ORDER BY id", arguments: [OutboxStatus.failed])
+            try db.execute(
+                sql: "UPDATE outbox SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE status = ?",
+                arguments: [OutboxStatus.pending, now, OutboxStatus.failed])
+            return ids
+        }
+    }
+
+    /// How many notifications are pending (and due at `now`) and how many failed.
+    public func outboxCounts(now: Date = Date()) async throws -> OutboxCounts {
+        try await read { db in
+            let byStatus = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+            var counts = OutboxCounts(pending: 0, due: 0, failed: 0)
+            for row in byStatus {
+                let count: Int = row["n"]
+                switch row["status"] as OutboxStatus? {
+                case .pending?: counts.pending = count
+                case .failed?: counts.failed = count
+                case .sent?, nil: break
+                }
+            }
+            counts.due =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM outbox WHERE status = ? AND nextAttemptAt <= ?",
+                    arguments: [OutboxStatus.pending, now]) ?? 0
+            return counts
+        }
+    }
+
+    private static func json(_ refused: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(refused), as: UTF8.self)
     }
 }

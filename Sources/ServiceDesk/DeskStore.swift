@@ -252,6 +252,9 @@ public struct DeskStore: Sendable {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: "ALTER TABLE smtpSettings ADD COLUMN authMethod TEXT NOT NULL DEFAULT 'password'")
         }
+        migrator.registerMigration("v5-outbox") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN refusedRecipients TEXT NOT NULL DEFAULT '{}'")
+        }
         migrator.registerMigration("v6-inbound") { db in
             try db.execute(
                 sql: """

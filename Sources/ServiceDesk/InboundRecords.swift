@@ -39,33 +39,6 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// A notification waiting to be sent, or sent: the Message-ID and bytes are fixed when the row is
-/// written, so a resend after a crash is the same message.
-public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "outbox"
-    public var id: Int64?
-    public var requestId: Int64
-    public var commentId: Int64?
-    public var messageId: String
-    public var envelopeFrom: String
-    public var recipients: [String]
-    public var raw: Data
-    /// `pending`, `sent` or `failed` (given up).
-    public var status: String
-    public var attempts: Int
-    public var nextAttemptAt: Date
-    public var lastReply: String?
-    public var createdAt: Date
-    public var sentAt: Date?
-
-    public enum Columns {
-        static let status = Column(CodingKeys.status)
-        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
 /// What became of one inbound mail.
 public enum Disposition: Sendable, Equatable {
     /// A new request; the note says why a mail that named a request did not join it.

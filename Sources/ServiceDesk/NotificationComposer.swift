@@ -67,7 +67,7 @@ enum NotificationComposer {
         )
         return OutboxMessage(
             id: nil, requestId: requestId, commentId: comment.id, messageId: messageID, envelopeFrom: fromAddress,
-            recipients: [request.reporter] + participants, raw: Data(MailComposer.compose(mail)), status: "pending",
+            recipients: [request.reporter] + participants, raw: Data(MailComposer.compose(mail)), status: .pending,
             attempts: 0,
             nextAttemptAt: comment.createdAt, lastReply: nil, createdAt: comment.createdAt, sentAt: nil)
     }

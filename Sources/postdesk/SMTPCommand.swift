@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import EmailChannel
 import Foundation
 import ServiceDesk
 
@@ -11,7 +12,13 @@ struct SMTPCommand: AsyncParsableCommand {
         subcommands: [Set.self])
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the SMTP relay.")
+        static let configuration = CommandConfiguration(
+            abstract: "Test the SMTP relay's login, then save it.",
+            discussion: """
+                Connects, upgrades TLS, logs in and offers the sender (MAIL FROM, then RSET: no mail is sent), and \
+                prints what the relay answered. When the test fails, nothing is saved unless --save-anyway is given. \
+                Saving makes the notifier try the relay at once.
+                """)
         @OptionGroup var options: AdminOptions
         @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
         var provider: String = "custom"
@@ -29,6 +36,7 @@ struct SMTPCommand: AsyncParsableCommand {
         var oauth2TokenCommand: String?
         @Flag(help: "Allow --tls none to a relay not on this machine: password and mail unencrypted.")
         var insecurePlaintext = false
+        @Flag(help: "Save the settings even when the relay's test fails.") var saveAnyway = false
 
         func validate() throws {
             if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
@@ -51,11 +59,14 @@ struct SMTPCommand: AsyncParsableCommand {
             }
             let body = SMTPBody(
                 provider: provider, host: host, port: port, tls: tls, caFile: caFile, from: from, username: username,
-                password: secret, authMethod: method, insecurePlaintext: insecurePlaintext)
+                password: secret, authMethod: method, insecurePlaintext: insecurePlaintext, saveAnyway: saveAnyway)
             let data = try await admin { try await options.client.raw(.PUT, "/v1/smtp", body: body) }
             if options.json { return printJSON(data) }
-            let view = try decodeAnswer(SMTPView.self, data)
-            print("SMTP relay set: \(view.host):\(view.port) (\(view.tls.rawValue)), notifications from \(view.from).")
+            let result = try decodeAnswer(SMTPSetResult.self, data)
+            let relay = result.relay
+            print(result.test.renderText(), terminator: "")
+            let saved = result.test.ok ? "SMTP relay set" : "SMTP relay saved anyway, although its test failed"
+            print("\(saved): \(relay.host):\(relay.port) (\(relay.tls.rawValue)), notifications from \(relay.from).")
         }
     }
 }

@@ -15,6 +15,8 @@ final class ManualClock: Clock, @unchecked Sendable {
         var continuation: CheckedContinuation<Void, any Error>
     }
 
+    private enum SleepStart { case due, cancelled, waiting }
+
     private let lock = NSLock()
     private var current = Instant(offset: .zero)
     private var sleepers: [UUID: Sleeper] = [:]
@@ -31,12 +33,19 @@ final class ManualClock: Clock, @unchecked Sendable {
         let id = UUID()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let due = lock.withLock { () -> Bool in
-                    if deadline <= current { return true }
+                // A task cancelled before it got here has already run `onCancel`, which found no sleeper: it must
+                // not wait. Checked under the lock, so `onCancel` either ran before (and the flag is set) or after.
+                let action = lock.withLock { () -> SleepStart in
+                    if Task.isCancelled { return .cancelled }
+                    if deadline <= current { return .due }
                     sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
-                    return false
+                    return .waiting
                 }
-                if due { continuation.resume() }
+                switch action {
+                case .due: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .waiting: break
+                }
             }
         } onCancel: {
             let sleeper = lock.withLock { sleepers.removeValue(forKey: id) }

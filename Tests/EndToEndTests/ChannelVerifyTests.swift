@@ -30,9 +30,15 @@ struct ChannelVerifyTests {
         #expect(verified.out.contains("became test request VF-1"))
         #expect(try desk.json([QueueRow].self, ["queue", "VF"]).first?.summary == "postdesk test request for \(help)")
 
-        // A relay that refuses connections: the failing step and the reason are printed.
-        let closed = try desk.run([
+        // A relay that refuses connections: `smtp set` refuses to save it unless told to, and then verify names
+        // the failing step and the reason.
+        let refused = try desk.run([
             "smtp", "set", "--host", "127.0.0.1", "--port", "1", "--tls", "none", "--from", help,
+        ])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("nothing was saved"))
+        let closed = try desk.run([
+            "smtp", "set", "--host", "127.0.0.1", "--port", "1", "--tls", "none", "--from", help, "--save-anyway",
         ])
         #expect(closed.status == 0)
         let broken = try desk.run(["channel", "verify", help, "--timeout", "5"])

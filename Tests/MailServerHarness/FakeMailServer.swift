@@ -17,7 +17,7 @@ public final class FakeMailServer: @unchecked Sendable {
     /// The port it listens on (chosen by the kernel, so no clash).
     public let port: Int
 
-    private let script: FakeMailScript
+    private var script: FakeMailScript
     private let listener: Int32
     private let lock = NSLock()
     private var stopped = false
@@ -55,6 +55,11 @@ public final class FakeMailServer: @unchecked Sendable {
     public var unexpectedLines: [String] { lock.withLock { unexpected } }
     /// How many connections were accepted.
     public var connectionCount: Int { lock.withLock { connections } }
+
+    /// Serves `script` from the next connection on (a relay whose admin fixed something, say).
+    public func replaceScript(_ script: FakeMailScript) {
+        lock.withLock { self.script = script }
+    }
 
     /// Stops serving and closes the listening socket; waits for the server thread. Idempotent.
     public func stop() {
@@ -129,6 +134,7 @@ public final class FakeMailServer: @unchecked Sendable {
     }
 
     private func serve(_ fd: Int32) {
+        let script = lock.withLock { self.script }
         guard let greeting = script.greeting else { return staySilent(fd) }
         guard send(greeting, to: fd, tag: "*") else { return }
         var buffer: [UInt8] = []

@@ -82,7 +82,7 @@ struct DeskStoreTests {
             requestKey: "SD-1", author: "agent@desk.test", body: "We are on it", isPublic: true)
         let notification = try #require(result.notification)
         #expect(notification.recipients == ["alice@customer.test"])
-        #expect(notification.status == "pending")
+        #expect(notification.status == .pending)
         let text = String(decoding: notification.raw, as: UTF8.self)
         #expect(text.contains("[SD-1]"))
         #expect(text.contains("Auto-Submitted: auto-generated"))
@@ -297,7 +297,7 @@ struct DeskStoreTests {
         #expect(try await store.dueOutbox(now: Date(), limit: 10).isEmpty)
         #expect(try await store.dueOutbox(now: later.addingTimeInterval(1), limit: 10).first?.attempts == 1)
         try await store.markSent(outboxId: sent, reply: "250 ok")
-        #expect(try await store.outbox(requestKey: "SD-1").first?.status == "sent")
+        #expect(try await store.outbox(requestKey: "SD-1").first?.status == .sent)
     }
 }
 

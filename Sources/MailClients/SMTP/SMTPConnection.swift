@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 /// An open, greeted (and, when asked, TLS-protected and authenticated) SMTP session; only valid inside
-/// `SMTPClient.withConnection`. Send any number of messages with `send`; each reply has the endpoint's deadline.
+/// `SMTPClient.withConnection`. Send any number of messages over it with `transaction` (or `send`, which throws
+/// on refusal); each reply has the endpoint's deadline.
 ///
 /// Not `Sendable`: its methods run on the caller's executor (`nonisolated(nonsending)`), so an actor can use
 /// it inside `withConnection` without handing it to another isolation domain.
@@ -32,28 +33,62 @@ public final class SMTPConnection {
         self.logger = logger
     }
 
-    /// Sends one message in this session: MAIL FROM, RCPT TO for each recipient, DATA, content.
+    /// Sends one message in this session and throws when it was not taken: MAIL FROM, RCPT TO for each recipient,
+    /// DATA, content (see `transaction` for the details).
     ///
-    /// `envelopeFrom` may be empty (the null reverse-path `<>`, RFC 5321 §4.5.5). Adds `SIZE=` when SIZE is
-    /// offered (RFC 1870) and `BODY=8BITMIME` when the message has 8-bit bytes and 8BITMIME is offered
-    /// (RFC 6152); a server without 8BITMIME gets the bytes anyway, as nearly all relays accept them.
-    /// Recipients the server refuses are listed in the receipt; when it refuses all of them, or refuses
-    /// MAIL or DATA, this sends RSET (so the session stays usable) and throws `.commandRejected`.
+    /// Recipients the server refuses are listed in the receipt; when it refuses all of them, or refuses MAIL or
+    /// DATA, this throws `.commandRejected` with the server's words (the session stays usable); a 421 is
+    /// `.connectionClosed`; an address that cannot be sent is `.protocolViolation`.
     nonisolated(nonsending) public func send(_ message: [UInt8], from envelopeFrom: String, to recipients: [String])
         async throws
         -> SMTPSendReceipt
     {
-        guard !recipients.isEmpty else {
-            throw MailClientError(.protocolViolation, "a message needs at least one recipient")
+        switch try await transaction(message, from: envelopeFrom, to: recipients) {
+        case .accepted(let receipt):
+            return receipt
+        case .senderRefused(let reply):
+            throw Self.rejection("the server refused the sender (MAIL FROM)", reply)
+        case .recipientsRefused(let rejections):
+            let last = rejections.last?.reply ?? SMTPReply(code: 554, lines: ["no valid recipients"])
+            throw Self.rejection("the server refused all \(rejections.count) recipients (RCPT TO)", last)
+        case .dataRefused(let reply, _):
+            throw Self.rejection("the server refused DATA", reply)
+        case .contentRefused(let reply, _):
+            throw Self.rejection("the server refused the message after DATA", reply)
+        case .serverClosing(let reply):
+            throw MailClientError(
+                .connectionClosed, "the server is closing the connection", serverText: reply.verbatim,
+                replyCode: reply.code)
+        case .unsendable(let reason):
+            throw MailClientError(.protocolViolation, reason)
         }
-        if !envelopeFrom.isEmpty { try SMTPCommand.validatePath(envelopeFrom) }
-        for recipient in recipients { try SMTPCommand.validatePath(recipient) }
+    }
+
+    /// Runs one mail transaction in this session (RFC 5321 §3.3): MAIL FROM, RCPT TO for each recipient, DATA,
+    /// content, and returns what the server made of it. Throws only when the session itself fails (timeout,
+    /// closed connection, a reply the protocol does not allow): then nothing more can be sent over it.
+    ///
+    /// `envelopeFrom` may be empty (the null reverse-path `<>`, RFC 5321 §4.5.5). Adds `SIZE=` when SIZE is
+    /// offered (RFC 1870) and `BODY=8BITMIME` when the message has 8-bit bytes and 8BITMIME is offered
+    /// (RFC 6152); a server without 8BITMIME gets the bytes anyway, as nearly all relays accept them. After a
+    /// refusal of MAIL, of every RCPT or of DATA this sends RSET (RFC 5321 §4.1.1.5), so the next transaction
+    /// starts clean; after the content's final reply the transaction is over either way (§4.1.1.4). After a 421
+    /// nothing is sent: the server is closing the session (§3.8).
+    nonisolated(nonsending) public func transaction(
+        _ message: [UInt8],
+        from envelopeFrom: String,
+        to recipients: [String]
+    ) async throws -> SMTPTransactionOutcome {
+        guard !recipients.isEmpty else { return .unsendable("a message needs at least one recipient") }
+        do {
+            if !envelopeFrom.isEmpty { try SMTPCommand.validatePath(envelopeFrom) }
+            for recipient in recipients { try SMTPCommand.validatePath(recipient) }
+        } catch let error as MailClientError {
+            return .unsendable(error.message)
+        }
         let needsUTF8 = ([envelopeFrom] + recipients).contains { address in address.utf8.contains { $0 >= 0x80 } }
         if needsUTF8 && !capabilities.supportsSMTPUTF8 {
-            throw MailClientError(
-                .protocolViolation,
-                "an address is not ASCII, but the server does not offer SMTPUTF8 (RFC 6531)"
-            )
+            return .unsendable("an address is not ASCII, but the server does not offer SMTPUTF8 (RFC 6531)")
         }
         let parameters = SMTPMailParameters(
             size: capabilities.supportsSize ? message.count : nil,
@@ -62,41 +97,36 @@ public final class SMTPConnection {
         )
 
         let mailReply = try await execute(.mailFrom(envelopeFrom, parameters: parameters))
+        if mailReply.code == 421 { return .serverClosing(mailReply) }
         guard mailReply.isPositiveCompletion else {
             await resetQuietly()
-            throw Self.rejection("the server refused the sender (MAIL FROM)", mailReply)
+            return .senderRefused(mailReply)
         }
         var accepted: [String] = []
         var rejected: [SMTPRecipientRejection] = []
         for recipient in recipients {
             let reply = try await execute(.rcptTo(recipient))
+            if reply.code == 421 { return .serverClosing(reply) }
             if reply.isPositiveCompletion {
                 accepted.append(recipient)
             } else {
                 rejected.append(SMTPRecipientRejection(address: recipient, reply: reply))
             }
         }
-        return try await sendContent(message, accepted: accepted, rejected: rejected)
-    }
-
-    nonisolated(nonsending) private func sendContent(
-        _ message: [UInt8],
-        accepted: [String],
-        rejected: [SMTPRecipientRejection]
-    ) async throws -> SMTPSendReceipt {
         if accepted.isEmpty {
             await resetQuietly()
-            let last = rejected.last?.reply ?? SMTPReply(code: 554, lines: ["no valid recipients"])
-            throw Self.rejection("the server refused all \(rejected.count) recipients (RCPT TO)", last)
+            return .recipientsRefused(rejected)
         }
         let dataReply = try await execute(.data)
+        if dataReply.code == 421 { return .serverClosing(dataReply) }
         guard dataReply.code == 354 else {
             await resetQuietly()
-            throw Self.rejection("the server refused DATA", dataReply)
+            return .dataRefused(dataReply, rejectedRecipients: rejected)
         }
         let finalReply = try await execute(.messageContent(message))
+        if finalReply.code == 421 { return .serverClosing(finalReply) }
         guard finalReply.isPositiveCompletion else {
-            throw Self.rejection("the server refused the message after DATA", finalReply)
+            return .contentRefused(finalReply, rejectedRecipients: rejected)
         }
         logger.debug(
             "message accepted",
@@ -105,7 +135,20 @@ public final class SMTPConnection {
                 "smtp.recipients.rejected": "\(rejected.count)",
             ]
         )
-        return SMTPSendReceipt(finalReply: finalReply, acceptedRecipients: accepted, rejectedRecipients: rejected)
+        return .accepted(
+            SMTPSendReceipt(finalReply: finalReply, acceptedRecipients: accepted, rejectedRecipients: rejected))
+    }
+
+    /// Asks whether the server takes mail from `envelopeFrom`, sending none: MAIL FROM, then RSET when it was
+    /// accepted (RFC 5321 §4.1.1.5). Returns the reply to MAIL FROM, whatever its code.
+    nonisolated(nonsending) public func checkSender(_ envelopeFrom: String) async throws -> SMTPReply {
+        if !envelopeFrom.isEmpty { try SMTPCommand.validatePath(envelopeFrom) }
+        let needsUTF8 = envelopeFrom.utf8.contains { $0 >= 0x80 }
+        let reply = try await execute(
+            .mailFrom(
+                envelopeFrom, parameters: SMTPMailParameters(smtpUTF8: needsUTF8 && capabilities.supportsSMTPUTF8)))
+        if reply.isPositiveCompletion { try await reset() }
+        return reply
     }
 
     /// Sends NOOP and returns the reply (a cheap liveness check, RFC 5321 §4.1.1.9).
