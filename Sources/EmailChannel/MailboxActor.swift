@@ -152,9 +152,11 @@ public actor MailboxActor {
         }
     }
 
-    /// Fetches, stores and marks \Seen every new message.
+    /// Fetches, stores and marks \Seen every new message. A refused UID STORE fails the cycle (it
+    /// backs off with the server's words), but only after the later batches are stored too.
     private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
         let uids = try await newUIDs(connection, uidValidity: uidValidity)
+        var refusal: MailClientError?
         for candidates in uids.chunked(into: 20) {
             // A message too large for the clients' hard limits would fail the session for ever and
             // block the mailbox: it is left unread in the mailbox and logged instead.
@@ -184,6 +186,10 @@ public actor MailboxActor {
             // but whose answer was lost leaves nothing to fetch again.
             do {
                 try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
+            } catch let error as MailClientError where error.code == .commandRejected {
+                // A NO leaves the session usable: a mailbox that refuses \Seen (read-only, or an ACL
+                // without the right) must not hold back the mail in the batches after this one.
+                refusal = refusal ?? error
             } catch {
                 for id in ids { await router.submit(id) }
                 throw error
@@ -192,6 +198,7 @@ public actor MailboxActor {
                 await router.submit(id)
             }
         }
+        if let refusal { throw refusal }
         try await logSkipped(connection, uidValidity: uidValidity)
     }
 

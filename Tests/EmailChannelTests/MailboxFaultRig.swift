@@ -12,11 +12,11 @@ struct FaultMail: Sendable, Equatable {
     var subject: String
     var raw: [UInt8]
 
-    init(_ subject: String) {
+    init(_ subject: String, from sender: String = "alice@customer.test") {
         self.subject = subject
         let id = subject.lowercased().replacingOccurrences(of: " ", with: "-")
         self.raw = Array(
-            "From: alice@customer.test\r\nSubject: \(subject)\r\nMessage-ID: <\(id)@customer.test>\r\n\r\nBody of \(subject)\r\n"
+            "From: \(sender)\r\nSubject: \(subject)\r\nMessage-ID: <\(id)@customer.test>\r\n\r\nBody of \(subject)\r\n"
                 .utf8)
     }
 }

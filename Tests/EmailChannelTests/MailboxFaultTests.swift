@@ -103,6 +103,32 @@ struct MailboxFaultTests {
     }
 
     @Test(
+        "a UID STORE refused for every batch does not hold back the mail in later batches; the next session flags all")
+    func storeRefusedEveryBatch() async throws {
+        let box = FakeMailbox()
+        // Twenty-one mails: two fetch batches of twenty. Each from its own customer (the rate breaker holds more
+        // than twenty an hour from one sender).
+        let mails = (1...21).map { FaultMail("Question \($0)", from: "customer\($0)@customer.test") }
+        for mail in mails { box.deliver(mail.raw) }
+        let refused = FakeMailFault(
+            .command("^UID STORE "), on: [1], times: 2,
+            .replace([.line("{tag} NO [NOPERM] Permission denied")], then: .next))
+        let server = try FakeMailServer.imap(box, faults: [refused])
+        defer { server.stop() }
+        let rig = try await MailboxFaultRig.make(box, server: server)
+        try await rig.run(rig.actor()) {
+            let status = try await rig.waitForBackoff(afterConnection: 1)
+            #expect(status.detail?.contains("Permission denied") == true)
+            #expect(try await rig.inboundRows().count == 21)
+            #expect(box.messages.allSatisfy { !$0.isSeen })
+            rig.advanceClock()
+            try await rig.waitForRequests(21)
+        }
+        #expect(server.faultsFired == [2])
+        try await rig.expectTakenExactlyOnce(mails)
+    }
+
+    @Test(
         "the answer to a UID STORE the server applied is lost: the stored mail still becomes its request, and is not fetched again"
     )
     func storeAnswerLost() async throws {
