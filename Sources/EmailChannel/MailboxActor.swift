@@ -18,6 +18,7 @@ public actor MailboxActor {
     private let backoff: MailboxBackoff
     private let clock: any Clock<Duration>
     private let largestMessage: Int
+    private let commandTimeout: Duration
     private var failures = 0
     /// The highest UID already looked at for mail marked read before we fetched it.
     private var examinedThrough: UInt32 = 0
@@ -31,9 +32,11 @@ public actor MailboxActor {
         idleInterval: Duration = .seconds(25 * 60),
         clock: any Clock<Duration> = ContinuousClock(),
         largestMessage: Int = MailboxActor.defaultLargestMessage,
+        commandTimeout: Duration = .seconds(60),
         logger: Logger
     ) {
         self.largestMessage = largestMessage
+        self.commandTimeout = commandTimeout
         let named = ProviderProfile.all[channel.channel.provider].flatMap { $0 == .custom ? nil : $0 }
         self.backoff = MailboxBackoff(provider: named ?? ProviderProfile.matching(host: channel.channel.host))
         self.clock = clock
@@ -111,7 +114,12 @@ public actor MailboxActor {
         }
     }
 
-    var endpoint: MailServerEndpoint { MailServerEndpoint(channel: channel) }
+    /// The channel's server, with this actor's deadline for every command (and the greeting).
+    var endpoint: MailServerEndpoint {
+        var endpoint = MailServerEndpoint(channel: channel)
+        endpoint.commandTimeout = commandTimeout
+        return endpoint
+    }
 
     private func imapSession() async throws {
         let credentials = try await MailboxCredentials.resolve(
@@ -124,7 +132,7 @@ public actor MailboxActor {
             let detail = canIdle ? "IMAP IDLE" : "polling every \(pollInterval)"
             while !Task.isCancelled {
                 await self.report(state: .fetching, detail: nil)
-                let count = try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
                 // Only a whole cycle (login, select, fetch, store, flag) counts as success: a session that
                 // logs in and then fails every time keeps backing off.
                 self.failures = 0
@@ -132,9 +140,6 @@ public actor MailboxActor {
                     status.lastSuccessAt = Date()
                     status.state = .idle
                     status.detail = detail
-                }
-                if count > 0 {
-                    await self.statusBoard.countProcessed(self.channelId, address: self.channel.address, count: count)
                 }
                 if canIdle {
                     // RFC 2177 §3: re-issue IDLE at least every 29 minutes.
@@ -147,10 +152,11 @@ public actor MailboxActor {
         }
     }
 
-    /// Fetches, stores and marks \Seen every new message; returns how many were stored.
-    private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws -> Int {
+    /// Fetches, stores and marks \Seen every new message. A refused UID STORE fails the cycle (it
+    /// backs off with the server's words), but only after the later batches are stored too.
+    private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
         let uids = try await newUIDs(connection, uidValidity: uidValidity)
-        var stored = 0
+        var refusal: MailClientError?
         for candidates in uids.chunked(into: 20) {
             // A message too large for the clients' hard limits would fail the session for ever and
             // block the mailbox: it is left unread in the mailbox and logged instead.
@@ -166,19 +172,40 @@ public actor MailboxActor {
             guard !batch.isEmpty else { continue }
             let messages = try await connection.uidFetchMessages(batch.sorted())
             var ids: [Int64] = []
+            var stored = 0
             for message in messages {
                 let outcome = try await receive(message.raw, mailboxUid: String(message.uid))
                 if outcome.needsProcessing { ids.append(outcome.inboundId) }
                 if case .stored = outcome { stored += 1 }
             }
-            // Only now that every message of the batch is durably stored may the mailbox know.
-            try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
+            // Counted once, when stored: a session that fails after this point re-fetches the mail as
+            // pending or duplicate, which is not new mail.
+            await countStored(stored)
+            // Only now that every message of the batch is durably stored may the mailbox know. Stored is
+            // stored: the router gets the rows whatever the mailbox answers, since a STORE the server applied
+            // but whose answer was lost leaves nothing to fetch again.
+            do {
+                try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
+            } catch let error as MailClientError where error.code == .commandRejected {
+                // A NO leaves the session usable: a mailbox that refuses \Seen (read-only, or an ACL
+                // without the right) must not hold back the mail in the batches after this one.
+                refusal = refusal ?? error
+            } catch {
+                for id in ids { await router.submit(id) }
+                throw error
+            }
             for id in ids {
                 await router.submit(id)
             }
         }
+        if let refusal { throw refusal }
         try await logSkipped(connection, uidValidity: uidValidity)
-        return stored
+    }
+
+    /// Adds newly stored mail to today's count on the status board.
+    private func countStored(_ count: Int) async {
+        guard count > 0 else { return }
+        await statusBoard.countProcessed(channelId, address: channel.address, count: count)
     }
 
     /// The largest message fetched: the IMAP literal and POP3 body limits of MailClients (64 MiB),
@@ -240,41 +267,71 @@ public actor MailboxActor {
             // Read anew at each login: an OAuth 2 token may have been refreshed since.
             let credentials = try await MailboxCredentials.resolve(
                 username: channel.username, secret: runnable.password, method: channel.authMethod)
-            let ids = try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
-                try await pop3.login(credentials)
-                var ids: [Int64] = []
-                // STAT first (RFC 1939 §5): an empty mailbox needs no UIDL listing.
-                guard try await pop3.stat().count > 0 else {
-                    try await pop3.quit()
-                    return ids
-                }
-                let sizes = Dictionary(
-                    try await pop3.list().map { ($0.number, $0.size) }, uniquingKeysWith: { a, _ in a })
-                for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
-                    if let size = sizes[entry.number], size > self.largestMessage {
-                        // Left on the server (never DELEted) and logged, so it cannot block the mailbox.
-                        try await self.logTooLarge(uid: entry.uid, size: size)
-                        continue
-                    }
-                    let raw = try await pop3.retrieve(entry.number)
-                    let outcome = try await self.receive(raw, mailboxUid: entry.uid)
-                    if outcome.needsProcessing { ids.append(outcome.inboundId) }
-                    // Stored byte for byte (now or before): only then may the server delete it.
-                    try await pop3.delete(entry.number)
-                }
-                try await pop3.quit()
-                return ids
+            var ids: [Int64] = []
+            var undeletable: [String] = []
+            do {
+                try await pop3Cycle(credentials: credentials, linked: linked, ids: &ids, undeletable: &undeletable)
+            } catch {
+                // Stored is stored: a QUIT the server carried out but whose answer was lost leaves nothing to
+                // fetch again, so the router gets the rows whatever became of the session.
+                for id in ids { await router.submit(id) }
+                throw error
             }
             failures = 0
-            let count = ids.count
-            await statusBoard.update(channelId, address: channel.address) { status in
+            var detail = "POP3, polling every \(pollInterval)"
+            if let refusal = undeletable.first {
+                detail +=
+                    "; the server refused to delete \(undeletable.count) stored message(s), which stay on the server and are fetched again (never taken twice); it said: \"\(refusal)\""
+            }
+            await statusBoard.update(channelId, address: channel.address) { [detail] status in
                 status.lastSuccessAt = Date()
                 status.state = .idle
-                status.detail = "POP3, polling every \(pollInterval)"
+                status.detail = detail
             }
-            if count > 0 { await statusBoard.countProcessed(channelId, address: channel.address, count: count) }
             for id in ids { await router.submit(id) }
             try await clock.sleep(for: pollInterval)
+        }
+    }
+
+    /// One POP3 session: every message not present at link is stored, then DELEted; QUIT commits the
+    /// deletions. `ids` collects the stored rows to hand to the router, `undeletable` the server's words
+    /// for each DELE it refused.
+    private func pop3Cycle(
+        credentials: MailCredentials, linked: Set<String>, ids: inout [Int64], undeletable: inout [String]
+    ) async throws {
+        try await POP3Client.withConnection(to: endpoint, logger: logger) { pop3 in
+            try await pop3.login(credentials)
+            // STAT first (RFC 1939 §5): an empty mailbox needs no UIDL listing.
+            guard try await pop3.stat().count > 0 else {
+                try await pop3.quit()
+                return
+            }
+            let sizes = Dictionary(
+                try await pop3.list().map { ($0.number, $0.size) }, uniquingKeysWith: { a, _ in a })
+            for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
+                if let size = sizes[entry.number], size > self.largestMessage {
+                    // Left on the server (never DELEted) and logged, so it cannot block the mailbox.
+                    try await self.logTooLarge(uid: entry.uid, size: size)
+                    continue
+                }
+                let raw = try await pop3.retrieve(entry.number)
+                let outcome = try await self.receive(raw, mailboxUid: entry.uid)
+                if outcome.needsProcessing { ids.append(outcome.inboundId) }
+                if case .stored = outcome { await self.countStored(1) }
+                // Stored byte for byte (now or before): only then may the server delete it.
+                do {
+                    try await pop3.delete(entry.number)
+                } catch let error as MailClientError where error.code == .commandRejected {
+                    // RFC 1939 §5: -ERR to DELE leaves the message unmarked and the session usable. It
+                    // is stored, so the next poll takes it as a duplicate and tries again; it must not
+                    // hold back the mail after it, nor the deletions QUIT commits.
+                    undeletable.append(error.serverText ?? error.message)
+                    self.logger.warning(
+                        "the POP3 server refused to delete a stored message",
+                        metadata: ["error": "\(error)", "pop3.uidl": "\(entry.uid)"])
+                }
+            }
+            try await pop3.quit()
         }
     }
 

@@ -26,20 +26,44 @@ public struct FakeMailScript: Sendable {
         case silence
     }
 
+    /// One piece of what the server sends: the faults a real network or a broken server produces are
+    /// sequences of these (half a literal then `.close`, garbage bytes, a slow drip).
+    public enum Step: Sendable, Equatable {
+        /// A line; CRLF is added and `{tag}` becomes the client's tag.
+        case line(String)
+        /// Bytes exactly as given (a literal's contents, garbage, a line without CRLF).
+        case bytes([UInt8])
+        /// Waits this long before the next step.
+        case pause(Duration)
+    }
+
     /// One expected client line and the answer.
     public struct Exchange: Sendable {
         /// Which client line this answers.
         public var match: Match
-        /// Lines sent back (CRLF is added); `{tag}` is replaced by the client's tag.
-        public var reply: [String]
+        /// What is sent back.
+        public var steps: [Step]
         /// What happens after the reply.
         public var then: Then
 
-        /// An exchange.
+        /// An exchange answering with lines (CRLF is added); `{tag}` is replaced by the client's tag.
         public init(_ match: Match, reply: [String], then: Then = .next) {
+            self.init(match, steps: reply.map(Step.line), then: then)
+        }
+
+        /// An exchange answering with any steps.
+        public init(_ match: Match, steps: [Step], then: Then = .next) {
             self.match = match
-            self.reply = reply
+            self.steps = steps
             self.then = then
+        }
+
+        /// The lines of the reply (its `.line` steps).
+        public var reply: [String] {
+            steps.compactMap { step in
+                if case .line(let line) = step { return line }
+                return nil
+            }
         }
 
         /// An exchange for a line starting with `prefix`.

@@ -5,8 +5,10 @@ import Foundation
 #endif
 
 /// A scriptable mail server on 127.0.0.1 for provider behaviour no local server has (Gmail `[ALERT]`, Yahoo
-/// `#MBR1240`, Outlook's POP3 login limit, Microsoft throttling): a plain POSIX socket served by one background
-/// thread, which replays a `FakeMailScript` to every connection, one connection at a time.
+/// `#MBR1240`, Outlook's POP3 login limit, Microsoft throttling) and for the faults of networks and broken servers
+/// (a connection cut inside a literal, a server that stops answering, garbage): a plain POSIX socket served by one
+/// background thread, one connection at a time. Each connection gets its own `FakeMailSession`: a replayed
+/// `FakeMailScript`, or a stateful fake mailbox (`FakeMailServer.imap(_:faults:)`, `.pop3(_:faults:)`).
 ///
 /// ```swift
 /// let server = try FakeMailServer(.gmailIMAPWebLoginAlert)
@@ -17,7 +19,9 @@ public final class FakeMailServer: @unchecked Sendable {
     /// The port it listens on (chosen by the kernel, so no clash).
     public let port: Int
 
-    private var script: FakeMailScript
+    /// Makes each connection's session; replaced by `replaceScript` (under `lock`).
+    private var makeSession: @Sendable (Int) -> any FakeMailSession
+    private let faults: FakeMailFaultBook?
     private let listener: Int32
     private let lock = NSLock()
     private var stopped = false
@@ -26,9 +30,22 @@ public final class FakeMailServer: @unchecked Sendable {
     private var connections = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Starts listening on 127.0.0.1 at a free port and serves `script` until `stop()`.
-    public init(_ script: FakeMailScript) throws {
-        self.script = script
+    /// Starts listening on 127.0.0.1 at a free port and replays `script` to every connection until `stop()`.
+    public convenience init(_ script: FakeMailScript) throws {
+        try self.init(sessions: { _ in FakeMailScriptSession(script) })
+    }
+
+    /// Starts listening on 127.0.0.1 at a free port; `makeSession` is called with the connection's number
+    /// (1 for the first) for every connection accepted until `stop()`.
+    public convenience init(sessions makeSession: @escaping @Sendable (_ connection: Int) -> any FakeMailSession)
+        throws
+    {
+        try self.init(sessions: makeSession, faults: nil)
+    }
+
+    init(sessions makeSession: @escaping @Sendable (Int) -> any FakeMailSession, faults: FakeMailFaultBook?) throws {
+        self.makeSession = makeSession
+        self.faults = faults
         let (fd, port) = try bindLoopbackSocket(failure: .startFailed, reuseAddress: true)
         guard listen(fd, 8) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -55,10 +72,12 @@ public final class FakeMailServer: @unchecked Sendable {
     public var unexpectedLines: [String] { lock.withLock { unexpected } }
     /// How many connections were accepted.
     public var connectionCount: Int { lock.withLock { connections } }
+    /// For a fake mailbox server: how many times each of its faults fired, in the order given.
+    public var faultsFired: [Int] { faults?.counts ?? [] }
 
     /// Serves `script` from the next connection on (a relay whose admin fixed something, say).
     public func replaceScript(_ script: FakeMailScript) {
-        lock.withLock { self.script = script }
+        lock.withLock { self.makeSession = { _ in FakeMailScriptSession(script) } }
     }
 
     /// Stops serving and closes the listening socket; waits for the server thread. Idempotent.
@@ -79,8 +98,14 @@ public final class FakeMailServer: @unchecked Sendable {
             guard waitReadable(listener) else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            lock.withLock { connections += 1 }
-            serve(client)
+            // Every write leaves at once, so a drip really arrives a byte at a time.
+            var noDelay: Int32 = 1
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+            let (number, make) = lock.withLock {
+                connections += 1
+                return (connections, makeSession)
+            }
+            serve(client, session: make(number))
             close(client)
         }
     }
@@ -91,11 +116,27 @@ public final class FakeMailServer: @unchecked Sendable {
         return poll(&entry, 1, 100) > 0
     }
 
-    private func send(_ lines: [String], to fd: Int32, tag: String) -> Bool {
-        var bytes: [UInt8] = []
-        for line in lines {
-            bytes += Array(line.replacingOccurrences(of: "{tag}", with: tag).utf8) + [13, 10]
+    /// Sends a reply's steps; false when the peer is gone or the server stops.
+    private func send(_ reply: FakeMailReply, to fd: Int32) -> Bool {
+        for step in reply.steps {
+            switch step {
+            case .pause(let duration):
+                guard pause(duration) else { return false }
+            case .line, .bytes:
+                let bytes = FakeMailReply([step]).bytes
+                if let drip = reply.drip {
+                    for byte in bytes {
+                        guard pause(drip), write([byte], to: fd) else { return false }
+                    }
+                } else {
+                    guard write(bytes, to: fd) else { return false }
+                }
+            }
         }
+        return true
+    }
+
+    private func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes {
@@ -105,6 +146,18 @@ public final class FakeMailServer: @unchecked Sendable {
             offset += sent
         }
         return true
+    }
+
+    /// Sleeps `duration` in slices of at most 50 ms; false when the server stops meanwhile.
+    private func pause(_ duration: Duration) -> Bool {
+        var left = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        while left > 0 {
+            if isStopped { return false }
+            let slice = min(left, 0.05)
+            Thread.sleep(forTimeInterval: slice)
+            left -= slice
+        }
+        return !isStopped
     }
 
     /// Reads one CRLF- (or LF-) terminated line; nil when the peer closed or the server stops.
@@ -133,40 +186,28 @@ public final class FakeMailServer: @unchecked Sendable {
         }
     }
 
-    private func serve(_ fd: Int32) {
-        let script = lock.withLock { self.script }
-        guard let greeting = script.greeting else { return staySilent(fd) }
-        guard send(greeting, to: fd, tag: "*") else { return }
+    /// Whether to go on reading after `reply`; a `.silence` reply keeps the connection open until the peer leaves.
+    private func carryOn(after reply: FakeMailReply, fd: Int32) -> Bool {
+        switch reply.then {
+        case .next:
+            return true
+        case .close:
+            return false
+        case .silence:
+            staySilent(fd)
+            return false
+        }
+    }
+
+    private func serve(_ fd: Int32, session: any FakeMailSession) {
+        let greeting = session.greeting()
+        guard send(greeting, to: fd), carryOn(after: greeting, fd: fd) else { return }
         var buffer: [UInt8] = []
-        var next = 0
-        var tag = "*"
-        var continuationPending = false
         while let line = readLine(fd, buffer: &buffer) {
             lock.withLock { lines.append(line) }
-            var command = line
-            if script.tagged && !continuationPending {
-                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                tag = parts.first.map(String.init) ?? "*"
-                command = parts.count > 1 ? String(parts[1]) : ""
-            }
-            let exchange: FakeMailScript.Exchange
-            if next < script.exchanges.count, FakeMailScript.matches(script.exchanges[next].match, command) {
-                exchange = script.exchanges[next]
-                next += 1
-            } else if let anytime = script.anytime.first(where: { FakeMailScript.matches($0.match, command) }) {
-                exchange = anytime
-            } else {
-                lock.withLock { unexpected.append(line) }
-                _ = send(script.unexpectedReply, to: fd, tag: tag)
-                return
-            }
-            guard send(exchange.reply, to: fd, tag: tag) else { return }
-            continuationPending = exchange.reply.last?.hasPrefix("+ ") == true || exchange.reply.last == "+"
-            switch exchange.then {
-            case .next: continue
-            case .close: return
-            case .silence: return staySilent(fd)
-            }
+            let reply = session.respond(to: line)
+            if reply.unexpected { lock.withLock { unexpected.append(line) } }
+            guard send(reply, to: fd), carryOn(after: reply, fd: fd) else { return }
         }
     }
 }

@@ -486,6 +486,7 @@ public final class IMAPConnection {
                 continue
             case .untagged(let untagged):
                 self.observe(untagged, duringSelect: false)
+                try self.endIfBye(untagged)
                 switch untagged {
                 case .exists, .recent, .expunge, .fetch:
                     if !changed {
@@ -591,6 +592,16 @@ public final class IMAPConnection {
         }
     }
 
+    /// RFC 3501 §7.1.5: an untagged BYE means the server is closing the connection. During IDLE the session ends
+    /// here with the server's words, rather than waiting for a close that a server (or a proxy in front of it) may
+    /// never send: that wait would last the whole IDLE timeout while the mailbox looks idle. (A command still waits
+    /// for its tagged reply or the close, within its deadline: a refused login's NO may follow a BYE.)
+    private func endIfBye(_ untagged: IMAPUntaggedResponse) throws {
+        guard case .status(let status) = untagged, status.kind == .bye else { return }
+        self.isBroken = true
+        throw MailClientError(.connectionClosed, "the server ended the session", serverText: status.rawText)
+    }
+
     private func noteAlert(_ text: String) {
         self.lastAlert = text
         self.logger.notice("IMAP server alert", metadata: ["imap.alert": "\(text)"])
@@ -614,7 +625,7 @@ public final class IMAPConnection {
             response = try await self.inbound.next(isolation: #isolation)
         } catch {
             self.isBroken = true
-            throw MailTransport.mailClientError(for: error, endpoint: self.endpoint)
+            throw self.transportError(error)
         }
         guard let response else {
             self.isBroken = true
@@ -638,7 +649,31 @@ public final class IMAPConnection {
             try await self.outbound.write(request)
         } catch {
             self.isBroken = true
-            throw MailTransport.mailClientError(for: error, endpoint: self.endpoint)
+            // The write fails when the server has already closed the connection; a BYE it sent before closing is
+            // still in the inbound stream and says why (RFC 3501 §7.1.5), so keep its words.
+            if !self.channel.isActive {
+                await self.readFinalResponses()
+            }
+            throw self.transportError(error)
+        }
+    }
+
+    /// A transport error as a `MailClientError`; a connection closed after a BYE carries the BYE's words.
+    private func transportError(_ error: any Error) -> MailClientError {
+        var mapped = MailTransport.mailClientError(for: error, endpoint: self.endpoint)
+        if mapped.code == .connectionClosed, mapped.serverText == nil, let byeText = self.byeText {
+            mapped.message = "the server ended the session"
+            mapped.serverText = byeText
+        }
+        return mapped
+    }
+
+    /// Reads what a closed connection still holds (the inbound stream ends after it), noting a BYE.
+    nonisolated(nonsending) private func readFinalResponses() async {
+        while let response = try? await self.inbound.next(isolation: #isolation) {
+            if case .untagged(let untagged) = response {
+                self.observe(untagged, duringSelect: false)
+            }
         }
     }
 
