@@ -109,13 +109,24 @@ final class CrashHarness: Sendable {
         // On a fixed timetable from the start, so that a slow `doveadm save` does not stretch the run.
         let clock = ContinuousClock()
         var due = clock.now
-        for mail in plan.mails {
-            due = due + mail.pause
+        var start = 0
+        while start < plan.mails.count {
+            let burst = plan.mails[start...].prefix { $0.burst == plan.mails[start].burst }
+            due = due + plan.mails[start].pause
             try await Task.sleep(until: due, clock: clock)
-            let raw = Array(message(for: mail).utf8)
-            let to = address(of: mail.mailbox)
-            try await offPool { [servers] in try servers.deliver(raw, to: to) }
-            await ledger.recordDelivery(mail.index)
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for mail in burst {
+                    let raw = Array(message(for: mail).utf8)
+                    let to = address(of: mail.mailbox)
+                    group.addTask { [servers] in
+                        try await offPool { try servers.deliver(raw, to: to) }
+                        return mail.index
+                    }
+                }
+                for try await index in group { await ledger.recordDelivery(index) }
+            }
+            await ledger.finishBurstDelivery()
+            start += burst.count
         }
         await ledger.finishDeliveries()
     }
@@ -149,11 +160,11 @@ final class CrashHarness: Sendable {
             case .anytime:
                 break
             case .duringIntake:
-                let before = await ledger.delivered.count
+                let before = await ledger.burstsDelivered
                 await waitFor(.seconds(6)) {
-                    let count = await self.ledger.delivered.count
+                    let delivered = await self.ledger.burstsDelivered
                     let done = await self.ledger.deliveriesDone
-                    return count > before || done
+                    return delivered > before || done
                 }
             case .duringNotifications:
                 let before = await ledger.burstsStarted
@@ -167,10 +178,14 @@ final class CrashHarness: Sendable {
             let delivered = await ledger.delivered.count
             let inFlight = (try? await offPool { [self] in unfinishedWork() }) ?? nil
             await ledger.recordKill(inFlight)
-            print(
+            var line =
                 "crash harness: kill \(number + 1)/\(plan.kills.count) \(kill.moment.rawValue) after "
-                    + "\(CrashReport.seconds(uptime)) up; \(delivered)/\(plan.mails.count) mails delivered; "
-                    + (inFlight.map { "left unfinished: \($0.inbound) mails, \($0.outbox) notifications" } ?? ""))
+                + "\(CrashReport.seconds(uptime)) up; \(delivered)/\(plan.mails.count) mails delivered"
+            if let inFlight {
+                line += "; left: \(inFlight.inbound) unprocessed, \(inFlight.storedNotFlagged) stored but not flagged"
+                line += ", \(inFlight.outbox) notifications unsent"
+            }
+            print(line)
             try await Task.sleep(for: kill.downtime)
             try await desk.start()
             await ledger.started()
@@ -271,7 +286,7 @@ final class CrashHarness: Sendable {
 
     // MARK: After the run
 
-    var quietTimeout: Duration { .seconds(60 + plan.mails.count / 5) }
+    var quietTimeout: Duration { .seconds(30 + plan.mails.count / 5) }
 
     /// Waits until both mailboxes are drained (IMAP all \Seen, POP3 empty), every delivered mail has
     /// its request, every comment its notification, and nothing has changed for three seconds.
@@ -351,6 +366,7 @@ final class CrashHarness: Sendable {
         report.killsReadBack = unfinished.count
         report.killsWithUnprocessedMail = unfinished.filter { $0.inbound > 0 }.count
         report.killsWithUnsentNotifications = unfinished.filter { $0.outbox > 0 }.count
+        report.killsBetweenStoreAndFlag = unfinished.filter { $0.storedNotFlagged > 0 }.count
         report.failedCommentCalls = await ledger.failedCommentCalls
         report.committedDespiteFailure = await ledger.committedDespiteFailure
         for entry in await ledger.uncertain.values.sorted(by: { $0.index < $1.index }) {
@@ -530,28 +546,44 @@ final class CrashHarness: Sendable {
 
     // MARK: Helpers
 
-    /// What the killed server left unfinished, read from its database while it is down: stored mail not
-    /// processed yet, and notifications not marked sent. Nil without the sqlite3 tool (then it is not
-    /// reported); read-only, so it changes nothing the next server finds.
+    /// What the killed server left unfinished, read while it is down: stored mail not processed yet,
+    /// notifications not marked sent, and stored mail not yet flagged \Seen (IMAP) or deleted (POP3),
+    /// which the next server fetches again and must recognise. Nil without the sqlite3 tool (then it
+    /// is not reported); the database is opened read-only.
     private func unfinishedWork() -> CrashLedger.Unfinished? {
+        guard
+            let counts = sqlite(
+                "SELECT (SELECT COUNT(*) FROM inbound WHERE processedAt IS NULL) || ' ' || "
+                    + "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')"),
+            let storedIDs = sqlite("SELECT messageId FROM inbound WHERE messageId IS NOT NULL")
+        else { return nil }
+        let numbers = counts.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard numbers.count == 2 else { return nil }
+        let stored = Set(storedIDs.split(whereSeparator: \.isNewline).map { Self.bare(String($0)) })
+        let imap = (try? servers.inbox(of: imapAddress)) ?? []
+        let pop3 = (try? servers.inbox(of: pop3Address)) ?? []
+        let waiting = imap.filter { !$0.hasFlag("\\Seen") } + pop3
+        let storedNotFlagged = waiting.filter { message in
+            FourStepLoopTests.header("Message-ID", in: message.raw).map { stored.contains(Self.bare($0)) } == true
+        }.count
+        return CrashLedger.Unfinished(inbound: numbers[0], outbox: numbers[1], storedNotFlagged: storedNotFlagged)
+    }
+
+    /// One query's output from the sqlite3 tool on the database, read-only; nil without the tool or on error.
+    private func sqlite(_ query: String) -> String? {
         let tool = "/usr/bin/sqlite3"
         guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = [
-            "-readonly", desk.dataDirectory.appendingPathComponent("postdesk.sqlite").path,
-            "SELECT (SELECT COUNT(*) FROM inbound WHERE processedAt IS NULL) || ' ' || "
-                + "(SELECT COUNT(*) FROM outbox WHERE status = 'pending')",
-        ]
+        process.arguments = ["-readonly", desk.dataDirectory.appendingPathComponent("postdesk.sqlite").path, query]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return nil }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let numbers = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-        guard process.terminationStatus == 0, numbers.count == 2 else { return nil }
-        return CrashLedger.Unfinished(inbound: numbers[0], outbox: numbers[1])
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// `PostdeskProcess.start()` begins a new server log: the log of the server that just stopped

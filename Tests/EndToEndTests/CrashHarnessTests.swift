@@ -48,5 +48,11 @@ struct CrashHarnessTests {
         // The run exercised what it claims: notifications went out, and the kills struck.
         #expect(report.comments > 0)
         #expect(report.kills == size.kills)
+        // A passing run leaves nothing behind; a failing one keeps its database and server logs.
+        let problems = [
+            report.lost, report.duplicated, report.notificationProblems, report.mailboxProblems,
+            report.harnessProblems,
+        ]
+        if problems.allSatisfy(\.isEmpty) { try? FileManager.default.removeItem(atPath: report.dataDirectory) }
     }
 }

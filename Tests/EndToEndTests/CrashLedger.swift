@@ -23,11 +23,14 @@ actor CrashLedger {
     struct Unfinished: Sendable {
         var inbound: Int
         var outbox: Int
+        /// Mail stored in the database but not yet flagged \Seen or deleted in its mailbox.
+        var storedNotFlagged: Int
     }
 
     private(set) var delivered: [Int] = []
     private(set) var unfinishedAtKills: [Unfinished] = []
     private(set) var burstsStarted = 0
+    private(set) var burstsDelivered = 0
     private(set) var deliveriesDone = false
     private(set) var generation = 0
     private(set) var serverUp = false
@@ -42,6 +45,7 @@ actor CrashLedger {
 
     func recordDelivery(_ index: Int) { delivered.append(index) }
     func finishDeliveries() { deliveriesDone = true }
+    func finishBurstDelivery() { burstsDelivered += 1 }
     func started() {
         generation += 1
         serverUp = true

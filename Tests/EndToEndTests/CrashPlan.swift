@@ -14,7 +14,10 @@ struct CrashPlan: Sendable {
         var token: String
         var mailbox: Mailbox
         var customer: Int
-        /// How long the deliverer waits before delivering this mail.
+        /// Mails of one burst are delivered at once, so that a mailbox fetches several in one go and a
+        /// kill can fall between storing some and flagging or deleting them.
+        var burst: Int
+        /// How long the deliverer waits before delivering this mail's burst (zero inside a burst).
         var pause: Duration
         /// Whether an agent comments on the request this mail creates (its notification goes out).
         var commented: Bool
@@ -26,9 +29,10 @@ struct CrashPlan: Sendable {
     enum KillMoment: String, Sendable, CaseIterable {
         /// After a random time up.
         case anytime
-        /// Shortly after a mail was delivered: while the mailbox fetches, stores, flags or processes it.
+        /// Shortly after a burst of mail was delivered: while the mailbox fetches, stores, flags or
+        /// deletes the batch, or the router processes it.
         case duringIntake = "during intake"
-        /// Just after an agent's burst of comments: while the outbox sends their notifications.
+        /// During an agent's burst of comments: while comments are written and the outbox sends them.
         case duringNotifications = "during notifications"
     }
 
@@ -64,21 +68,33 @@ struct CrashPlan: Sendable {
         let meanPause = max(10, killCount * 2_500 / max(count, 1))
         var customerOrder = (0..<count).map { $0 % customers }
         customerOrder.shuffle(using: &random)
+        var burst = 0
+        var leftInBurst = 0
         mails = (0..<count).map { index in
-            Mail(
+            var pause = Duration.zero
+            if leftInBurst == 0 {
+                leftInBurst = Int.random(in: 1...10, using: &random)
+                burst += 1
+                // Bursts average 5.5 mails: the pause before one is 5.5 mean pauses on average.
+                pause = random.milliseconds(0, 11 * meanPause)
+            }
+            leftInBurst -= 1
+            return Mail(
                 index: index, token: Self.token(tag, "m", index),
-                mailbox: Bool.random(using: &random) ? .imap : .pop3, customer: customerOrder[index],
-                pause: random.milliseconds(0, 2 * meanPause), commented: Bool.random(using: &random),
-                commentToken: Self.token(tag, "n", index))
+                mailbox: Bool.random(using: &random) ? .imap : .pop3, customer: customerOrder[index], burst: burst,
+                pause: pause, commented: Bool.random(using: &random), commentToken: Self.token(tag, "n", index))
         }
         kills = (0..<killCount).map { _ in
             let moment = KillMoment.allCases.randomElement(using: &random) ?? .anytime
             let delay =
                 switch moment {
                 case .anytime: random.milliseconds(200, 4_000)
-                // Dovecot tells an IDLE session of new mail 0.5 s after it arrives; POP3 is polled every second.
-                case .duringIntake: random.milliseconds(0, 1_200)
-                case .duringNotifications: random.milliseconds(0, 250)
+                // Counted from the delivery of a burst: Dovecot tells an IDLE session of new mail 0.5 s
+                // later, and POP3 is polled every second; then the mailbox stores the batch, flags or
+                // deletes it, and the router processes it.
+                case .duringIntake: random.milliseconds(300, 1_100)
+                // Counted from the start of an agent's burst of comments.
+                case .duringNotifications: random.milliseconds(0, 600)
                 }
             return Kill(moment: moment, delay: delay, downtime: random.milliseconds(0, 600))
         }

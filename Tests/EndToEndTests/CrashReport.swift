@@ -14,6 +14,8 @@ struct CrashReport: Sendable {
     /// Of those, kills that left stored mail unprocessed, and kills that left notifications unsent.
     var killsWithUnprocessedMail = 0
     var killsWithUnsentNotifications = 0
+    /// Kills between storing mail and flagging (IMAP) or deleting (POP3) it: the next server fetched it again.
+    var killsBetweenStoreAndFlag = 0
     /// Comments the agent made (each one notification).
     var comments = 0
     /// Notification copies found in the customers' mailboxes.
@@ -51,7 +53,7 @@ struct CrashReport: Sendable {
         return """
             crash harness: seed \(seed) (POSTDESK_CRASH_SEED=\(seed) replays the schedule)
               mails \(mails) (IMAP \(imapMails), POP3 \(pop3Mails)); kills \(kills) (\(moments))
-              kills that left work for the next server (of \(killsReadBack) read back): \(killsWithUnprocessedMail) with unprocessed mail, \(killsWithUnsentNotifications) with unsent notifications
+              kills that left work for the next server (of \(killsReadBack) read back): \(killsWithUnprocessedMail) with unprocessed mail, \(killsBetweenStoreAndFlag) between storing and flagging, \(killsWithUnsentNotifications) with unsent notifications
               lost \(lostMails); duplicated \(duplicatedItems)
               notifications \(comments): \(notificationCopies) copies received, \(resentCopies) resent with the same Message-ID
               comment calls cut by a kill \(failedCommentCalls), of which committed before the kill \(committedDespiteFailure)
