@@ -152,19 +152,24 @@ final class CrashHarness: Sendable {
         let clock = ContinuousClock()
         for (number, kill) in plan.kills.enumerated() {
             let upSince = clock.now
-            if number == plan.kills.count - 1 {
-                // The last kill comes after the last delivery, so that no mail arrives only after the kills.
-                await waitFor(.seconds(600)) { await self.ledger.deliveriesDone }
+            // Kills keep pace with the mail: kill k of n waits until k/n of it is delivered, so that they
+            // spread over the whole intake and the last one comes after the last delivery.
+            let share = (number + 1) * plan.mails.count / max(plan.kills.count, 1)
+            await waitFor(.seconds(600)) {
+                let delivered = await self.ledger.delivered.count
+                let done = await self.ledger.deliveriesDone
+                return delivered >= share || done
             }
             switch kill.moment {
             case .anytime:
                 break
             case .duringIntake:
-                let before = await ledger.burstsDelivered
-                await waitFor(.seconds(6)) {
-                    let delivered = await self.ledger.burstsDelivered
-                    let done = await self.ledger.deliveriesDone
-                    return delivered > before || done
+                // Strikes soon after the server stored a mail it had not stored before: it may still be
+                // storing the rest of the batch, flagging or deleting it, or processing it.
+                let before = await newestInbound() ?? 0
+                await waitFor(.seconds(8), every: .milliseconds(5)) {
+                    if await self.ledger.deliveriesDone { return true }
+                    return (await self.newestInbound() ?? 0) > before
                 }
             case .duringNotifications:
                 let before = await ledger.burstsStarted
@@ -599,13 +604,21 @@ final class CrashHarness: Sendable {
         handle.write(Data("===== server log up to \(what) =====\n\(desk.serverLog)\n".utf8))
     }
 
-    /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-    private func waitFor(_ timeout: Duration, _ condition: () async -> Bool) async {
+    /// Polls `condition` every `interval` until it holds or `timeout` passes.
+    private func waitFor(
+        _ timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () async -> Bool
+    ) async {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline, !(await condition()) {
-            try? await Task.sleep(for: .milliseconds(20))
+            try? await Task.sleep(for: interval)
         }
+    }
+
+    /// The id of the newest stored mail, from the processing log; nil when the server does not answer.
+    private func newestInbound() async -> Int64? {
+        let rows = try? await offPool { [desk] in try desk.getJSON([LogRow].self, "/v1/log?limit=20") }
+        return rows.map { $0.compactMap(\.inbound).max() ?? 0 }
     }
 }
 

@@ -29,8 +29,8 @@ struct CrashPlan: Sendable {
     enum KillMoment: String, Sendable, CaseIterable {
         /// After a random time up.
         case anytime
-        /// Shortly after a burst of mail was delivered: while the mailbox fetches, stores, flags or
-        /// deletes the batch, or the router processes it.
+        /// Just after the server stored a new mail: while the mailbox stores the rest of its batch,
+        /// flags or deletes it, or the router processes it.
         case duringIntake = "during intake"
         /// During an agent's burst of comments: while comments are written and the outbox sends them.
         case duringNotifications = "during notifications"
@@ -89,10 +89,8 @@ struct CrashPlan: Sendable {
             let delay =
                 switch moment {
                 case .anytime: random.milliseconds(200, 4_000)
-                // Counted from the delivery of a burst: Dovecot tells an IDLE session of new mail 0.5 s
-                // later, and POP3 is polled every second; then the mailbox stores the batch, flags or
-                // deletes it, and the router processes it.
-                case .duringIntake: random.milliseconds(300, 1_100)
+                // Counted from the moment the harness sees a newly stored mail in the processing log.
+                case .duringIntake: random.milliseconds(0, 60)
                 // Counted from the start of an agent's burst of comments.
                 case .duringNotifications: random.milliseconds(0, 600)
                 }
