@@ -191,3 +191,84 @@ struct LogRow: Decodable {
     var detail: String?
     var inbound: Int64?
 }
+
+extension PostdeskProcess {
+    /// `GET path` on the admin socket, as `curl --unix-socket` does it (DESIGN.md §4): for reads too
+    /// large or too many for one CLI process each, e.g. the whole processing log. Throws unless the
+    /// answer is 200.
+    func get(_ path: String) throws -> Data {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PostdeskTestError("socket(AF_UNIX) failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socket.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw PostdeskTestError("socket path too long: \(socket)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw PostdeskTestError("cannot connect to \(socket)") }
+        // RFC 9112 §9.6: "Connection: close" has the server close after the answer, which ends it.
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+        var sent = 0
+        while sent < request.count {
+            let count = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw PostdeskTestError("send to \(socket) failed") }
+            sent += count
+        }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            guard count > 0 else { throw PostdeskTestError("reading GET \(path) failed or timed out") }
+            answer.append(contentsOf: chunk[0..<count])
+        }
+        return try Self.body(ofHTTPAnswer: answer, path: path)
+    }
+
+    /// Decodes the JSON answer of `GET path`, as `json(_:_:)` decodes a command's `--json` output.
+    func getJSON<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: try get(path))
+    }
+
+    /// The body of an HTTP/1.1 answer (RFC 9112 §6), de-chunked when it is sent in chunks (§7.1).
+    private static func body(ofHTTPAnswer answer: [UInt8], path: String) throws -> Data {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = answer.indices.first(where: { answer[$0...].starts(with: separator) }) else {
+            throw PostdeskTestError("GET \(path): no complete HTTP header in the answer")
+        }
+        let head = String(decoding: answer[..<end], as: UTF8.self).lowercased()
+        let body = Array(answer[(end + 4)...])
+        guard head.hasPrefix("http/1.1 200") else {
+            throw PostdeskTestError(
+                "GET \(path): \(head.prefix { $0 != "\r" }) \(String(decoding: body.prefix(300), as: UTF8.self))")
+        }
+        guard head.contains("transfer-encoding: chunked") else { return Data(body) }
+        var data = Data()
+        var position = 0
+        while let lineEnd = body[position...].indices.first(where: { body[$0...].starts(with: [13, 10]) }) {
+            let sizeText = String(decoding: body[position..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+            if size == 0 { break }
+            let start = lineEnd + 2
+            guard start + size <= body.count else { break }
+            data.append(contentsOf: body[start..<(start + size)])
+            position = start + size + 2
+            guard position <= body.count else { break }
+        }
+        return data
+    }
+}
