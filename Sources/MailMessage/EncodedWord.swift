@@ -185,7 +185,8 @@ enum EncodedWord {
     }
 
     /// Encodes text as UTF-8 encoded-words, each at most 75 characters (RFC 2047 §2) and each holding whole
-    /// characters (§5). Chooses "Q" when most bytes are safe, else "B".
+    /// characters (§5 (3): never part of a multi-byte character; whole grapheme clusters where they fit). Chooses
+    /// "Q" when most bytes are safe, else "B". The first word is at most `firstWordLimit` characters.
     static func encode(_ text: String, firstWordLimit: Int = 75) -> [String] {
         let bytes = Array(text.utf8)
         let unsafeCount = bytes.filter { !isQSafe($0) && $0 != 0x20 }.count
@@ -215,14 +216,25 @@ enum EncodedWord {
             }
             return prefix + TransferEncoding.encodeBase64Lines(chunk) + "?="
         }
-        for scalar in text.unicodeScalars {
-            let scalarBytes = Array(String(scalar).utf8)
-            if !pending.isEmpty, encodedLength(pending + scalarBytes) > budget {
+        func add(_ piece: [UInt8]) {
+            if !pending.isEmpty, encodedLength(pending + piece) > budget {
                 words.append(render(pending))
                 pending = []
                 budget = 75 - prefix.count - 2
             }
-            pending += scalarBytes
+            pending += piece
+        }
+        for character in text {
+            let characterBytes = Array(String(character).utf8)
+            if encodedLength(characterBytes) <= budget {
+                // A whole character (grapheme cluster) per word where it fits, so that no word ends inside an
+                // accent or an emoji sequence even for a decoder that shows words one by one.
+                add(characterBytes)
+            } else {
+                // A cluster longer than this word may be: split between its scalars, never inside one's bytes
+                // (§5 (3)).
+                for scalar in character.unicodeScalars { add(Array(String(scalar).utf8)) }
+            }
         }
         if !pending.isEmpty || words.isEmpty { words.append(render(pending)) }
         return words
