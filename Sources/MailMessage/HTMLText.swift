@@ -94,7 +94,9 @@ enum HTMLText {
             while index < count {
                 if input[index] == ASCII.lessThan {
                     // Comments and declarations.
-                    if input[index...].starts(with: HTMLText.commentOpen) {
+                    if index + 3 < count, input[index + 1] == ASCII.bang, input[index + 2] == ASCII.hyphen,
+                        input[index + 3] == ASCII.hyphen
+                    {
                         index = find(HTMLText.commentClose, from: index + 4).map { $0 + 3 } ?? count
                         continue
                     }
@@ -380,7 +382,6 @@ enum HTMLText {
         return bytes[first...last]
     }
 
-    private static let commentOpen = Array("<!--".utf8)
     private static let commentClose = Array("-->".utf8)
     private static let lessThan: [UInt8] = [ASCII.lessThan]
     private static let greaterThan: [UInt8] = [ASCII.greaterThan]

@@ -580,8 +580,19 @@ struct MIMEWalker {
     /// A paragraph grows in place: joining it as `existing + content` copied it once per line, which made a
     /// paragraph of many flowed lines quadratic.
     static func unflow(_ text: String, deleteSpace: Bool) -> String {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(
-            separator: "\n", omittingEmptySubsequences: false)
+        // CRLF to LF on bytes (Foundation's replacingOccurrences took more than half of the time).
+        var normalized = text
+        if text.utf8.contains(0x0D) {
+            let bytes = Array(text.utf8)
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
+            for (index, byte) in bytes.enumerated()
+            where !(byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A) {
+                output.append(byte)
+            }
+            normalized = String(decoding: output, as: UTF8.self)
+        }
+        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
         var output: [String] = []
         var current: String?
         var currentDepth = 0
