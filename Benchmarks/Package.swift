@@ -14,12 +14,21 @@ let package = Package(
         .executableTarget(
             name: "MailParserBenchmarks",
             dependencies: [
+                "HostileInputs",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MailMessage", package: "postdesk"),
             ],
             path: "Benchmarks/MailParserBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Hostile mail shapes, shared by the benchmarks and HostileProfile.
+        .target(name: "HostileInputs", swiftSettings: [.swiftLanguageMode(.v6)]),
+        // One hostile input parsed without the harness: wall clock of any commit, and callgrind.
+        .executableTarget(
+            name: "HostileProfile",
+            dependencies: ["HostileInputs", .product(name: "MailMessage", package: "postdesk")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The same parse loop without the harness, for valgrind --tool=callgrind and perf.
         .executableTarget(

@@ -105,7 +105,9 @@ struct HTMLTextTests {
             html: repeated("<ul>", 50_000) + repeated("<li>x", 50_000),
             expected: "- x" + repeated("\n" + repeated("  ", HTMLText.maxListIndent) + "- x", 49_999)),
         HostileFixture(
-            name: "100,000 line breaks in <pre>", html: "<pre>" + repeated("<br>\nx", 100_000),
+            name: "100,000 line breaks in <pre>", html: "<pre>" + repeated("<br>\n", 100_000) + "x", expected: "x"),
+        HostileFixture(
+            name: "100,000 line breaks in <pre> between words", html: "<pre>" + repeated("<br>\nx", 100_000),
             expected: Array(repeating: "x", count: 100_000).joined(separator: "\n\n")),
         HostileFixture(
             name: "a tag with 100,000 attributes is longer than 8 KiB: text",
