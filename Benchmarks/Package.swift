@@ -14,6 +14,7 @@ let package = Package(
         .executableTarget(
             name: "MailParserBenchmarks",
             dependencies: [
+                "HostileInputs",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MailMessage", package: "postdesk"),
             ],
@@ -25,6 +26,14 @@ let package = Package(
         .executableTarget(
             name: "IntakeProfile",
             dependencies: [.product(name: "ServiceDesk", package: "postdesk")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Hostile mail shapes, shared by the benchmarks and HostileProfile.
+        .target(name: "HostileInputs", swiftSettings: [.swiftLanguageMode(.v6)]),
+        // One hostile input parsed without the harness: wall clock of any commit, and callgrind.
+        .executableTarget(
+            name: "HostileProfile",
+            dependencies: ["HostileInputs", .product(name: "MailMessage", package: "postdesk")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The same parse loop without the harness, for valgrind --tool=callgrind and perf.

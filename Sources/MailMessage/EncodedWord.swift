@@ -14,6 +14,9 @@ enum EncodedWord {
     /// - Adjacent words in the same charset are decoded together, so a multi-byte character split over two words
     ///   (which §5 forbids but senders do) survives.
     /// - A malformed word (unknown encoding, missing "?=") stays as text.
+    ///
+    /// Linear in the value: a run of words grows in place (merging by concatenation copied the run once per word),
+    /// and an encoded text that reaches whitespace or the end without "?=" rules out every "=?" before that point.
     static func decode(_ value: String, keepControls: Bool = false, notes: inout [String]) -> String {
         // A byte search: Foundation's `contains` is far slower, and a word can only start at the bytes "=?".
         let bytes = Array(value.utf8)
@@ -26,103 +29,125 @@ enum EncodedWord {
         var literalStart = 0
         var index = 0
         while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "="), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?"),
-                let (word, end) = parseWord(bytes, at: index)
-            {
-                if literalStart < index {
-                    segments.append(.text(String(decoding: bytes[literalStart..<index], as: UTF8.self)))
+            if bytes[index] == UInt8(ascii: "="), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "?") {
+                switch parseWord(bytes, at: index) {
+                case .word(let word, let end):
+                    if literalStart < index {
+                        segments.append(.text(String(decoding: bytes[literalStart..<index], as: UTF8.self)))
+                    }
+                    segments.append(word)
+                    index = end
+                    literalStart = end
+                    continue
+                case .noWordBefore(let stop):
+                    // No "=?" before `stop` can start a word either: its encoded text would run into the same
+                    // whitespace or end without "?=".
+                    index = max(index + 1, stop)
+                    continue
+                case .notAWord:
+                    break
                 }
-                segments.append(word)
-                index = end
-                literalStart = end
-                continue
             }
             index += 1
         }
         if literalStart < bytes.count {
             segments.append(.text(String(decoding: bytes[literalStart..<bytes.count], as: UTF8.self)))
         }
-        // Drop whitespace-only text between two words.
-        var merged: [Segment] = []
-        for (position, segment) in segments.enumerated() {
-            if case .text(let text) = segment, text.unicodeScalars.allSatisfy(\.isASCIIWhitespace),
-                position > 0, position + 1 < segments.count,
-                case .word = segments[position - 1], case .word = segments[position + 1]
-            {
-                continue
-            }
-            if case .word(let charset, let wordBytes, let raw) = segment, let last = merged.last,
-                case .word(let previousCharset, let previousBytes, let previousRaw) = last,
-                CharsetDecoder.normalizedLabel(previousCharset) == CharsetDecoder.normalizedLabel(charset)
-            {
-                merged[merged.count - 1] = .word(
-                    charset: previousCharset, bytes: previousBytes + wordBytes, raw: previousRaw + " " + raw)
-                continue
-            }
-            merged.append(segment)
-        }
         var result = ""
-        for segment in merged {
-            switch segment {
-            case .text(let text): result += text
-            case .literal(let text):
+        // The run of adjacent words in one charset being gathered: their bytes and their text as written.
+        var run: (charset: String, label: String, bytes: [UInt8], raw: [String])?
+        func finishRun() {
+            guard let words = run else { return }
+            run = nil
+            guard let text = CharsetDecoder.decodeStrictly(words.bytes, label: words.charset) else {
+                // Bytes that are not valid in the declared charset: keep the words as written (RFC 2047 §6.3).
+                notes.append("encoded-word: bytes invalid for charset \(words.label); kept as written")
+                result += words.raw.joined(separator: " ")
+                return
+            }
+            if keepControls || !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
                 result += text
-            case .word(let charset, let wordBytes, let raw):
-                guard let text = CharsetDecoder.decodeStrictly(wordBytes, label: charset) else {
-                    // Bytes that are not valid in the declared charset: keep the words as written (RFC 2047 §6.3).
-                    notes.append(
-                        "encoded-word: bytes invalid for charset \(CharsetDecoder.normalizedLabel(charset)); kept as written"
-                    )
-                    result += raw
+            } else {
+                // Control characters in a decoded header would let a sender forge line structure downstream.
+                // They are ASCII bytes, never part of a multi-byte scalar.
+                result += String(decoding: text.utf8.map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 }, as: UTF8.self)
+            }
+        }
+        for (position, segment) in segments.enumerated() {
+            switch segment {
+            case .text(let text):
+                // Whitespace-only text between two words is dropped (§6.2).
+                if text.unicodeScalars.allSatisfy(\.isASCIIWhitespace), position > 0, position + 1 < segments.count,
+                    case .word = segments[position - 1], case .word = segments[position + 1]
+                {
                     continue
                 }
-                if keepControls || !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-                    result += text
+                finishRun()
+                result += text
+            case .literal(let text):
+                finishRun()
+                result += text
+            case .word(let charset, let wordBytes, let raw):
+                let label = CharsetDecoder.normalizedLabel(charset)
+                if run?.label == label {
+                    run?.bytes.append(contentsOf: wordBytes)
+                    run?.raw.append(raw)
                 } else {
-                    // Control characters in a decoded header would let a sender forge line structure downstream.
-                    // They are ASCII bytes, never part of a multi-byte scalar.
-                    result += String(
-                        decoding: text.utf8.map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 }, as: UTF8.self)
+                    finishRun()
+                    run = (charset, label, wordBytes, [raw])
                 }
             }
         }
+        finishRun()
         return result
     }
 
-    /// Parses one encoded-word at `start` ("=?"): returns it and the index after "?=", or nil when malformed.
-    private static func parseWord(_ bytes: [UInt8], at start: Int) -> (Segment, Int)? {
+    /// What `parseWord` found at a "=?".
+    private enum ParsedWord {
+        /// A word, and the index after its "?=".
+        case word(Segment, end: Int)
+        /// Not a word, because its encoded text reached whitespace or the end at `stop` without "?=".
+        case noWordBefore(stop: Int)
+        /// Not a word for another reason (charset, encoding).
+        case notAWord
+    }
+
+    /// Parses one encoded-word at `start` ("=?").
+    private static func parseWord(_ bytes: [UInt8], at start: Int) -> ParsedWord {
         // encoded-word = "=?" charset "?" encoding "?" encoded-text "?="   (RFC 2047 §2)
         var index = start + 2
         let charsetStart = index
         while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
             let byte = bytes[index]
-            if byte <= 0x20 || byte >= 0x7F || index - charsetStart > 40 { return nil }
+            if byte <= 0x20 || byte >= 0x7F || index - charsetStart > 40 { return .notAWord }
             index += 1
         }
-        guard index + 2 < bytes.count, index > charsetStart, bytes[index + 2] == UInt8(ascii: "?") else { return nil }
+        guard index + 2 < bytes.count, index > charsetStart, bytes[index + 2] == UInt8(ascii: "?") else {
+            return .notAWord
+        }
         let charset = String(decoding: bytes[charsetStart..<index], as: UTF8.self)
         let encoding = bytes[index + 1] | 0x20
-        guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return nil }
+        guard encoding == UInt8(ascii: "b") || encoding == UInt8(ascii: "q") else { return .notAWord }
         index += 3
         let textStart = index
         while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=")) {
             // Encoded text never holds whitespace (§5); a space means this "=?" was not a word.
-            if bytes[index] == 0x20 || bytes[index] == 0x09 { return nil }
+            if bytes[index] == 0x20 || bytes[index] == 0x09 { return .noWordBefore(stop: index) }
             index += 1
         }
-        guard index + 1 < bytes.count else { return nil }
+        guard index + 1 < bytes.count else { return .noWordBefore(stop: bytes.count) }
         let text = bytes[textStart..<index]
         let raw = String(decoding: bytes[start..<(index + 2)], as: UTF8.self)
-        guard CharsetDecoder.iconvName(for: charset) != nil else { return (.literal(raw), index + 2) }
+        guard CharsetDecoder.iconvName(for: charset) != nil else { return .word(.literal(raw), end: index + 2) }
         let decoded: [UInt8]
         if encoding == UInt8(ascii: "b") {
             let result = TransferEncoding.decodeBase64(text)
-            if result.problems > 0 { return (.literal(raw), index + 2) }
+            if result.problems > 0 { return .word(.literal(raw), end: index + 2) }
             decoded = result.bytes
         } else {
             decoded = decodeQ(text)
         }
-        return (.word(charset: charset, bytes: decoded, raw: raw), index + 2)
+        return .word(.word(charset: charset, bytes: decoded, raw: raw), end: index + 2)
     }
 
     /// The "Q" encoding (RFC 2047 §4.2): "_" is space, "=XX" a byte, anything else itself.
@@ -160,7 +185,8 @@ enum EncodedWord {
     }
 
     /// Encodes text as UTF-8 encoded-words, each at most 75 characters (RFC 2047 §2) and each holding whole
-    /// characters (§5). Chooses "Q" when most bytes are safe, else "B".
+    /// characters (§5 (3): never part of a multi-byte character; whole grapheme clusters where they fit). Chooses
+    /// "Q" when most bytes are safe, else "B". The first word is at most `firstWordLimit` characters.
     static func encode(_ text: String, firstWordLimit: Int = 75) -> [String] {
         let bytes = Array(text.utf8)
         let unsafeCount = bytes.filter { !isQSafe($0) && $0 != 0x20 }.count
@@ -190,14 +216,25 @@ enum EncodedWord {
             }
             return prefix + TransferEncoding.encodeBase64Lines(chunk) + "?="
         }
-        for scalar in text.unicodeScalars {
-            let scalarBytes = Array(String(scalar).utf8)
-            if !pending.isEmpty, encodedLength(pending + scalarBytes) > budget {
+        func add(_ piece: [UInt8]) {
+            if !pending.isEmpty, encodedLength(pending + piece) > budget {
                 words.append(render(pending))
                 pending = []
                 budget = 75 - prefix.count - 2
             }
-            pending += scalarBytes
+            pending += piece
+        }
+        for character in text {
+            let characterBytes = Array(String(character).utf8)
+            if encodedLength(characterBytes) <= budget {
+                // A whole character (grapheme cluster) per word where it fits, so that no word ends inside an
+                // accent or an emoji sequence even for a decoder that shows words one by one.
+                add(characterBytes)
+            } else {
+                // A cluster longer than this word may be: split between its scalars, never inside one's bytes
+                // (§5 (3)).
+                for scalar in character.unicodeScalars { add(Array(String(scalar).utf8)) }
+            }
         }
         if !pending.isEmpty || words.isEmpty { words.append(render(pending)) }
         return words

@@ -64,9 +64,13 @@ public struct MailAddress: Sendable, Hashable, Codable {
         let tokens = tokenize(headerValue)
         var result: [MailAddress] = []
         var current: [Token] = []
+        // Whether `current` holds an address (an angle-addr or an atom with "@"), kept as tokens arrive: searching
+        // `current` at every colon made "a a a … <x> : : :" quadratic.
+        var currentHasAddress = false
         func flush() {
             if let mailbox = mailbox(from: current, notes: &notes) { result.append(mailbox) }
             current = []
+            currentHasAddress = false
         }
         for token in tokens {
             switch token {
@@ -76,17 +80,17 @@ public struct MailAddress: Sendable, Hashable, Codable {
                 flush()
             case .special(":"):
                 // display-name ":" [group-list] ";"  — a colon outside angle brackets starts a group.
-                let hasAddress = current.contains {
-                    if case .angle = $0 { return true }
-                    if case .atom(let text) = $0 { return text.utf8.contains(UInt8(ascii: "@")) }
-                    return false
-                }
-                if hasAddress {
+                if currentHasAddress {
                     current.append(.atom(":"))
                 } else {
                     current = []
                 }
             default:
+                switch token {
+                case .angle: currentHasAddress = true
+                case .atom(let text) where text.utf8.contains(UInt8(ascii: "@")): currentHasAddress = true
+                default: break
+                }
                 current.append(token)
             }
         }

@@ -7,7 +7,10 @@ import Foundation
 public enum MailComposer {
     /// The message bytes. Header order: Date, From, To, Cc, Reply-To, Subject, Message-ID, In-Reply-To, References,
     /// MIME-Version, Content-Type, Content-Transfer-Encoding, then the extra headers. Non-ASCII subjects and display
-    /// names become RFC 2047 encoded-words; lines are folded at 78 characters where there is whitespace to fold at.
+    /// names become RFC 2047 encoded-words, and so does one with a word too long for a line; lines are folded at 78
+    /// characters (RFC 5322 §2.1.1), at 76 when they hold an encoded-word (RFC 2047 §2). The body is quoted-printable,
+    /// in lines of at most 76 characters (RFC 2045 §6.7), however long the lines of the text are (RFC 5322 §2.1.1
+    /// allows 998).
     public static func compose(_ mail: OutgoingMail) -> [UInt8] {
         var lines: [String] = []
         lines.append(fold("Date", [MailDate.format(mail.date)]))
@@ -100,7 +103,7 @@ public enum MailComposer {
                 }))
         let name = SubjectNormalizer.collapseWhitespace(singleLine(address.name ?? ""))
         if name.isEmpty { return [addr] }
-        let phrase: [String]
+        var phrase: [String] = []
         // A name that looks like an encoded-word is encoded too: parsers decode encoded-words even inside quoted
         // strings (RFC 2047 §5 says not to, but mail clients do), so quoting would not keep it as written.
         if name.unicodeScalars.allSatisfy({ $0.isASCII }) && !name.contains("=?") {
@@ -111,9 +114,11 @@ public enum MailComposer {
                     .replacingOccurrences(of: "\"", with: "\\\"")
                 phrase = ("\"" + escaped + "\"").split(separator: " ").map(String.init)
             }
-        } else {
-            phrase = EncodedWord.encode(name, firstWordLimit: firstWordLimit)
+            // The first word may share its line with "Name: " (`firstWordLimit` leaves room for the 76 of an
+            // encoded-word line; plain words may use 78), a later one has a line of its own after the space.
+            if !fits(phrase, firstRoom: firstWordLimit + 2) { phrase = [] }
         }
+        if phrase.isEmpty { phrase = EncodedWord.encode(name, firstWordLimit: firstWordLimit) }
         return phrase + ["<\(addr)>"]
     }
 
@@ -121,26 +126,52 @@ public enum MailComposer {
     /// looking like an encoded-word) as UTF-8 encoded-words.
     static func unstructured(_ value: String, headerName: String) -> [String] {
         let clean = singleLine(value)
-        let needsEncoding = !clean.unicodeScalars.allSatisfy { $0.isASCII } || clean.contains("=?")
-        // The first word shares its line with "Name: " (RFC 2047 §2: lines with encoded-words at most 76).
-        if needsEncoding { return EncodedWord.encode(clean, firstWordLimit: 76 - headerName.utf8.count - 2) }
         // Keep runs of spaces by folding only at single spaces.
         let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        return words
+        let needsEncoding = !clean.unicodeScalars.allSatisfy { $0.isASCII } || clean.contains("=?")
+        // A word (or run of spaces) too long for a line can only be split as encoded-words (RFC 2047 §2), and then
+        // the whole value is encoded: whitespace between two encoded-words is dropped when decoding (§6.2), so
+        // spaces next to one would be lost.
+        if !needsEncoding,
+            fold(headerName, words).split(separator: "\r\n").allSatisfy({ $0.utf8.count <= maxLineLength })
+        {
+            return words
+        }
+        // The first word shares its line with "Name: " (lines with encoded-words at most 76).
+        return EncodedWord.encode(clean, firstWordLimit: maxEncodedLineLength - headerName.utf8.count - 2)
     }
 
-    /// "Name: word word…" folded before a word when the line would pass 78 characters (RFC 5322 §2.2.3).
+    /// RFC 5322 §2.1.1: a line SHOULD be at most 78 characters, CRLF excluded.
+    static let maxLineLength = 78
+    /// RFC 2047 §2: a header line holding an encoded-word is at most 76 characters.
+    static let maxEncodedLineLength = 76
+
+    /// Whether every word fits a folded line: the first in `firstRoom`, each later one on a line of its own after
+    /// the folding space.
+    private static func fits(_ words: [String], firstRoom: Int) -> Bool {
+        guard let first = words.first else { return true }
+        return first.utf8.count <= firstRoom && words.dropFirst().allSatisfy { $0.utf8.count <= maxLineLength - 1 }
+    }
+
+    /// "Name: word word…" folded before a word when the line would pass 78 characters (RFC 5322 §2.2.3), or 76 when
+    /// the line holds an encoded-word (RFC 2047 §2). Folding is CRLF and a space: encoded-words are always
+    /// separated by whitespace (§5).
     static func fold(_ name: String, _ words: [String]) -> String {
         var output = name + ":"
         var lineLength = output.utf8.count
+        var lineHasEncodedWord = false
         for word in words {
             let length = word.utf8.count
-            if !word.isEmpty, lineLength + 1 + length > 78, lineLength > name.utf8.count + 1 {
+            let isEncoded = word.hasPrefix("=?")
+            let limit = lineHasEncodedWord || isEncoded ? maxEncodedLineLength : maxLineLength
+            if !word.isEmpty, lineLength + 1 + length > limit, lineLength > name.utf8.count + 1 {
                 output += "\r\n " + word
                 lineLength = 1 + length
+                lineHasEncodedWord = isEncoded
             } else {
                 output += " " + word
                 lineLength += 1 + length
+                lineHasEncodedWord = lineHasEncodedWord || isEncoded
             }
         }
         return output

@@ -48,10 +48,16 @@ extension MailHeaders {
     /// RFC 5322 §2.1: the header section ends at the first empty line. Lines may end in CRLF or bare LF. A line that
     /// is not a field is skipped (noted) when a field follows it, else it starts the body (noted) so no text is
     /// lost; a leading mbox "From " line is dropped silently.
-    static func parse(_ raw: ArraySlice<UInt8>, notes: inout [String]) -> (headers: MailHeaders, bodyStart: Int) {
+    ///
+    /// Each line of the section spends one of `lineBudget`; once it is spent, the lines after are still read to
+    /// find where the body starts, but their fields are not kept, and `overBudget` is true.
+    static func parse(_ raw: ArraySlice<UInt8>, notes: inout [String], lineBudget: inout Int) -> (
+        headers: MailHeaders, bodyStart: Int, overBudget: Bool
+    ) {
         let base = raw.startIndex
-        var reader = SectionReader()
+        var reader = SectionReader(lineBudget: lineBudget)
         let bodyStart = raw.withUnsafeBufferPointer { reader.read($0) }
+        lineBudget = reader.lineBudget
         if reader.malformed > 0 { notes.append("\(reader.malformed) malformed header line(s) ignored") }
         if reader.endedWithoutBlankLine {
             notes.append(
@@ -59,7 +65,7 @@ extension MailHeaders {
                     ? "no header section; everything is read as body"
                     : "header section ended without an empty line; the rest is read as body")
         }
-        return (MailHeaders(fields: reader.fields, keys: reader.keys), base + bodyStart)
+        return (MailHeaders(fields: reader.fields, keys: reader.keys), base + bodyStart, reader.overBudget)
     }
 
     /// Reads one header section from a buffer; positions are offsets into it.
@@ -68,12 +74,19 @@ extension MailHeaders {
         var keys: [String] = []
         var malformed = 0
         var endedWithoutBlankLine = false
+        /// Lines that may still be kept, and whether a line came after they were spent.
+        var lineBudget: Int
+        var overBudget = false
 
         /// The field being read: its name, lower-cased name, the value's first line and, once folded, the value.
         private var name: String?
         private var key = ""
         private var valueLine = 0..<0
         private var foldedValue: [UInt8]?
+
+        init(lineBudget: Int) {
+            self.lineBudget = lineBudget
+        }
 
         /// Reads fields up to the end of the section; returns the offset where the body starts.
         mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
@@ -91,10 +104,14 @@ extension MailHeaders {
                     return next
                 }
                 defer { firstLine = false }
+                let spent = lineBudget <= 0
+                if spent { overBudget = true } else { lineBudget -= 1 }
                 let first = bytes[index]
                 if first == 0x20 || first == 0x09 {
                     // RFC 5322 §2.2.3: unfolding removes the CRLF, keeping the whitespace.
-                    if name != nil {
+                    if spent {
+                        // Over the budget: not kept.
+                    } else if name != nil {
                         if foldedValue == nil { foldedValue = Array(bytes[valueLine]) }
                         foldedValue?.append(contentsOf: bytes[index..<contentEnd])
                     } else {
@@ -115,6 +132,11 @@ extension MailHeaders {
                     // RFC 5322 §3.6.8: ftext is printable US-ASCII except colon; obs-syntax allows WSP before the
                     // colon.
                     if !nameBytes.isEmpty, nameBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+                        if spent {
+                            // Over the budget: a field, but not kept.
+                            index = next
+                            continue
+                        }
                         name = String(decoding: nameBytes, as: UTF8.self)
                         key = String(
                             decoding: nameBytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)

@@ -6,7 +6,8 @@ extension MailParser {
     /// no further, so a mailbox can key and log a mail before anything parses it in full.
     public static func parseHeaderSection(_ raw: [UInt8]) -> (mail: ParsedMail, bodyStart: Int) {
         var notes: [String] = []
-        let bodyStart = MailHeaders.parse(raw[...], notes: &notes).bodyStart
+        var lineBudget = Options().maxHeaderLines
+        let bodyStart = MailHeaders.parse(raw[...], notes: &notes, lineBudget: &lineBudget).bodyStart
         var walker = MIMEWalker(options: Options())
         let mail = walker.parseMessage(raw[..<bodyStart], depth: 0)
         return (mail, bodyStart)

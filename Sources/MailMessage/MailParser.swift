@@ -2,7 +2,11 @@ import Foundation
 
 /// Parses raw RFC 5322 / MIME messages (RFC 2045–2049) into `ParsedMail`; never throws, never traps.
 public enum MailParser {
-    /// Limits for parsing.
+    /// Limits for parsing: a deterministic budget per message, so that no mail, however it is built, costs more than
+    /// a bounded amount of work and memory. The defaults are far above real mail.
+    ///
+    /// A mail over a limit is still parsed to what fits, and `ParsedMail.notes` says which limit it met (each note
+    /// starts with "parse budget:"), so that it is stored and processed with the note, never dropped.
     public struct Options: Sendable {
         /// The most attachment bytes (decoded) kept per message; an attachment that does not fit is dropped with a
         /// note. Default 25 MB.
@@ -10,11 +14,26 @@ public enum MailParser {
         /// The deepest MIME nesting followed (multipart and message/rfc822); deeper parts are kept undecoded as an
         /// attachment. Default 32.
         public var maxDepth: Int
+        /// The most MIME entities read per message, counting the message itself, every multipart and every part,
+        /// also inside forwarded messages; the parts after them are skipped. Default 1,000.
+        public var maxParts: Int
+        /// The most header lines (fields and their continuation lines, every header section of the message
+        /// together) kept per message; later fields are skipped, and the body is still found. Default 50,000.
+        public var maxHeaderLines: Int
+        /// The most HTML (decoded, in UTF-8 bytes) converted to text per message; HTML past it is not read.
+        /// Default 8 MiB.
+        public var maxHTMLBytes: Int
 
         /// Makes options; the defaults suit a service desk.
-        public init(maxAttachmentBytes: Int = 25 * 1024 * 1024, maxDepth: Int = 32) {
+        public init(
+            maxAttachmentBytes: Int = 25 * 1024 * 1024, maxDepth: Int = 32, maxParts: Int = 1_000,
+            maxHeaderLines: Int = 50_000, maxHTMLBytes: Int = 8 * 1024 * 1024
+        ) {
             self.maxAttachmentBytes = maxAttachmentBytes
             self.maxDepth = maxDepth
+            self.maxParts = maxParts
+            self.maxHeaderLines = maxHeaderLines
+            self.maxHTMLBytes = maxHTMLBytes
         }
     }
 

@@ -28,18 +28,22 @@ public enum SubjectNormalizer {
     /// The summary for a request made from a mail with this subject: "Re:", "RE: Fwd:", "Re[2]:", "AW:",
     /// "返信：" and their kin removed from the front, repeatedly; tags like "[EXT]" are kept; the ends are trimmed
     /// (inner whitespace, such as a tab kept by header unfolding, stays as sent). Empty → "(no subject)".
+    ///
+    /// Linear in the subject: each prefix is looked for in the next `prefixWindow` characters only (a prefix with
+    /// its counter and spaces is far shorter), so "Re: " × 100,000 is not folded and lower-cased 100,000 times.
     public static func summary(from subject: String?) -> String {
-        var text = (subject ?? "").trimmingASCIIWhitespace()
-        var changed = true
-        while changed {
-            changed = false
-            if let stripped = stripOnePrefix(text) {
-                text = stripped
-                changed = true
-            }
+        var rest = Substring((subject ?? "").trimmingASCIIWhitespace())
+        while let consumed = prefixLength(rest) {
+            // Trimmed as scalars, as `trimmingASCIIWhitespace` does (the end is trimmed already).
+            rest = Substring(rest.dropFirst(consumed).unicodeScalars.drop { $0.isASCIIWhitespace })
         }
-        return text.isEmpty ? "(no subject)" : text
+        return rest.isEmpty ? "(no subject)" : String(rest)
     }
+
+    /// How many characters a prefix is looked for in.
+    static let prefixWindow = 64
+
+    private static let prefixFirstCharacters = Set(sortedPrefixes.compactMap(\.first))
 
     /// Whitespace runs (including tabs, line breaks and U+3000) become one space; the ends are trimmed.
     static func collapseWhitespace(_ text: String) -> String {
@@ -57,10 +61,12 @@ public enum SubjectNormalizer {
         return result
     }
 
-    /// Removes one leading prefix ("Re:", "Re[2]:", "Re(3):", "Re^2:", "RE :", full-width "Ｒｅ：") or returns nil.
-    private static func stripOnePrefix(_ text: String) -> String? {
-        let folded = fullWidthFolded(text)
+    /// The number of characters of one leading prefix ("Re:", "Re[2]:", "Re(3):", "Re^2:", "RE :", full-width
+    /// "Ｒｅ：") within the first `prefixWindow` characters, or nil.
+    private static func prefixLength(_ text: Substring) -> Int? {
+        let folded = fullWidthFolded(text.prefix(prefixWindow))
         let lower = folded.lowercased()
+        guard let first = lower.first, prefixFirstCharacters.contains(first) else { return nil }
         for prefix in sortedPrefixes where lower.hasPrefix(prefix) {
             var rest = lower.dropFirst(prefix.count)
             // A counter: "[2]", "(2)", "^2", "*2".
@@ -77,15 +83,14 @@ public enum SubjectNormalizer {
             }
             let afterSpaces = rest.drop { $0 == " " }
             guard let colon = afterSpaces.first, colon == ":" else { continue }
-            let consumed = lower.count - afterSpaces.count + 1
-            // Map back to the original string by character count (folding and lowercasing keep counts here).
-            return String(text.dropFirst(consumed)).trimmingASCIIWhitespace()
+            // Mapped back to the original by character count (folding and lowercasing keep counts here).
+            return lower.count - afterSpaces.count + 1
         }
         return nil
     }
 
     /// Full-width ASCII (U+FF01–U+FF5E) folded to ASCII and U+3000 to a space, character for character.
-    private static func fullWidthFolded(_ text: String) -> String {
+    private static func fullWidthFolded(_ text: Substring) -> String {
         var result = ""
         for character in text {
             if character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first {

@@ -32,6 +32,17 @@ struct HTMLTextTests {
             expected: "Hi,\n\nLine"),
         Fixture(html: "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>", expected: "- a\n  - b\n- c"),
         Fixture(html: "<img src=x alt=\"logo\"> text", expected: "logo text"),
+        // HTML 5 §13.2.5.6: "<" before anything but a letter, "!", "/" or "?" is text.
+        Fixture(html: "a <3 b, x<-y, <2.1@desk.test>, <日本>", expected: "a <3 b, x<-y, <2.1@desk.test>, <日本>"),
+        // §13.2.5.7: "</" before anything but a letter is a bogus comment up to ">".
+        Fixture(html: "Fine.</= div>Thanks</>", expected: "Fine.Thanks"),
+        // §13.2.6.4.7: an <a> start tag closes the open link, so links never nest.
+        Fixture(
+            html: "<a href=\"https://one.test/\">one<a href=\"https://two.test/\">two</a></a>",
+            expected: "one <https://one.test/>two <https://two.test/>"),
+        Fixture(html: "Visit<a href=\"https://x.test/\"></a>now", expected: "Visit https://x.test/ now"),
+        Fixture(html: "<a HREF=\"https://x.test/\" Class=x>site</A>", expected: "site <https://x.test/>"),
+        Fixture(html: "<a href=\"javascript:x()\">do</a> <a href=\"#top\">top</a>", expected: "do top"),
     ]
 
     @Test("HTML becomes readable text", arguments: fixtures)
@@ -54,5 +65,74 @@ struct HTMLTextTests {
     @Test("reply quote containers of Gmail, Apple Mail and Outlook are replaced by one quote line", arguments: quoted)
     func removesQuotes(_ fixture: Fixture) {
         #expect(HTMLText.text(from: fixture.html, removeQuotes: true) == fixture.expected)
+    }
+
+    /// A hostile shape of HTML, large enough that a pass quadratic in it would not finish, and its exact text.
+    struct HostileFixture: CustomTestStringConvertible, Sendable {
+        var name: String
+        var html: String
+        var expected: String
+        var removeQuotes = false
+        var testDescription: String { name }
+    }
+
+    static func repeated(_ text: String, _ count: Int) -> String {
+        String(repeating: text, count: count)
+    }
+
+    static let url = "https://x.test/"
+
+    static let hostile: [HostileFixture] = [
+        // The shape of the issue (64 KB took 11 s): every link but the innermost is empty and shows its address.
+        HostileFixture(
+            name: "1.2 MB of nested anchors",
+            html: repeated("<a href=\"\(url)\">", 40_000) + "t" + repeated("</a>", 40_000),
+            expected: Array(repeating: url, count: 39_999).joined(separator: " ") + " t <\(url)>"),
+        HostileFixture(
+            name: "40,000 anchors with text, none closed", html: repeated("<a href=\"\(url)\">w", 40_000),
+            expected: repeated("w <\(url)>", 39_999) + "w"),
+        HostileFixture(
+            name: "100,000 unclosed tags", html: repeated("<a href=\"x", 100_000),
+            expected: repeated("<a href=\"x", 100_000)),
+        HostileFixture(
+            name: "100,000 unclosed blocks", html: repeated("<div>x", 100_000),
+            expected: Array(repeating: "x", count: 100_000).joined(separator: "\n")),
+        HostileFixture(
+            name: "100,000 nested blocks", html: repeated("<div>", 100_000) + "t" + repeated("</div>", 100_000),
+            expected: "t"),
+        HostileFixture(
+            name: "50,000 nested lists: indentation stops at maxListIndent levels",
+            html: repeated("<ul>", 50_000) + repeated("<li>x", 50_000),
+            expected: "- x" + repeated("\n" + repeated("  ", HTMLText.maxListIndent) + "- x", 49_999)),
+        HostileFixture(
+            name: "100,000 line breaks in <pre>", html: "<pre>" + repeated("<br>\n", 100_000) + "x", expected: "x"),
+        HostileFixture(
+            name: "100,000 line breaks in <pre> between words", html: "<pre>" + repeated("<br>\nx", 100_000),
+            expected: Array(repeating: "x", count: 100_000).joined(separator: "\n\n")),
+        HostileFixture(
+            name: "a tag with 100,000 attributes is longer than 8 KiB: text",
+            html: "<p " + repeated("a=b ", 100_000) + ">x", expected: "<p " + repeated("a=b ", 100_000) + ">x"),
+        HostileFixture(
+            name: "500 tags of 500 attributes each",
+            html: repeated("<img alt=\"y\" " + repeated("a=b ", 500) + ">", 500),
+            expected: repeated("y", 500)),
+        HostileFixture(
+            name: "100,000 character references", html: repeated("&amp;&#233;&bogus", 100_000),
+            expected: repeated("&é&bogus", 100_000)),
+        HostileFixture(
+            name: "a 1 MB line without spaces", html: repeated("x", 1_000_000), expected: repeated("x", 1_000_000)),
+        HostileFixture(
+            name: "100,000 unclosed comments", html: "before" + repeated("<!--", 100_000), expected: "before"),
+        HostileFixture(
+            name: "100,000 unclosed scripts", html: "before" + repeated("<script>", 100_000) + "x", expected: "before"),
+        HostileFixture(
+            name: "100,000 nested Gmail quotes", html: "Hi" + repeated("<div class=gmail_quote>", 100_000) + "x",
+            expected: "Hi\n>", removeQuotes: true),
+    ]
+
+    @Test("hostile HTML shapes convert to the right text", arguments: hostile)
+    func hostileShapes(_ fixture: HostileFixture) {
+        let text = HTMLText.text(from: fixture.html, removeQuotes: fixture.removeQuotes)
+        #expect(text == fixture.expected, "\(text.prefix(200))")
     }
 }

@@ -2,6 +2,7 @@
 // never in timed unit tests).
 import Benchmark
 import Foundation
+import HostileInputs
 import MailMessage
 
 /// The .eml files of Tests/MailMessageTests/Fixtures/Corpus (or of $POSTDESK_CORPUS), sorted by name.
@@ -27,17 +28,6 @@ func consume(_ mail: ParsedMail) {
     blackHole(mail.text.utf8.count &+ mail.replyText.utf8.count &+ (mail.subject?.utf8.count ?? 0))
     blackHole(mail.from.first?.address)
     blackHole(mail.attachments.count)
-}
-
-/// Hostile inputs: unclosed HTML tags, 20,000 encoded words in a subject, 20,000 MIME parts.
-enum HostileInput {
-    static let unclosedTags = Array(
-        ("Content-Type: text/html\r\n\r\n" + String(repeating: "<a href=\"x", count: 20_000)).utf8)
-    static let encodedWords = Array(
-        ("Subject: " + String(repeating: "=?utf-8?q?a=C3=A4?= ", count: 20_000) + "\r\n\r\nbody").utf8)
-    static let mimeParts = Array(
-        ("Content-Type: multipart/mixed; boundary=b\r\n\r\n" + String(repeating: "--b\r\n\r\nx\r\n", count: 20_000)
-            + "--b--\r\n").utf8)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -77,6 +67,12 @@ let benchmarks: @Sendable () -> Void = {
         ("hostile: 20,000 unclosed HTML tags", HostileInput.unclosedTags),
         ("hostile: 20,000 encoded words", HostileInput.encodedWords),
         ("hostile: 20,000 MIME parts", HostileInput.mimeParts),
+        ("hostile: 64 KB of nested HTML anchors", HostileInput.nestedAnchors64K),
+        ("hostile: 1 MB of nested HTML anchors", HostileInput.nestedAnchors1M),
+        ("hostile: 100,000 <br> in <pre>", HostileInput.preBreaks),
+        ("hostile: 100,000 HTML character references", HostileInput.entities),
+        ("hostile: 200,000 format=flowed lines", HostileInput.flowedParagraph),
+        ("hostile: 30 nested forwarded messages, 1 MB", HostileInput.forwardedNesting),
     ]
     for (name, raw) in hostile {
         Benchmark(
