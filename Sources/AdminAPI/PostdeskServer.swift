@@ -46,6 +46,10 @@ public struct PostdeskServer: Sendable {
         self.logger = logger
     }
 
+    /// How long a graceful shutdown (SIGTERM) may take before what still runs is cancelled: the
+    /// notifier's own drain deadline, and room for the mailboxes to log out.
+    public static let shutdownDeadline: Duration = Notifier.drainDeadline + .seconds(10)
+
     /// Runs until a shutdown signal.
     public func run() async throws {
         // Everything this process creates (database, key, socket) is private to its user.
@@ -81,12 +85,17 @@ public struct PostdeskServer: Sendable {
             onServerRunning: { _ in await socket.claim(logger: logger) },
             logger: logger
         )
-        // Shutdown runs in reverse: the admin API stops first, the notifier drains last.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [notifier, router, supervisor, app],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        // Shutdown runs in reverse: the admin API stops first, then the mailboxes (LOGOUT, QUIT), the
+        // router (the mail it is committing), and the notifier drains last. Past the deadline what is
+        // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
+        // a mailbox only flags what is stored and the outbox keeps what was not sent.
+        var configuration = ServiceGroupConfiguration(
+            services: [notifier, router, supervisor, app],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         await socket.attach(group)
         do {
             try await group.run()

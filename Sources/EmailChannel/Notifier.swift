@@ -105,6 +105,23 @@ public actor Notifier: Service {
                 await self.doorbell.wait(upTo: wait, on: self.timeline)
             }
         }
+        // A graceful shutdown (SIGTERM) stops the notifier last, after the admin API, the mailboxes
+        // and the router: whatever they left due is sent once more, within `drainDeadline`.
+        if !Task.isCancelled { await drain() }
+    }
+
+    /// The longest the notifier sends for at shutdown before it gives up; unsent rows stay pending.
+    public static let drainDeadline: Duration = .seconds(10)
+
+    /// One last round, cut off at `drainDeadline` (the SMTP calls are cancellable, each with its own deadline).
+    func drain() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await self.pass() }
+            group.addTask { try? await Task.sleep(for: Self.drainDeadline) }
+            await group.next()
+            group.cancelAll()
+        }
+        logger.info("notifier drained for shutdown", metadata: ["outbox.unrecorded": "\(unrecorded.count)"])
     }
 
     /// One round: record what the store refused before, then send what is due unless the relay is backing off.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailServerHarness
+import ServiceLifecycle
 import Testing
 
 @testable import EmailChannel
@@ -189,6 +190,29 @@ struct NotifierTests {
         #expect(refusing.connectionCount == 1)
         #expect(working.connectionCount == 1)
         #expect(try await desk.entries().first?.attempts == 1)
+    }
+
+    @Test("a graceful shutdown (SIGTERM) sends what is due once more before the notifier stops")
+    func drainsAtShutdown() async throws {
+        let server = try FakeMailServer(
+            RelayScript.smtp(RelayScript.login + RelayScript.delivery(to: [NotifierDesk.alice])))
+        defer { server.stop() }
+        let desk = try await NotifierDesk(relayPort: server.port)
+        let clock = ManualClock()
+        let notifier = Self.notifier(desk, clock: clock)
+        let group = ServiceGroup(
+            configuration: .init(services: [notifier], logger: Logger(label: "notifier-test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // The notifier has looked at the empty outbox and waits for its poll, which never comes.
+            try await waitUntil("the notifier waits") { clock.pendingSleeps == [.seconds(5)] }
+            // A comment committed without ringing the notifier, just as the server is told to stop.
+            try await desk.notify()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await desk.entries().first?.status == .sent)
+        #expect(server.connectionCount == 1)
     }
 
     @Test("our sender refused at MAIL FROM is a relay failure: nothing is counted, the rest is not tried")

@@ -11,6 +11,9 @@ enum IMAPClientRequest: Sendable, Hashable {
     case done
     /// A line answering a `+` during AUTHENTICATE (RFC 3501 §6.2.2); redacted in logs.
     case continuation(IMAPCommand.Secret)
+    /// `tag LOGOUT` whatever the dialogue's state (ending IDLE first), when its answer will not be read:
+    /// the caller was cancelled (shutdown) and closes the connection next.
+    case farewell(tag: String)
 }
 
 /// The duplex IMAP channel handler: bytes → frames → responses inbound, requests → bytes outbound, with the
@@ -149,6 +152,11 @@ final class IMAPClientHandler: ChannelDuplexHandler {
                 self.idleTimer = nil
                 self.endIdle(context: context)
                 promise?.succeed(())
+            case .farewell(let tag):
+                self.idleTimer?.cancel()
+                self.idleTimer = nil
+                let bytes = self.stateMachine.sendFarewell(tag: tag)
+                context.write(Self.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
             case .continuation(let secret):
                 try self.stateMachine.sendContinuation()
                 var buffer = context.channel.allocator.buffer(capacity: secret.bytes.count + 2)

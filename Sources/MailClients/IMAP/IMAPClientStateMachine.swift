@@ -103,6 +103,25 @@ struct IMAPClientStateMachine {
         }
     }
 
+    // logout          = "LOGOUT"   (RFC 3501 §6.1.3)
+    /// The bytes that end the session politely when its answers will not be read (shutdown): DONE first while
+    /// IDLE runs (RFC 2177 §3), then `tag LOGOUT`, pipelined behind a command in flight (RFC 3501 §5.5).
+    /// Nothing is sent before the greeting or during a TLS hand-off; the dialogue is closed afterwards.
+    mutating func sendFarewell(tag: String) -> [UInt8] {
+        let logout = Array("\(tag) LOGOUT\r\n".utf8)
+        defer { self.state = .closed }
+        switch self.state {
+        case .awaitingGreeting, .tlsHandoff, .closed:
+            return []
+        case .idling(_, .doneSent):
+            return logout
+        case .idling:
+            return Array("DONE\r\n".utf8) + logout
+        case .ready, .sendingLiterals, .awaitingCompletion:
+            return logout
+        }
+    }
+
     /// A continuation line answering the server's `+` during AUTHENTICATE (RFC 3501 §6.2.2).
     mutating func sendContinuation() throws {
         guard case .awaitingCompletion(_, _, true) = self.state else {

@@ -514,7 +514,20 @@ public final class IMAPConnection {
     // logout          = "LOGOUT"   (RFC 3501 §6.1.3)
     /// Says LOGOUT and waits for the answer; never throws. `withConnection` calls it on the way out.
     nonisolated(nonsending) public func logout() async {
-        guard !self.isLoggedOut, !self.isBroken else { return }
+        guard !self.isLoggedOut else { return }
+        if Task.isCancelled, self.channel.isActive {
+            // Shutdown: the inbound stream ended with the task (which marked the connection broken), so the
+            // answer cannot be read, but the server still gets DONE and LOGOUT and ends the session cleanly.
+            // A future's completion ignores cancellation.
+            self.isLoggedOut = true
+            do {
+                try await self.channel.writeAndFlush(IMAPClientRequest.farewell(tag: self.makeTag())).get()
+            } catch {
+                self.logger.debug("IMAP LOGOUT could not be written", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        guard !self.isBroken else { return }
         self.isLoggedOut = true
         do {
             _ = try await self.execute([.raw("LOGOUT")])

@@ -122,4 +122,17 @@ struct IMAPClientStateMachineTests {
         #expect(try machine.receive(tagged("A1")) == .forward)
         #expect(throws: MailClientError.self) { try machine.sendContinuation() }
     }
+
+    @Test("the shutdown farewell ends IDLE with DONE before LOGOUT, and sends nothing before the greeting")
+    func farewell() throws {
+        var idling = try ready()
+        _ = try idling.sendIdle(tag: "A1")
+        _ = try idling.receive(.continuation("idling"))
+        #expect(String(decoding: idling.sendFarewell(tag: "A2"), as: UTF8.self) == "DONE\r\nA2 LOGOUT\r\n")
+        #expect(idling.state == .closed)
+        var plain = try ready()
+        #expect(String(decoding: plain.sendFarewell(tag: "A3"), as: UTF8.self) == "A3 LOGOUT\r\n")
+        var fresh = IMAPClientStateMachine()
+        #expect(fresh.sendFarewell(tag: "A4").isEmpty)
+    }
 }
