@@ -54,14 +54,14 @@ public struct SMTPBody: Codable, Sendable {
     /// The password, or the token file or command for OAuth 2.
     public var password: String?
     /// `password` (default), `oauth2-file` or `oauth2-command`.
-    public var authMethod: String?
+    public var authMethod: AuthMethod?
     /// The admin accepts `tls: none` to a relay that is not on this machine.
     public var insecurePlaintext: Bool?
     /// Save the settings even when the relay's test fails.
     public var saveAnyway: Bool?
     public init(
         provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
-        username: String?, password: String?, authMethod: String? = nil, insecurePlaintext: Bool? = nil,
+        username: String?, password: String?, authMethod: AuthMethod? = nil, insecurePlaintext: Bool? = nil,
         saveAnyway: Bool? = nil
     ) {
         self.insecurePlaintext = insecurePlaintext
@@ -99,7 +99,7 @@ public struct ChannelBody: Codable, Sendable {
     public var caFile: String?
     public var username: String
     public var password: String
-    public var authMethod: String
+    public var authMethod: AuthMethod
     public var requestType: String
     public var extraAddresses: [String]
     /// The admin accepts `tls: none` to a server that is not on this machine.
@@ -107,7 +107,7 @@ public struct ChannelBody: Codable, Sendable {
 
     public init(
         address: String, protocol: MailboxProtocol, provider: String, host: String?, port: Int?, tls: ServerTLS?,
-        caFile: String?, username: String, password: String, authMethod: String, requestType: String,
+        caFile: String?, username: String, password: String, authMethod: AuthMethod, requestType: String,
         extraAddresses: [String], insecurePlaintext: Bool? = nil
     ) {
         self.insecurePlaintext = insecurePlaintext
@@ -136,7 +136,7 @@ public struct ChannelView: Codable, Sendable {
     public var port: Int
     public var tls: ServerTLS
     public var username: String
-    public var authMethod: String
+    public var authMethod: AuthMethod
     public var extraAddresses: [String]
     public var enabled: Bool
     public var linkedAt: Date

@@ -60,7 +60,7 @@ struct AdminRoutes: Sendable {
                     throw DeskError(.invalid, "\"\(body.from)\" is not an email address")
                 }
                 guard (1...65535).contains(port) else { throw DeskError(.invalid, "port \(port) is out of range") }
-                let authMethod = body.authMethod ?? "password"
+                let authMethod = body.authMethod ?? .password
                 // Before the test: a password must not cross the network in plaintext without consent.
                 try TransportSecurity.permit(
                     host: host, tls: tls, insecurePlaintext: body.insecurePlaintext ?? false, what: "the SMTP relay")
@@ -101,7 +101,7 @@ struct AdminRoutes: Sendable {
                     projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
                     tls: tls, caFile: body.caFile, username: body.username, password: body.password,
                     requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
-                    authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
+                    authMethod: body.authMethod ?? .password, insecurePlaintext: body.insecurePlaintext ?? false)
                 let linked = try await linker.link(draft)
                 await supervisor.reload()
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
@@ -302,7 +302,7 @@ struct AdminRoutes: Sendable {
     /// `smtp set`'s test: the relay's login and our sender, as the notifier will use them; a token that cannot be
     /// read is a failed step too.
     static func testRelay(
-        _ endpoint: MailServerEndpoint, from: String, username: String?, secret: String?, authMethod: String,
+        _ endpoint: MailServerEndpoint, from: String, username: String?, secret: String?, authMethod: AuthMethod,
         logger: Logger
     ) async -> ChannelTestReport {
         var credentials: MailCredentials?

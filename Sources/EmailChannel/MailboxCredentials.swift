@@ -11,19 +11,17 @@ import ServiceDesk
 /// external refresher keeps it valid.
 public enum MailboxCredentials {
     /// The credentials to log in with now.
-    public static func resolve(username: String, secret: String, method: String) async throws -> MailCredentials {
+    public static func resolve(username: String, secret: String, method: AuthMethod) async throws -> MailCredentials {
         switch method {
-        case "password":
+        case .password:
             return MailCredentials(username: username, password: secret)
-        case "oauth2-file":
+        case .oauth2File:
             guard let data = FileManager.default.contents(atPath: secret) else {
                 throw EmailChannelError(.credentialUnavailable, "cannot read the OAuth 2 token file \(secret)")
             }
             return .oauth2(username: username, accessToken: try token(from: data, source: secret))
-        case "oauth2-command":
+        case .oauth2Command:
             return .oauth2(username: username, accessToken: try await run(secret))
-        default:
-            throw EmailChannelError(.credentialUnavailable, "unknown authentication method \(method)")
         }
     }
 

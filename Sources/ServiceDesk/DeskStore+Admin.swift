@@ -16,7 +16,7 @@ public struct ChannelDraft: Sendable {
     public var requestTypeName: String
     public var provider: String = "custom"
     public var extraAddresses: [String] = []
-    public var authMethod: String = "password"
+    public var authMethod: AuthMethod = .password
     /// The admin accepts `tls: .none` to a server that is not on this machine.
     public var insecurePlaintext = false
 
@@ -33,7 +33,7 @@ public struct ChannelDraft: Sendable {
         requestTypeName: String,
         provider: String = "custom",
         extraAddresses: [String] = [],
-        authMethod: String = "password",
+        authMethod: AuthMethod = .password,
         insecurePlaintext: Bool = false
     ) {
         self.insecurePlaintext = insecurePlaintext
@@ -271,7 +271,7 @@ extension DeskStore {
     /// a relay that is not on this machine.
     public func setSMTP(
         host: String, port: Int, tls: ServerTLS, caFile: String?, fromAddress: String, username: String?,
-        password: String?, authMethod: String = "password", insecurePlaintext: Bool = false
+        password: String?, authMethod: AuthMethod = .password, insecurePlaintext: Bool = false
     ) async throws {
         try TransportSecurity.permit(host: host, tls: tls, insecurePlaintext: insecurePlaintext, what: "the SMTP relay")
         guard let from = AddressNormalizer.normalize(fromAddress) else {

@@ -73,6 +73,17 @@ public enum MailboxProtocol: String, Sendable, Codable, CaseIterable {
     case imap, pop3
 }
 
+/// How postdesk logs in to a mailbox or the relay: the stored secret is a password, or names where an
+/// OAuth 2 access token is read anew at each login (XOAUTH2).
+public enum AuthMethod: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    /// The secret is the password.
+    case password
+    /// The secret is a file holding the access token.
+    case oauth2File = "oauth2-file"
+    /// The secret is a command that prints the access token.
+    case oauth2Command = "oauth2-command"
+}
+
 /// The TLS mode of a stored server setting (mirrors the client library's modes).
 public enum ServerTLS: String, Sendable, Codable, CaseIterable {
     case implicit, starttls, none
@@ -107,9 +118,8 @@ public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var provider: String = "custom"
     /// Further addresses (aliases, forwarding) delivered into this mailbox, routed to this channel.
     public var extraAddresses: [String] = []
-    /// `password`, `oauth2-file` (token read from the file named by the secret) or `oauth2-command`
-    /// (token printed by the command named by the secret), read anew at each login.
-    public var authMethod: String = "password"
+    /// What the secret is; an OAuth 2 token is read anew at each login.
+    public var authMethod: AuthMethod = .password
 
     public enum Columns {
         static let address = Column(CodingKeys.address)
@@ -190,8 +200,8 @@ public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var fromAddress: String
     public var username: String?
     public var secret: Data?
-    /// `password`, `oauth2-file` or `oauth2-command`, as for channels.
-    public var authMethod: String = "password"
+    /// What the secret is, as for channels.
+    public var authMethod: AuthMethod = .password
 }
 
 /// Whether a sender may raise requests in a project.

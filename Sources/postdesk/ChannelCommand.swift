@@ -42,13 +42,13 @@ struct ChannelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (method, secret): (String, String)
+            let (method, secret): (AuthMethod, String)
             if let oauth2TokenFile {
-                (method, secret) = ("oauth2-file", URL(fileURLWithPath: oauth2TokenFile).path)
+                (method, secret) = (.oauth2File, URL(fileURLWithPath: oauth2TokenFile).path)
             } else if let oauth2TokenCommand {
-                (method, secret) = ("oauth2-command", oauth2TokenCommand)
+                (method, secret) = (.oauth2Command, oauth2TokenCommand)
             } else {
-                (method, secret) = ("password", try readSecret(file: passwordFile, what: "mailbox password"))
+                (method, secret) = (.password, try readSecret(file: passwordFile, what: "mailbox password"))
             }
             let body = ChannelBody(
                 address: address, protocol: mailProtocol, provider: provider, host: host, port: port, tls: tls,

@@ -48,12 +48,12 @@ struct SMTPCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var method = "password"
+            var method = AuthMethod.password
             var secret: String?
             if let oauth2TokenFile {
-                (method, secret) = ("oauth2-file", URL(fileURLWithPath: oauth2TokenFile).path)
+                (method, secret) = (.oauth2File, URL(fileURLWithPath: oauth2TokenFile).path)
             } else if let oauth2TokenCommand {
-                (method, secret) = ("oauth2-command", oauth2TokenCommand)
+                (method, secret) = (.oauth2Command, oauth2TokenCommand)
             } else if username != nil {
                 secret = try readSecret(file: passwordFile, what: "SMTP password")
             }
