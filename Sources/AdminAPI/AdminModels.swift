@@ -44,7 +44,7 @@ public struct RequestTypeView: Codable, Sendable {
 
 /// Body of `PUT /v1/smtp`; host, port and TLS may be left out for a known provider.
 public struct SMTPBody: Codable, Sendable {
-    public var provider: String?
+    public var provider: MailProvider?
     public var host: String?
     public var port: Int?
     public var tls: ServerTLS?
@@ -60,7 +60,7 @@ public struct SMTPBody: Codable, Sendable {
     /// Save the settings even when the relay's test fails.
     public var saveAnyway: Bool?
     public init(
-        provider: String?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
+        provider: MailProvider?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
         username: String?, password: String?, authMethod: AuthMethod? = nil, insecurePlaintext: Bool? = nil,
         saveAnyway: Bool? = nil
     ) {
@@ -92,7 +92,7 @@ public struct SMTPView: Codable, Sendable {
 public struct ChannelBody: Codable, Sendable {
     public var address: String
     public var `protocol`: MailboxProtocol
-    public var provider: String
+    public var provider: MailProvider
     public var host: String?
     public var port: Int?
     public var tls: ServerTLS?
@@ -106,7 +106,7 @@ public struct ChannelBody: Codable, Sendable {
     public var insecurePlaintext: Bool?
 
     public init(
-        address: String, protocol: MailboxProtocol, provider: String, host: String?, port: Int?, tls: ServerTLS?,
+        address: String, protocol: MailboxProtocol, provider: MailProvider, host: String?, port: Int?, tls: ServerTLS?,
         caFile: String?, username: String, password: String, authMethod: AuthMethod, requestType: String,
         extraAddresses: [String], insecurePlaintext: Bool? = nil
     ) {
@@ -131,7 +131,7 @@ public struct ChannelView: Codable, Sendable {
     public var address: String
     public var project: String
     public var `protocol`: MailboxProtocol
-    public var provider: String
+    public var provider: MailProvider
     public var host: String
     public var port: Int
     public var tls: ServerTLS

@@ -50,7 +50,7 @@ struct AdminRoutes: Sendable {
         router.put("/v1/smtp") { request, context in
             await respond {
                 let body = try await decode(SMTPBody.self, request, context)
-                let preset = try Self.profile(body.provider ?? "custom").smtp
+                let preset = ProviderProfile.of(body.provider ?? .custom).smtp
                 guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
                     let tls = body.tls ?? preset?.tls
                 else {
@@ -89,7 +89,7 @@ struct AdminRoutes: Sendable {
             await respond(status: .created) {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
-                let preset = try Self.profile(body.provider).server(for: body.protocol)
+                let preset = ProviderProfile.of(body.provider).server(for: body.protocol)
                 guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
                     let tls = body.tls ?? preset?.tls
                 else {
@@ -325,14 +325,6 @@ struct AdminRoutes: Sendable {
         await statusBoard.all().first { $0.address == address }.map(Self.view)
     }
 
-    static func profile(_ name: String) throws -> ProviderProfile {
-        guard let profile = ProviderProfile.all[name.lowercased()] else {
-            throw DeskError(
-                .invalid,
-                "unknown provider \(name); use one of \(ProviderProfile.all.keys.sorted().joined(separator: ", "))")
-        }
-        return profile
-    }
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {

@@ -37,8 +37,10 @@ public actor MailboxActor {
     ) {
         self.largestMessage = largestMessage
         self.commandTimeout = commandTimeout
-        let named = ProviderProfile.all[channel.channel.provider].flatMap { $0 == .custom ? nil : $0 }
-        self.backoff = MailboxBackoff(provider: named ?? ProviderProfile.matching(host: channel.channel.host))
+        let provider = channel.channel.provider
+        self.backoff = MailboxBackoff(
+            provider: provider == .custom
+                ? ProviderProfile.matching(host: channel.channel.host) : ProviderProfile.of(provider))
         self.clock = clock
         self.runnable = channel
         self.store = store

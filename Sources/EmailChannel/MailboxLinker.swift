@@ -35,7 +35,7 @@ public struct MailboxLinker: Sendable {
         var warnings = [
             "POP3 deletes each message from the server once postdesk has stored it. The \(present) message(s) in the mailbox now are left alone; an empty inbox is the safe start."
         ]
-        if ProviderProfile.matching(host: draft.host) == .gmail || draft.provider == "gmail" {
+        if ProviderProfile.matching(host: draft.host) == .gmail || draft.provider == .gmail {
             warnings.append(
                 "Gmail serves archived mail over POP3 too, which would become requests; IMAP is recommended for Gmail (--protocol imap)."
             )

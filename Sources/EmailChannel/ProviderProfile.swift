@@ -45,9 +45,15 @@ public struct ProviderProfile: Sendable, Equatable {
         name: "custom", imap: nil, pop3: nil, smtp: nil, minimumPollInterval: .seconds(0))
 
     /// The known providers by name.
-    public static let all: [String: ProviderProfile] = [
-        "gmail": .gmail, "yahoo": .yahoo, "outlook": .outlook, "custom": .custom,
-    ]
+    /// The profile of a provider.
+    public static func of(_ provider: MailProvider) -> ProviderProfile {
+        switch provider {
+        case .gmail: .gmail
+        case .yahoo: .yahoo
+        case .outlook: .outlook
+        case .custom: .custom
+        }
+    }
 
     /// The profile a server host belongs to, for diagnosis and backoff of channels linked as custom.
     public static func matching(host: String) -> ProviderProfile {

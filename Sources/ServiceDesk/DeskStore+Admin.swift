@@ -14,7 +14,7 @@ public struct ChannelDraft: Sendable {
     /// The password, or for OAuth 2 the token file's path or the token command.
     public var password: String
     public var requestTypeName: String
-    public var provider: String = "custom"
+    public var provider: MailProvider = .custom
     public var extraAddresses: [String] = []
     public var authMethod: AuthMethod = .password
     /// The admin accepts `tls: .none` to a server that is not on this machine.
@@ -31,7 +31,7 @@ public struct ChannelDraft: Sendable {
         username: String,
         password: String,
         requestTypeName: String,
-        provider: String = "custom",
+        provider: MailProvider = .custom,
         extraAddresses: [String] = [],
         authMethod: AuthMethod = .password,
         insecurePlaintext: Bool = false

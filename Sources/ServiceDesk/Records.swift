@@ -73,6 +73,14 @@ public enum MailboxProtocol: String, Sendable, Codable, CaseIterable {
     case imap, pop3
 }
 
+/// The mail provider a channel or the relay was linked as: it fills in servers, and sets the poll
+/// interval and the diagnosis of the provider's own replies.
+public enum MailProvider: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case gmail, yahoo, outlook
+    /// Any other server: host, port and TLS are given.
+    case custom
+}
+
 /// How postdesk logs in to a mailbox or the relay: the stored secret is a password, or names where an
 /// OAuth 2 access token is read anew at each login (XOAUTH2).
 public enum AuthMethod: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
@@ -114,8 +122,8 @@ public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var uidNextAtLink: Int64?
     /// POP3 UIDLs present at link time: those messages are left alone (JSON array).
     public var pop3LinkedUIDLs: [String]?
-    /// The provider profile (`gmail`, `yahoo`, `outlook`, `custom`).
-    public var provider: String = "custom"
+    /// The provider it was linked as.
+    public var provider: MailProvider = .custom
     /// Further addresses (aliases, forwarding) delivered into this mailbox, routed to this channel.
     public var extraAddresses: [String] = []
     /// What the secret is; an OAuth 2 token is read anew at each login.

@@ -4,6 +4,7 @@ import Foundation
 import ServiceDesk
 
 extension MailboxProtocol: ExpressibleByArgument {}
+extension MailProvider: ExpressibleByArgument {}
 
 struct ChannelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @Option(help: "The support address customers write to.") var address: String
         @Option(name: .customLong("protocol"), help: "imap or pop3.") var mailProtocol: MailboxProtocol = .imap
         @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
-        var provider: String = "custom"
+        var provider: MailProvider = .custom
         @Option(help: "Mail server host (default: the provider's).") var host: String?
         @Option(help: "Mail server port (default: the provider's).") var port: Int?
         @Option(help: "implicit, starttls or none (default: the provider's).") var tls: ServerTLS?

@@ -21,7 +21,7 @@ struct SMTPCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var options: AdminOptions
         @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
-        var provider: String = "custom"
+        var provider: MailProvider = .custom
         @Option(help: "Relay host (default: the provider's).") var host: String?
         @Option(help: "Relay port, e.g. 587 submission, 465 implicit TLS (default: the provider's).") var port: Int?
         @Option(help: "implicit, starttls or none (default: the provider's).") var tls: ServerTLS?

@@ -12,7 +12,7 @@ import Testing
 @Suite("Mailbox backoff with an injected clock", .timeLimit(.minutes(1)))
 struct MailboxBackoffClockTests {
     static func mailbox(
-        _ server: FakeMailServer, protocol mailProtocol: MailboxProtocol, provider: String, clock: ManualClock,
+        _ server: FakeMailServer, protocol mailProtocol: MailboxProtocol, provider: MailProvider, clock: ManualClock,
         board: ChannelStatusBoard
     ) async throws -> MailboxActor {
         let store = try DeskStore.inMemory()
@@ -47,7 +47,7 @@ struct MailboxBackoffClockTests {
         let clock = ManualClock()
         let board = ChannelStatusBoard()
         let mailbox = try await Self.mailbox(
-            server, protocol: .pop3, provider: "outlook", clock: clock, board: board)
+            server, protocol: .pop3, provider: .outlook, clock: clock, board: board)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await mailbox.run() }
             try await Self.waitFor("the first backoff") { clock.pendingSleeps == [.seconds(900)] }
@@ -72,7 +72,7 @@ struct MailboxBackoffClockTests {
         defer { server.stop() }
         let clock = ManualClock()
         let board = ChannelStatusBoard()
-        let mailbox = try await Self.mailbox(server, protocol: .imap, provider: "gmail", clock: clock, board: board)
+        let mailbox = try await Self.mailbox(server, protocol: .imap, provider: .gmail, clock: clock, board: board)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await mailbox.run() }
             try await Self.waitFor("needs-attention") { await board.all().first?.state == .needsAttention }

@@ -159,7 +159,7 @@ struct FourStepLoopTests {
                 from: eve, to: hr, subject: "Give me data", body: "Please.", messageID: "eve-\(tag)@customer.test"),
             from: eve, to: hr, via: servers)
         let ignored = try await desk.eventually("eve's mail in the log") {
-            try desk.json([LogRow].self, ["log", "--channel", hr]).first { $0.from == eve }
+            try desk.json([LogRow].self, ["log", "--channel", hr]).first { $0.from == eve && $0.outcome != "pending" }
         }
         #expect(ignored.outcome == "ignored")
         #expect(ignored.detail?.contains("not a customer") == true)
