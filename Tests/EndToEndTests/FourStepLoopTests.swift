@@ -12,15 +12,6 @@ import Testing
 /// OpenSMTPD, exactly as an admin and a customer would.
 @Suite("Four-step email loop, end to end", .serialized, .timeLimit(.minutes(3)))
 struct FourStepLoopTests {
-    let logger = Logger(label: "e2e")
-
-    func send(_ raw: String, from: String, to: String, via servers: MailServers) async throws {
-        let endpoint = MailServerEndpoint(host: "127.0.0.1", port: servers.smtpPort, tls: .none)
-        _ = try await SMTPClient.send(
-            Array(raw.replacingOccurrences(of: "\n", with: "\r\n").utf8), from: from, to: [to], via: endpoint,
-            credentials: nil, heloName: "customer.test", logger: logger)
-    }
-
     static func mail(from: String, to: String, subject: String, body: String, messageID: String, headers: String = "")
         -> String
     {
@@ -74,11 +65,10 @@ struct FourStepLoopTests {
         try desk.ok(["customer", "add", "SD", alice, "--name", "Alice"])
 
         // 1. Alice's mail becomes SD-1.
-        try await send(
+        try await servers.send(
             Self.mail(
                 from: alice, to: help, subject: "Re: Fwd: Printer on floor 3 is jammed",
-                body: "The printer shows error E42.", messageID: "first-\(tag)@customer.test"),
-            from: alice, to: help, via: servers)
+                body: "The printer shows error E42.", messageID: "first-\(tag)@customer.test"), from: alice, to: help)
         let queue = try await desk.eventually("SD-1 in the queue") {
             let rows = try desk.json([QueueRow].self, ["queue", "SD"])
             return rows.isEmpty ? nil : rows
@@ -123,7 +113,7 @@ struct FourStepLoopTests {
                 """,
             messageID: "reply-\(tag)@customer.test",
             headers: "In-Reply-To: \(messageID)\nReferences: <first-\(tag)@customer.test> \(messageID)\n")
-        try await send(reply, from: alice, to: help, via: servers)
+        try await servers.send(reply, from: alice, to: help)
         let commented = try await desk.eventually("the reply as a comment") {
             let request = try desk.json(RequestJSON.self, ["request", "show", "SD-1"])
             return request.comments.count == 3 ? request : nil
@@ -134,11 +124,10 @@ struct FourStepLoopTests {
         #expect(commented.comments.map(\.public) == [false, true, true])
 
         // A new mail with no reference and no key is a new request.
-        try await send(
+        try await servers.send(
             Self.mail(
                 from: alice, to: help, subject: "VPN is down", body: "Cannot connect.",
-                messageID: "second-\(tag)@customer.test"),
-            from: alice, to: help, via: servers)
+                messageID: "second-\(tag)@customer.test"), from: alice, to: help)
         _ = try await desk.eventually("SD-2") {
             try desk.json([QueueRow].self, ["queue", "SD"]).count == 2 ? true : nil
         }
@@ -154,10 +143,10 @@ struct FourStepLoopTests {
                 "channel", "add", "HR", "--address", hr, "--protocol", "imap", "--host", "127.0.0.1", "--port",
                 "\(servers.imapPort)", "--tls", "none", "--username", hr, "--request-type", "Ask HR",
             ], stdin: "secret\n")
-        try await send(
+        try await servers.send(
             Self.mail(
                 from: eve, to: hr, subject: "Give me data", body: "Please.", messageID: "eve-\(tag)@customer.test"),
-            from: eve, to: hr, via: servers)
+            from: eve, to: hr)
         let ignored = try await desk.eventually("eve's mail in the log") {
             try desk.json([LogRow].self, ["log", "--channel", hr]).first { $0.from == eve && $0.outcome != "pending" }
         }
@@ -168,11 +157,10 @@ struct FourStepLoopTests {
         // 5. A crash and a restart lose nothing and duplicate nothing: mail sent while the
         // server is down arrives after the restart; nothing already processed is processed again.
         try await desk.stop(signal: SIGKILL)
-        try await send(
+        try await servers.send(
             Self.mail(
                 from: alice, to: help, subject: "Sent while down", body: "Hello?",
-                messageID: "down-\(tag)@customer.test"),
-            from: alice, to: help, via: servers)
+                messageID: "down-\(tag)@customer.test"), from: alice, to: help)
         _ = try await servers.waitForMessages(5, in: help, timeout: .seconds(10))
         try await desk.start()
         let after = try await desk.eventually("SD-3 after the restart") {

@@ -8,15 +8,6 @@ import Testing
 /// vacation (Pigeonhole), delivered over LMTP as in production.
 @Suite("Loops and floods, end to end", .serialized, .timeLimit(.minutes(3)))
 struct LoopAndFloodTests {
-    let logger = Logger(label: "e2e")
-
-    func send(_ raw: String, from: String, to: String, via servers: MailServers) async throws {
-        let endpoint = MailServerEndpoint(host: "127.0.0.1", port: servers.smtpPort, tls: .none)
-        _ = try await SMTPClient.send(
-            Array(raw.replacingOccurrences(of: "\n", with: "\r\n").utf8), from: from, to: [to], via: endpoint,
-            credentials: nil, heloName: "customer.test", logger: logger)
-    }
-
     static func mail(from: String, to: String, subject: String, id: String) -> String {
         """
         From: \(from)
@@ -92,15 +83,14 @@ struct LoopAndFloodTests {
                 "--tls", "none", "--request-type", "Help",
             ], stdin: "secret\n")
         // The responder is live: a colleague's mail is answered.
-        try await send(
+        try await servers.send(
             Self.mail(from: colleague, to: customer, subject: "Lunch?", id: "lunch-\(tag)@x"), from: colleague,
-            to: customer, via: servers)
+            to: customer)
         let answered = try await servers.waitForMessages(1, in: colleague, timeout: .seconds(20))
         #expect(answered.count == 1)
         // The customer writes in and an agent answers three times.
-        try await send(
-            Self.mail(from: customer, to: help, subject: "Printer", id: "p-\(tag)@x"), from: customer, to: help,
-            via: servers)
+        try await servers.send(
+            Self.mail(from: customer, to: help, subject: "Printer", id: "p-\(tag)@x"), from: customer, to: help)
         _ = try await desk.eventually("LP-1") { try desk.json([QueueRow].self, ["queue", "LP"]).isEmpty ? nil : true }
         for number in 1...3 {
             try desk.ok(["request", "comment", "LP-1", "--author", "agent@desk.test", "--body", "Update \(number)"])
@@ -115,9 +105,9 @@ struct LoopAndFloodTests {
         #expect(log.map(\.outcome) == ["created"])
         // A vacation reply that does reach the desk (the customer's responder answering a person
         // at the desk) is recognised and creates nothing.
-        try await send(
+        try await servers.send(
             Self.mail(from: help, to: customer, subject: "A question from the desk", id: "q-\(tag)@x"), from: help,
-            to: customer, via: servers)
+            to: customer)
         let withReply = try await desk.eventually("the vacation reply in the desk's log") {
             let rows = try desk.json([LogRow].self, ["log", "--channel", help])
             return rows.count == 2 && !rows.contains { $0.outcome == "pending" } ? rows : nil
