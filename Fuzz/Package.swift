@@ -18,7 +18,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The decoders are internal to MailClients: the fuzzers reach them with `@testable import`, which works
-        // because scripts/fuzz.sh builds in debug, where SwiftPM compiles every module with -enable-testing.
+        // because scripts/fuzz.sh builds with -enable-testing.
         .target(
             name: "FuzzSupport",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],

@@ -26,8 +26,8 @@ public struct FeedOutcome<Message> {
     public var leftover = 0
 }
 
-/// Plays `input` into `decoder` in reads of `chunkSize` bytes (the whole input when `chunkSize >= input.count`), calling
-/// `decode` until it returns nil after every read and `decodeLast(seenEOF: true)` at the end, like NIO's
+/// Plays `input` into `decoder` in reads of `chunkSize` bytes (all of it at once when `chunkSize >= input.count`),
+/// calling `decode` until it returns nil after every read and `decodeLast(seenEOF: true)` at the end, like NIO's
 /// ByteToMessageHandler. With `compact`, read bytes are discarded after every read, so a decoder that remembered
 /// absolute buffer positions would go wrong.
 public func feed<Decoder: NIOSingleStepByteToMessageDecoder>(

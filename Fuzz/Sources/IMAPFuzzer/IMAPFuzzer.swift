@@ -62,8 +62,8 @@ func checkIMAPStream(_ input: [UInt8], limits: IMAPFrameLimits) {
         if let first {
             fuzzCheck(
                 first.frames == parsed && first.error == errorCode && first.leftover == outcome.leftover,
-                "reads of \(pattern.chunkSize) bytes give \(parsed.count) frames, error \(String(describing: errorCode)),"
-                    + " leftover \(outcome.leftover); the whole input gives \(first.frames.count) frames, error"
+                "reads of \(pattern.chunkSize) bytes give \(parsed.count) frames, error"
+                    + " \(String(describing: errorCode)), leftover \(outcome.leftover); the whole input gives \(first.frames.count) frames, error"
                     + " \(String(describing: first.error)), leftover \(first.leftover)"
             )
         } else {
