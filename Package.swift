@@ -112,6 +112,8 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Fuzz crashers, read by FuzzReplayTests relative to its source file (as it reads Fuzz/Corpus).
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: swiftSettings),

@@ -82,7 +82,14 @@ struct IMAPFrameDecoder: NIOSingleStepByteToMessageDecoder {
                 guard let lineEnd = self.findCRLF(in: buffer, from: scanned, lineStart: lineStart) else {
                     // Keep the last byte unscanned: it may be the CR of a CRLF split across reads.
                     self.position = .line(lineStart: lineStart, scanned: max(lineStart, available - 1))
-                    if available - lineStart > self.limits.maxLineLength {
+                    // The same measure as for a complete line: CRLF excluded. A trailing CR may be the terminator's,
+                    // so it does not count yet; counting it refused a line of exactly the limit when its CR and LF
+                    // arrived in different reads (found by the IMAP fuzzer).
+                    let trailingCR =
+                        available > lineStart
+                        && buffer.getInteger(at: buffer.readerIndex + available - 1, as: UInt8.self)
+                            == UInt8(ascii: "\r")
+                    if available - lineStart - (trailingCR ? 1 : 0) > self.limits.maxLineLength {
                         throw MailClientError(
                             .responseTooLarge,
                             "server line longer than \(self.limits.maxLineLength) bytes without CRLF"

@@ -36,6 +36,8 @@ struct POP3ResponseDecoder: NIOSingleStepByteToMessageDecoder {
     private var body: [UInt8] = []
     /// How far into the readable bytes we already looked for CRLF without finding it (avoids rescanning).
     private var scannedBodyBytes = 0
+    /// The same for a status line.
+    private var scannedStatusBytes = 0
 
     /// Creates a decoder that first expects `expected` (by default: the greeting, one line).
     init(
@@ -62,7 +64,9 @@ struct POP3ResponseDecoder: NIOSingleStepByteToMessageDecoder {
                     serverText: String(decoding: buffer.readableBytesView.prefix(200), as: UTF8.self)
                 )
             }
-            guard let line = try SMTPReplyDecoder.readCRLFLine(from: &buffer, maximumLength: maximumStatusLineLength)
+            guard
+                let line = try SMTPReplyDecoder.readCRLFLine(
+                    from: &buffer, maximumLength: maximumStatusLineLength, scanned: &scannedStatusBytes)
             else { return nil }
             let status = try Self.parseStatusLine(line)
             expected.removeFirst()

@@ -1,5 +1,13 @@
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Frames the server's byte stream into complete, possibly multi-line SMTP replies (RFC 5321 §4.2).
 ///
 /// Lines end in CRLF only; a bare CR or LF is a protocol violation. Hard limits bound the length of
@@ -14,6 +22,8 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
 
     private var pendingCode: Int?
     private var pendingLines: [String] = []
+    /// How far into the readable bytes we already looked for LF without finding it (avoids rescanning).
+    private var scannedLineBytes = 0
 
     /// Creates a decoder with the given hard limits.
     init(maximumLineLength: Int = 4096, maximumLineCount: Int = 200) {
@@ -26,7 +36,9 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
     // Reply-code  = %x32-35 %x30-35 %x30-39
     // textstring  = 1*(%d09 / %d32-126) ; HT, SP, Printable US-ASCII (UTF-8 with SMTPUTF8, RFC 6531)
     mutating func decode(buffer: inout ByteBuffer) throws -> SMTPReply? {
-        while let line = try Self.readCRLFLine(from: &buffer, maximumLength: maximumLineLength) {
+        while let line = try Self.readCRLFLine(
+            from: &buffer, maximumLength: maximumLineLength, scanned: &scannedLineBytes)
+        {
             let parsed = try Self.parseReplyLine(line)
             if let pendingCode, pendingCode != parsed.code {
                 throw MailClientError(
@@ -60,22 +72,37 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
 
     /// Reads one line ending in CRLF and returns it without the CRLF; `nil` when the line is incomplete.
     /// Shared by the SMTP and POP3 framing: both are CRLF-only (RFC 5321 §2.3.8, RFC 1939 §3).
-    static func readCRLFLine(from buffer: inout ByteBuffer, maximumLength: Int) throws -> ArraySlice<UInt8>? {
-        let view = buffer.readableBytesView
-        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > maximumLength {
+    ///
+    /// `scanned` is the caller's memory of how many readable bytes were already searched for LF in vain (start at 0;
+    /// this function resets it when it returns a line). Without it a line dribbled in one byte per read was searched
+    /// from its start on every read, quadratic in the line length (the SMTP fuzzer timed out on it). Only the first
+    /// `maximumLength` bytes are ever searched: an LF after them makes the line too long anyway.
+    static func readCRLFLine(
+        from buffer: inout ByteBuffer, maximumLength: Int, scanned: inout Int
+    ) throws -> ArraySlice<UInt8>? {
+        let readable = buffer.readableBytes
+        let searchEnd = min(readable, maximumLength)
+        let start = min(scanned, searchEnd)
+        let lf: Int? = buffer.withUnsafeReadableBytes { raw in
+            guard start < searchEnd, let base = raw.baseAddress,
+                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), searchEnd - start)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+        guard let lf else {
+            scanned = searchEnd
+            if readable > maximumLength {
                 throw MailClientError(.responseTooLarge, "a line from the server exceeds \(maximumLength) bytes")
             }
             return nil
         }
-        let lineLength = lf - view.startIndex + 1
-        guard lineLength <= maximumLength else {
-            throw MailClientError(.responseTooLarge, "a line from the server exceeds \(maximumLength) bytes")
-        }
-        guard lf > view.startIndex, view[lf - 1] == UInt8(ascii: "\r") else {
+        scanned = 0
+        let view = buffer.readableBytesView
+        let lineLength = lf + 1
+        guard lf > 0, view[view.startIndex + lf - 1] == UInt8(ascii: "\r") else {
             throw MailClientError(.protocolViolation, "the server sent a bare LF; lines must end in CRLF")
         }
-        let content = view[view.startIndex..<(lf - 1)]
+        let content = view[view.startIndex..<(view.startIndex + lf - 1)]
         if content.contains(UInt8(ascii: "\r")) {
             throw MailClientError(.protocolViolation, "the server sent a bare CR; lines must end in CRLF")
         }
