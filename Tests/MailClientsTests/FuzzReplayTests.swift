@@ -235,26 +235,10 @@ struct FuzzReplayTests {
                 #expect(result.error == nil)
                 #expect(!result.frames.isEmpty)
                 for frame in result.frames {
-                    if Self.hasAdjacentLists(frame.bytes) {
-                        withKnownIssue(Self.adjacentListsIssue) {
-                            #expect(frame.response != nil)
-                        }
-                    } else {
-                        #expect(frame.response != nil, "\(String(decoding: frame.bytes.prefix(80), as: UTF8.self))")
-                    }
+                    #expect(frame.response != nil, "\(String(decoding: frame.bytes.prefix(80), as: UTF8.self))")
                 }
             }
         }
-    }
-
-    /// Found by the seeds, not fixed here (not a crash, hang or superlinear cost).
-    static let adjacentListsIssue = Comment(
-        rawValue: "skipValue wants SP between list elements, but RFC 3501 §9 env-to and body-type-mpart put lists "
-            + "side by side: an ENVELOPE with two addresses or a multipart BODYSTRUCTURE is a protocolViolation")
-
-    /// Whether `bytes` holds `)(`: two lists with no space between them.
-    static func hasAdjacentLists(_ bytes: [UInt8]) -> Bool {
-        zip(bytes, bytes.dropFirst()).contains { $0 == UInt8(ascii: ")") && $1 == UInt8(ascii: "(") }
     }
 
     @Test(

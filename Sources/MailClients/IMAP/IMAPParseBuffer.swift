@@ -172,15 +172,21 @@ struct IMAPParseBuffer {
     }
 
     /// Skips one value we do not interpret: a string, NIL/atom/number, or a parenthesized list (nested).
+    ///
+    /// Elements are separated by SP, except lists side by side: RFC 3501 §9 `env-to = "(" 1*address ")"` and
+    /// `body-type-mpart = 1*body SP media-subtype` put `)(` with nothing between (an ENVELOPE with two addresses,
+    /// a multipart BODYSTRUCTURE).
     mutating func skipValue(depth: Int = 0) throws {
         guard depth < 64 else { throw self.violation("lists nested too deeply") }
         switch self.peek() {
         case UInt8(ascii: "("):
             self.index += 1
             var first = true
+            var previousWasList = false
             while self.peek() != UInt8(ascii: ")") {
-                if !first { try self.expectSpace() }
+                if !first, !(previousWasList && self.peek() == UInt8(ascii: "(")) { try self.expectSpace() }
                 first = false
+                previousWasList = self.peek() == UInt8(ascii: "(")
                 try self.skipValue(depth: depth + 1)
             }
             self.index += 1
