@@ -41,6 +41,22 @@ struct OutboxRoutes: Sendable {
                 return OutboxRetryResult(retried: [id])
             }
         }
+        // POST /v1/outbox/release|drop[?id=N]: held notifications are sent now, or given up.
+        for (action, drop) in [("release", false), ("drop", true)] {
+            group.post(RouterPath(stringLiteral: action)) { request, _ in
+                await respond {
+                    let id = try request.uri.queryParameters.get("id").map { text -> Int64 in
+                        guard let id = Int64(text) else {
+                            throw DeskError(.invalid, "\(text) is not a notification id")
+                        }
+                        return id
+                    }
+                    let ids = try await store.settleHeldNotifications(id: id, drop: drop)
+                    if !drop, !ids.isEmpty { await notifier.ring() }
+                    return OutboxRetryResult(retried: ids)
+                }
+            }
+        }
         group.post("retry-failed") { _, _ in
             await respond {
                 let ids = try await store.retryAllFailedNotifications()

@@ -110,6 +110,41 @@ extension DeskStore {
         }
     }
 
+    /// Releases held notifications (one, or all with `id` nil): pending and due at `now`, or, with `drop`,
+    /// given up as failed. Returns their ids, oldest first.
+    public func settleHeldNotifications(id: Int64?, drop: Bool, now: Date = Date()) async throws -> [Int64] {
+        try await write { db in
+            var sql = "SELECT id FROM outbox WHERE status = ?"
+            var arguments: StatementArguments = [OutboxStatus.held]
+            if let id {
+                sql += " AND id = ?"
+                arguments += [id]
+            }
+            let ids = try Int64.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments)
+            if let id, ids.isEmpty {
+                guard
+                    let status = try OutboxStatus.fetchOne(
+                        db, sql: "SELECT status FROM outbox WHERE id = ?", arguments: [id])
+                else { throw DeskError(.notFound, "there is no notification \(id)") }
+                throw DeskError(.conflict, "notification \(id) is \(status.rawValue), not held")
+            }
+            for held in ids {
+                if drop {
+                    try db.execute(
+                        sql: "UPDATE outbox SET status = ?, lastReply = ? WHERE id = ?",
+                        arguments: [
+                            OutboxStatus.failed, "dropped by an admin after the per-recipient limit held it", held,
+                        ])
+                } else {
+                    try db.execute(
+                        sql: "UPDATE outbox SET status = ?, nextAttemptAt = ? WHERE id = ?",
+                        arguments: [OutboxStatus.pending, now, held])
+                }
+            }
+            return ids
+        }
+    }
+
     /// How many notifications are pending (and due at `now`) and how many failed.
     public func outboxCounts(now: Date = Date()) async throws -> OutboxCounts {
         try await read { db in
@@ -120,7 +155,7 @@ extension DeskStore {
                 switch row["status"] as OutboxStatus? {
                 case .pending?: counts.pending = count
                 case .failed?: counts.failed = count
-                case .sent?, nil: break
+                case .sent?, .held?, nil: break
                 }
             }
             counts.due =

@@ -34,8 +34,10 @@ extension DeskStore {
 
     /// Adds an agent's comment. A public comment is mailed to the reporter: the notification is
     /// composed and written to the outbox in the same transaction, with its Message-ID fixed.
+    /// More notifications than `recipientHourlyLimit` to one recipient within an hour are held, not sent
+    /// (a loop through an automated commenter, or a flood): `postdesk outbox release|drop`.
     public func addAgentComment(
-        requestKey: String, author: String, body: String, isPublic: Bool
+        requestKey: String, author: String, body: String, isPublic: Bool, recipientHourlyLimit: Int = 20
     ) async throws -> (comment: Comment, notification: OutboxMessage?) {
         let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw DeskError.invalid("comment body must not be empty") }
@@ -53,6 +55,14 @@ extension DeskStore {
             try comment.insert(db)
             guard isPublic else { return (comment, nil) }
             var outbox = try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db)
+            if let flooded = try Self.recipientOverLimit(
+                outbox.recipients, limit: recipientHourlyLimit, since: now.addingTimeInterval(-3600), in: db)
+            {
+                outbox.status = .held
+                outbox.lastReply =
+                    "held: \(flooded) was sent \(recipientHourlyLimit) notifications within the hour; "
+                    + "postdesk outbox release sends it, postdesk outbox drop gives it up"
+            }
             try outbox.insert(db)
             try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
             request.status = .waitingForCustomer
@@ -60,6 +70,24 @@ extension DeskStore {
             try request.update(db)
             return (comment, outbox)
         }
+    }
+
+    /// The first recipient who already got `limit` notifications (sent, waiting or held) since `since`.
+    static func recipientOverLimit(_ recipients: [String], limit: Int, since: Date, in db: Database) throws
+        -> String?
+    {
+        guard limit > 0 else { return nil }
+        for recipient in recipients {
+            let count =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM outbox, json_each(outbox.recipients)
+                        WHERE outbox.createdAt > ? AND json_each.value = ? AND outbox.status <> ?
+                        """, arguments: [since, recipient, OutboxStatus.failed]) ?? 0
+            if count >= limit { return recipient }
+        }
+        return nil
     }
 
     static func index(messageID: String, requestId: Int64, in db: Database) throws {

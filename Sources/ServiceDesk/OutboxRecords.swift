@@ -9,6 +9,9 @@ public enum OutboxStatus: String, Sendable, Codable, CaseIterable, DatabaseValue
     case sent
     /// Given up: a permanent refusal, or the retry policy ran out; `outbox retry` sets it pending again.
     case failed
+    /// Held by the per-recipient limit (a loop or a flood of comments): `outbox release` sends it,
+    /// `outbox drop` gives it up.
+    case held
 }
 
 /// A notification waiting to be sent, or sent: the Message-ID and bytes are fixed when the row is

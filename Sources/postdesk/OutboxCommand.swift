@@ -5,17 +5,19 @@ import Foundation
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox", abstract: "Notifications: what was sent, what waits, what failed and the relay's words.",
-        subcommands: [List.self, Retry.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Retry.self, Release.self, Drop.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List notifications, newest first, with their attempts and the relay's last reply.")
         @OptionGroup var options: AdminOptions
         @Flag(help: "Only notifications that were given up.") var failed = false
+        @Flag(help: "Only notifications the per-recipient limit holds.") var held = false
         @Option(help: "At most this many.") var limit = 200
 
         func run() async throws {
-            let path = "/v1/outbox?limit=\(limit)" + (failed ? "&status=failed" : "")
+            let path =
+                "/v1/outbox?limit=\(limit)" + (failed ? "&status=failed" : "") + (held ? "&status=held" : "")
             let data = try await admin { try await options.client.raw(.GET, path, body: String?.none) }
             if options.json { return printJSON(data) }
             let items = try decodeAnswer([OutboxItemView].self, data)
@@ -65,6 +67,38 @@ struct OutboxCommand: AsyncParsableCommand {
             default: print("\(result.retried.count) notifications are pending again; the notifier sends them now.")
             }
         }
+    }
+}
+
+/// `outbox release` and `outbox drop`: what the per-recipient limit held.
+struct HeldSelection: ParsableArguments {
+    @OptionGroup var options: AdminOptions
+    @Argument(help: "The notification's id (see postdesk outbox --held).") var id: Int64?
+    @Flag(help: "Every held notification.") var allHeld = false
+
+    func send(_ action: String, done: String) async throws {
+        if (id == nil) == !allHeld { throw ValidationError("give a notification id or --all-held") }
+        let path = "/v1/outbox/\(action)" + (id.map { "?id=\($0)" } ?? "")
+        let data = try await admin { try await options.client.raw(.POST, path, body: String?.none) }
+        if options.json { return printJSON(data) }
+        let ids = try decodeAnswer(OutboxRetryResult.self, data).retried
+        print(ids.isEmpty ? "No held notifications." : "\(done): \(ids.map(String.init).joined(separator: ", ")).")
+    }
+}
+
+extension OutboxCommand {
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send notifications the per-recipient limit held (20 an hour to one address).")
+        @OptionGroup var selection: HeldSelection
+        func run() async throws { try await selection.send("release", done: "Released, sending now") }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give up notifications the per-recipient limit held; they stay listed as failed.")
+        @OptionGroup var selection: HeldSelection
+        func run() async throws { try await selection.send("drop", done: "Dropped") }
     }
 }
 

@@ -68,11 +68,12 @@ struct NotifierDesk {
             username: "help@desk.test", password: "relay-password")
     }
 
-    /// A public agent comment on SD-1: one notification; returns its outbox id.
+    /// A public agent comment on SD-1: one notification; returns its outbox id. The per-recipient limit is
+    /// off: these tests send many notifications to one customer on purpose (OutboxStoreTests covers the limit).
     @discardableResult
     func notify(_ body: String = "We are on it") async throws -> Int64 {
         let result = try await store.addAgentComment(
-            requestKey: "SD-1", author: "agent@desk.test", body: body, isPublic: true)
+            requestKey: "SD-1", author: "agent@desk.test", body: body, isPublic: true, recipientHourlyLimit: 0)
         return try #require(result.notification?.id)
     }
 

@@ -67,4 +67,29 @@ struct OutboxStoreTests {
         let next = try await store.dueOutbox(now: Date(), limit: 10, afterId: try #require(first.last?.id))
         #expect(next.compactMap(\.id) == Array(ids[2...]))
     }
+
+    @Test("more notifications an hour to one recipient than the limit are held; release sends, drop gives up")
+    func recipientLimit() async throws {
+        let (store, _) = try await Self.desk(notifications: 0)
+        var statuses: [OutboxStatus] = []
+        var ids: [Int64] = []
+        for index in 0..<4 {
+            let result = try await store.addAgentComment(
+                requestKey: "SD-1", author: "agent@desk.test", body: "update \(index)", isPublic: true,
+                recipientHourlyLimit: 2)
+            let notification = try #require(result.notification)
+            statuses.append(notification.status)
+            ids.append(try #require(notification.id))
+        }
+        #expect(statuses == [.pending, .pending, .held, .held])
+        let held = try await store.outboxEntries(status: .held)
+        #expect(held.count == 2)
+        #expect(held.first?.lastReply?.contains("alice@customer.test was sent 2 notifications") == true)
+        #expect(try await store.dueOutbox(now: Date(), limit: 10).map(\.id) == [ids[0], ids[1]])
+        #expect(try await store.settleHeldNotifications(id: ids[2], drop: false) == [ids[2]])
+        #expect(try await store.dueOutbox(now: Date(), limit: 10).map(\.id) == [ids[0], ids[1], ids[2]])
+        #expect(try await store.settleHeldNotifications(id: nil, drop: true) == [ids[3]])
+        #expect(try await store.outboxEntries(status: .failed).map(\.id) == [ids[3]])
+        await #expect(throws: DeskError.self) { try await store.settleHeldNotifications(id: ids[0], drop: false) }
+    }
 }
