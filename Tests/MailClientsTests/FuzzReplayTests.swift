@@ -148,27 +148,16 @@ func pop3ReplayShapes(_ input: [UInt8]) -> (shapes: [POP3ResponseDecoder.Shape],
     return ((0..<answers).map { (header >> UInt8($0 % 8)) & 1 == 1 ? .multiLine : .singleLine }, wire)
 }
 
-/// Decodes a POP3 fuzzer input in every read pattern; records an issue for anything the POP3 fuzzer would report.
-func replayPOP3(_ input: [UInt8], limits: (statusLine: Int, body: Int)) -> ReplayOutcome<POP3Response> {
-    let (shapes, wire) = pop3ReplayShapes(input)
-    var first: ReplayOutcome<POP3Response>?
+/// Decodes `input` with a fresh decoder in every read pattern, runs `check` on each outcome, and expects every
+/// pattern to decode what the first did (the same messages, the same error, the same leftover when none).
+func replayInEveryPattern<Decoder: NIOSingleStepByteToMessageDecoder>(
+    _ input: [UInt8], makeDecoder: () -> Decoder, check: (ReplayOutcome<Decoder.InboundOut>) -> Void
+) -> ReplayOutcome<Decoder.InboundOut> where Decoder.InboundOut: Equatable {
+    var first: ReplayOutcome<Decoder.InboundOut>?
     for pattern in replayReadPatterns {
-        var decoder = POP3ResponseDecoder(
-            expecting: shapes, maximumStatusLineLength: limits.statusLine, maximumBodySize: limits.body)
-        let outcome = replay(wire, chunkSize: pattern.chunkSize, compact: pattern.compact, into: &decoder)
-        if let error = outcome.error {
-            #expect(
-                [.protocolViolation, .responseTooLarge, .connectionClosed].contains(outcome.errorCode),
-                "POP3 decoder error \(error)")
-        }
-        for response in outcome.messages {
-            #expect((response.body?.count ?? 0) <= limits.body)
-            _ = (response.responseCode, response.apopTimestamp, response.description)
-            if let body = response.body {
-                _ = POP3Capabilities.parse(capaBody: body)
-                for line in POP3Listing.lines(of: body) { _ = try? POP3Listing.parseUniqueID(line) }
-            }
-        }
+        var decoder = makeDecoder()
+        let outcome = replay(input, chunkSize: pattern.chunkSize, compact: pattern.compact, into: &decoder)
+        check(outcome)
         if let first {
             #expect(first.messages == outcome.messages, "reads of \(pattern.chunkSize) bytes decode differently")
             #expect(
@@ -180,30 +169,48 @@ func replayPOP3(_ input: [UInt8], limits: (statusLine: Int, body: Int)) -> Repla
     return first ?? ReplayOutcome()
 }
 
+/// Decodes a POP3 fuzzer input in every read pattern; records an issue for anything the POP3 fuzzer would report.
+func replayPOP3(_ input: [UInt8], limits: (statusLine: Int, body: Int)) -> ReplayOutcome<POP3Response> {
+    let (shapes, wire) = pop3ReplayShapes(input)
+    return replayInEveryPattern(
+        wire,
+        makeDecoder: {
+            POP3ResponseDecoder(
+                expecting: shapes, maximumStatusLineLength: limits.statusLine, maximumBodySize: limits.body)
+        },
+        check: { outcome in
+            if let error = outcome.error {
+                #expect(
+                    [.protocolViolation, .responseTooLarge, .connectionClosed].contains(outcome.errorCode),
+                    "POP3 decoder error \(error)")
+            }
+            for response in outcome.messages {
+                #expect((response.body?.count ?? 0) <= limits.body)
+                _ = (response.responseCode, response.apopTimestamp, response.description)
+                if let body = response.body {
+                    _ = POP3Capabilities.parse(capaBody: body)
+                    for line in POP3Listing.lines(of: body) { _ = try? POP3Listing.parseUniqueID(line) }
+                }
+            }
+        })
+}
+
 /// Decodes an SMTP fuzzer input in every read pattern; records an issue for anything the SMTP fuzzer would report.
 func replaySMTP(_ input: [UInt8], limits: (lineLength: Int, lineCount: Int)) -> ReplayOutcome<SMTPReply> {
-    var first: ReplayOutcome<SMTPReply>?
-    for pattern in replayReadPatterns {
-        var decoder = SMTPReplyDecoder(maximumLineLength: limits.lineLength, maximumLineCount: limits.lineCount)
-        let outcome = replay(input, chunkSize: pattern.chunkSize, compact: pattern.compact, into: &decoder)
-        if let error = outcome.error {
-            #expect(
-                [.protocolViolation, .responseTooLarge, .connectionClosed].contains(outcome.errorCode),
-                "SMTP decoder error \(error)")
-        }
-        for reply in outcome.messages {
-            #expect(reply.lines.count <= limits.lineCount && (200...599).contains(reply.code))
-            _ = (reply.verbatim, reply.enhancedStatusCode, SMTPCapabilities.parse(ehloReply: reply))
-        }
-        if let first {
-            #expect(first.messages == outcome.messages, "reads of \(pattern.chunkSize) bytes decode differently")
-            #expect(
-                first.errorCode == outcome.errorCode && (outcome.error != nil || first.leftover == outcome.leftover))
-        } else {
-            first = outcome
-        }
-    }
-    return first ?? ReplayOutcome()
+    replayInEveryPattern(
+        input,
+        makeDecoder: { SMTPReplyDecoder(maximumLineLength: limits.lineLength, maximumLineCount: limits.lineCount) },
+        check: { outcome in
+            if let error = outcome.error {
+                #expect(
+                    [.protocolViolation, .responseTooLarge, .connectionClosed].contains(outcome.errorCode),
+                    "SMTP decoder error \(error)")
+            }
+            for reply in outcome.messages {
+                #expect(reply.lines.count <= limits.lineCount && (200...599).contains(reply.code))
+                _ = (reply.verbatim, reply.enhancedStatusCode, SMTPCapabilities.parse(ehloReply: reply))
+            }
+        })
 }
 
 /// A hostile fixture and the refusal it must meet with production limits.
