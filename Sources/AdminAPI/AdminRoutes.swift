@@ -101,7 +101,7 @@ struct AdminRoutes: Sendable {
                     projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
                     tls: tls, caFile: body.caFile, username: body.username, password: body.password,
                     requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
-                    authMethod: body.authMethod ?? .password, insecurePlaintext: body.insecurePlaintext ?? false)
+                    authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
                 let linked = try await linker.link(draft)
                 await supervisor.reload()
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)

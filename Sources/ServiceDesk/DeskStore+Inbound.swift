@@ -347,7 +347,7 @@ public struct StoredAttachment: Codable, Sendable, Equatable {
 extension DeskStore {
     /// Writes an attachment's bytes under the data directory, named by their SHA-256.
     func saveAttachment(_ attachment: IncomingAttachment) throws -> SavedAttachment {
-        let digest = SHA256.hash(data: attachment.data).map { String(format: "%02x", $0) }.joined()
+        let digest = hexDigits(SHA256.hash(data: attachment.data))
         let file = Self.attachmentURL(sha256: digest, in: attachmentDirectory)
         let manager = FileManager.default
         if !manager.fileExists(atPath: file.path) {

@@ -84,7 +84,7 @@ extension DeskStore {
             return match(found)
         }
         if fingerprint.messageID == nil,
-            let found = try row("sha256:" + InboundFingerprint.hex(SHA256.hash(data: raw))),
+            let found = try row("sha256:" + hexDigits(SHA256.hash(data: raw))),
             (found["contentHash"] as String?) == nil
         {
             return match(found)

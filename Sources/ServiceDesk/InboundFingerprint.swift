@@ -49,7 +49,7 @@ public struct InboundFingerprint: Sendable, Equatable {
             }
         }
         hash.update(data: chunk)
-        self.contentHash = Self.hex(hash.finalize())
+        self.contentHash = hexDigits(hash.finalize())
         let id = mail.messageID.flatMap { $0.isEmpty ? nil : $0 }
         self.messageID = id
         self.from = (mail.from.first ?? mail.sender).flatMap { AddressNormalizer.normalize($0.address) }
@@ -64,14 +64,15 @@ public struct InboundFingerprint: Sendable, Equatable {
 
     /// The key rows stored before content hashes were keyed on the Message-ID alone.
     var legacyMessageIDKey: String? { messageID.map { "mid:" + $0 } }
+}
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+/// Lower-case hex of bytes (a digest), two digits per byte: the form content hashes and attachment names take.
+func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
     }
+    return String(decoding: out, as: UTF8.self)
 }
