@@ -73,9 +73,13 @@ public struct AdminClient: Sendable {
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Content-Length", value: String(payload.count))
             }
-            try await outbound.write(.head(head))
-            if let payload { try await outbound.write(.body(.byteBuffer(ByteBuffer(data: payload)))) }
-            try await outbound.write(.end(nil))
+            // One write and one flush for the whole request: with separate writes the server could answer and
+            // close (Connection: close) after the body and before the empty end part, which then failed with
+            // "I/O on closed channel" although the answer was on its way (seen under load).
+            var request: [HTTPClientRequestPart] = [.head(head)]
+            if let payload { request.append(.body(.byteBuffer(ByteBuffer(data: payload)))) }
+            request.append(.end(nil))
+            try await outbound.write(contentsOf: request)
             var status = 0
             var body = ByteBuffer()
             for try await part in inbound {
