@@ -77,6 +77,7 @@ public struct PostdeskServer: Sendable {
             requestRouter: router, logger: logger)
         let httpRouter = Router()
         routes.register(on: httpRouter)
+        BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: httpRouter.group("/v1/backup"))
 
         let logger = self.logger
         let app = Application(

@@ -33,8 +33,11 @@ public struct DeskStore: Sendable {
             // every commit (https://www.sqlite.org/pragma.html#pragma_synchronous).
             let level = durability == .full ? "FULL" : "NORMAL"
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(level)") }
+            try pool.read { db in try Self.checkKnownSchema(db, path: path) }
             try Self.migrator.migrate(pool)
             self.writer = pool
+        } catch let error as DeskError {
+            throw error
         } catch {
             throw DeskError(.storage, "cannot open database \(path): \(error)")
         }

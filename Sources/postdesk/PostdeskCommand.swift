@@ -11,7 +11,7 @@ struct PostdeskCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ProjectCommand.self, RequestTypeCommand.self, SMTPCommand.self, ChannelCommand.self,
             CustomerCommand.self, QueueCommand.self, RequestCommand.self, StatusCommand.self, LogCommand.self,
-            InboundCommand.self, OutboxCommand.self, InspectCommand.self,
+            InboundCommand.self, OutboxCommand.self, InspectCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
 }
