@@ -28,12 +28,14 @@ final class PostdeskProcess: @unchecked Sendable {
     /// Further `serve` options, e.g. a lower rate limit.
     private let extraArguments: [String]
 
-    init(extraArguments: [String] = []) throws {
+    /// A server on `dataDirectory` (a new temporary one unless given, e.g. one a restore filled).
+    init(extraArguments: [String] = [], dataDirectory: URL? = nil) throws {
         self.extraArguments = extraArguments
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "postdesk-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        logFile = dataDirectory.appendingPathComponent("server.log")
+        self.dataDirectory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("postdesk-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.dataDirectory, withIntermediateDirectories: true)
+        logFile = self.dataDirectory.appendingPathComponent("server.log")
     }
 
     /// Starts `postdesk serve` (with `arguments` added) and waits until its admin socket answers.
