@@ -46,7 +46,8 @@ struct RestoreCommand: ParsableCommand {
             before anything is written. The data directory must have no database and no server running.
 
             Example:
-              postdesk restore /var/backups/postdesk/2026-12-01 --data-dir /var/lib/postdesk
+              postdesk restore /var/backups/postdesk/2026-12-01 \\
+                  --data-dir /var/lib/postdesk
             """)
     @Argument(help: "A directory written by postdesk backup.") var directory: String
     @Option(help: "The data directory to restore into.") var dataDir: String

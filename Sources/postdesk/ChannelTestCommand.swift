@@ -11,6 +11,9 @@ struct ChannelTestCommand: AsyncParsableCommand {
             Connects, upgrades TLS, logs in, opens INBOX (IMAP, read-only) or STAT (POP3), reports the \
             capabilities and how many messages would be processed, then tests the SMTP relay without sending. \
             A channel that needed attention starts again when its test passes.
+
+            Example:
+              postdesk channel test help@desk.test
             """)
     @OptionGroup var options: AdminOptions
     @Argument(help: "The channel's address.") var address: String

@@ -5,7 +5,11 @@ import Foundation
 struct ChannelVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Send a test email to a channel through the SMTP relay and wait until it becomes a test request.")
+        abstract: "Send a test email to a channel through the SMTP relay and wait until it becomes a test request.",
+        discussion: """
+            Example:
+              postdesk channel verify help@desk.test
+            """)
     @OptionGroup var options: AdminOptions
     @Argument(help: "The channel's address.") var address: String
     @Option(help: "Seconds to wait for the test request.") var timeout: Int = 120

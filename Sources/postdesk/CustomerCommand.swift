@@ -5,10 +5,20 @@ import ServiceDesk
 struct CustomerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer", abstract: "Manage a project's customers.",
+        discussion: """
+            Examples:
+              postdesk customer add SD alice@customer.test --name Alice
+              postdesk customer allow SD customer.test
+            """,
         subcommands: [Add.self, List.self, Allow.self, Block.self, Rules.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a customer to a project.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a customer to a project.",
+            discussion: """
+                Example:
+                  postdesk customer add SD alice@customer.test --name "Alice Example"
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
         @Argument(help: "Customer's email address.") var address: String
@@ -25,7 +35,12 @@ struct CustomerCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a project's customers.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a project's customers.",
+            discussion: """
+                Example:
+                  postdesk customer list SD
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
 
@@ -41,20 +56,34 @@ struct CustomerCommand: AsyncParsableCommand {
 
     struct Allow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Let an address or a whole domain raise requests under restricted signup.")
+            abstract: "Let an address or a whole domain raise requests under restricted signup.",
+            discussion: """
+                Examples:
+                  postdesk customer allow SD customer.test
+                  postdesk customer allow SD bob@partner.test --remove
+                """)
         @OptionGroup var rule: RuleOptions
         func run() async throws { try await rule.change(.allow) }
     }
 
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Never turn mail from an address or a whole domain into requests or comments.")
+            abstract: "Never turn mail from an address or a whole domain into requests or comments.",
+            discussion: """
+                Example:
+                  postdesk customer block SD spam.test
+                """)
         @OptionGroup var rule: RuleOptions
         func run() async throws { try await rule.change(.block) }
     }
 
     struct Rules: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a project's allow and block lists.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a project's allow and block lists.",
+            discussion: """
+                Example:
+                  postdesk customer rules SD
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
 

@@ -6,11 +6,21 @@ struct InboundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inbound",
         abstract: "Stored inbound mail: show one, retry failed ones, release or drop held ones.",
+        discussion: """
+            Examples:
+              postdesk inbound show 42 --raw > mail.eml
+              postdesk inbound retry --all-failed
+            """,
         subcommands: [Show.self, Retry.self, Release.self, Drop.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one stored mail (the ID is in `postdesk log --json`); --raw prints its bytes.")
+            abstract: "Show one stored mail (the ID is in `postdesk log --json`); --raw prints its bytes.",
+            discussion: """
+                Examples:
+                  postdesk inbound show 42
+                  postdesk inbound show 42 --raw > mail.eml && postdesk inspect mail.eml
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Inbound mail id.") var id: Int64
         @Flag(help: "Print the mail exactly as it was fetched, e.g. `> mail.eml` for `postdesk inspect`.")
@@ -61,7 +71,12 @@ struct InboundCommand: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Process failed (or quarantined) mail again, with fresh attempts.")
+            abstract: "Process failed (or quarantined) mail again, with fresh attempts.",
+            discussion: """
+                Examples:
+                  postdesk inbound retry 42
+                  postdesk inbound retry --all-failed
+                """)
         @OptionGroup var selection: Selection
         @Flag(help: "Every failed mail (the same as --all).") var allFailed = false
 
@@ -74,14 +89,22 @@ struct InboundCommand: AsyncParsableCommand {
 
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Process mail the per-sender rate limit held, without the limit.")
+            abstract: "Process mail the per-sender rate limit held, without the limit.",
+            discussion: """
+                Example:
+                  postdesk inbound release --sender alice@customer.test
+                """)
         @OptionGroup var selection: Selection
         func run() async throws { try await selection.send("release", what: "held") }
     }
 
     struct Drop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give up mail the per-sender rate limit held; it stays stored and logged as ignored.")
+            abstract: "Give up mail the per-sender rate limit held; it stays stored and logged as ignored.",
+            discussion: """
+                Example:
+                  postdesk inbound drop --sender robot@noisy.test
+                """)
         @OptionGroup var selection: Selection
         func run() async throws { try await selection.send("drop", what: "held") }
     }

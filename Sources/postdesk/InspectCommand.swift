@@ -10,6 +10,10 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             Prints the sender, recipients, summary, description, the reply text a comment would get, \
             charset decisions, attachments and the auto-reply/bounce verdict with the header that decided.
+
+            Examples:
+              postdesk inspect mail.eml
+              postdesk inbound show 42 --raw | postdesk inspect - --json
             """)
 
     @Argument(help: "A message file (.eml), or - for standard input.") var file: String

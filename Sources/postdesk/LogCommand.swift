@@ -4,7 +4,12 @@ import Foundation
 
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Every inbound mail and what became of it.")
+        commandName: "log", abstract: "Every inbound mail and what became of it.",
+        discussion: """
+            Examples:
+              postdesk log --channel help@desk.test --since 2026-11-20T00:00:00Z
+              postdesk log --failed
+            """)
     @OptionGroup var options: AdminOptions
     @Option(help: "Only this channel's mail.") var channel: String?
     @Option(help: "Only mail since this ISO 8601 time, e.g. 2026-11-20T00:00:00Z.") var since: String?

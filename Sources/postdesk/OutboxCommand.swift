@@ -5,11 +5,21 @@ import Foundation
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox", abstract: "Notifications: what was sent, what waits, what failed and the relay's words.",
+        discussion: """
+            Examples:
+              postdesk outbox
+              postdesk outbox --failed
+              postdesk outbox retry --all-failed
+            """,
         subcommands: [List.self, Retry.self, Release.self, Drop.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List notifications, newest first, with their attempts and the relay's last reply.")
+            abstract: "List notifications, newest first, with their attempts and the relay's last reply.",
+            discussion: """
+                Example:
+                  postdesk outbox --held --limit 50
+                """)
         @OptionGroup var options: AdminOptions
         @Flag(help: "Only notifications that were given up.") var failed = false
         @Flag(help: "Only notifications the per-recipient limit holds.") var held = false
@@ -47,7 +57,12 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send failed notifications again: they become pending, due now, and the notifier is woken.")
+            abstract: "Send failed notifications again: they become pending, due now, and the notifier is woken.",
+            discussion: """
+                Examples:
+                  postdesk outbox retry 7
+                  postdesk outbox retry --all-failed
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "The notification's id (see postdesk outbox --failed).") var id: Int64?
         @Flag(help: "Every failed notification.") var allFailed = false
@@ -89,14 +104,22 @@ struct HeldSelection: ParsableArguments {
 extension OutboxCommand {
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send notifications the per-recipient limit held (20 an hour to one address).")
+            abstract: "Send notifications the per-recipient limit held (20 an hour to one address).",
+            discussion: """
+                Example:
+                  postdesk outbox release --all-held
+                """)
         @OptionGroup var selection: HeldSelection
         func run() async throws { try await selection.send("release", done: "Released, sending now") }
     }
 
     struct Drop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give up notifications the per-recipient limit held; they stay listed as failed.")
+            abstract: "Give up notifications the per-recipient limit held; they stay listed as failed.",
+            discussion: """
+                Example:
+                  postdesk outbox drop 7
+                """)
         @OptionGroup var selection: HeldSelection
         func run() async throws { try await selection.send("drop", done: "Dropped") }
     }

@@ -6,10 +6,20 @@ extension SignupPolicy: ExpressibleByArgument {}
 
 struct ProjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "project", abstract: "Create and list projects.", subcommands: [Create.self, List.self])
+        commandName: "project", abstract: "Create and list projects.",
+        discussion: """
+            Examples:
+              postdesk project create SD --name "Service Desk" --signup public
+              postdesk project list
+            """, subcommands: [Create.self, List.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a project.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a project.",
+            discussion: """
+                Example:
+                  postdesk project create SD --name "Service Desk" --signup restricted
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key, e.g. SD (2–10 letters or digits).") var key: String
         @Option(help: "Display name.") var name: String
@@ -25,7 +35,12 @@ struct ProjectCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List projects.")
+        static let configuration = CommandConfiguration(
+            abstract: "List projects.",
+            discussion: """
+                Example:
+                  postdesk project list --json
+                """)
         @OptionGroup var options: AdminOptions
 
         func run() async throws {

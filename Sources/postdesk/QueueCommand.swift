@@ -2,7 +2,13 @@ import AdminAPI
 import ArgumentParser
 
 struct QueueCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "queue", abstract: "Show a project's requests.")
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "Show a project's requests.",
+        discussion: """
+            Examples:
+              postdesk queue SD
+              postdesk queue SD --json
+            """)
     @OptionGroup var options: AdminOptions
     @Argument(help: "Project key.") var project: String
 

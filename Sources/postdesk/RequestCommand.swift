@@ -3,10 +3,20 @@ import ArgumentParser
 
 struct RequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request", abstract: "Show and comment on requests.", subcommands: [Show.self, Comment.self])
+        commandName: "request", abstract: "Show and comment on requests.",
+        discussion: """
+            Examples:
+              postdesk request show SD-1
+              postdesk request comment SD-1 --author agent@desk.test --body "We are on it"
+            """, subcommands: [Show.self, Comment.self])
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a request with its comments.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a request with its comments.",
+            discussion: """
+                Example:
+                  postdesk request show SD-1 --json
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Request key, e.g. SD-1.") var key: String
 
@@ -41,7 +51,13 @@ struct RequestCommand: AsyncParsableCommand {
 
     struct Comment: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Comment on a request; public comments are emailed to the customer.")
+            abstract: "Comment on a request; public comments are emailed to the customer.",
+            discussion: """
+                Examples:
+                  postdesk request comment SD-1 --author agent@desk.test --body "We are on it"
+                  postdesk request comment SD-1 --author agent@desk.test \\
+                      --body "Called them" --internal
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Request key, e.g. SD-1.") var key: String
         @Option(help: "The agent's address.") var author: String

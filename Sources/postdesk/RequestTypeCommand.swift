@@ -4,10 +4,21 @@ import ServiceDesk
 
 struct RequestTypeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request-type", abstract: "Manage request types.", subcommands: [Add.self, List.self])
+        commandName: "request-type", abstract: "Manage request types.",
+        discussion: """
+            Example:
+              postdesk request-type add SD "Get help" --field summary:visible:required \\
+                  --field description:visible:required
+            """, subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a request type to a project.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a request type to a project.",
+            discussion: """
+                Example:
+                  postdesk request-type add SD "Get help" --field summary:visible:required \\
+                      --field description:visible:required
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
         @Argument(help: "Request type name.") var name: String
@@ -38,7 +49,12 @@ struct RequestTypeCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a project's request types.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a project's request types.",
+            discussion: """
+                Example:
+                  postdesk request-type list SD
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
 

@@ -9,6 +9,11 @@ extension ServerTLS: ExpressibleByArgument {}
 struct SMTPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smtp", abstract: "Configure the SMTP relay notifications are sent through.",
+        discussion: """
+            Example:
+              postdesk smtp set --provider gmail --from help@example.com \\
+                  --username help@example.com --password-file app-password.txt
+            """,
         subcommands: [Set.self])
 
     struct Set: AsyncParsableCommand {
@@ -18,6 +23,13 @@ struct SMTPCommand: AsyncParsableCommand {
                 Connects, upgrades TLS, logs in and offers the sender (MAIL FROM, then RSET: no mail is sent), and \
                 prints what the relay answered. When the test fails, nothing is saved unless --save-anyway is given. \
                 Saving makes the notifier try the relay at once.
+
+                Examples:
+                  postdesk smtp set --host 127.0.0.1 --port 10025 --tls none \\
+                      --from help@desk.test
+                  postdesk smtp set --provider outlook --from help@example.com \\
+                      --username help@example.com \\
+                      --oauth2-token-command "my-token-tool --scope smtp"
                 """)
         @OptionGroup var options: AdminOptions
         @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
