@@ -14,11 +14,29 @@ final class ReadCounter: ChannelOutboundHandler {
     }
 }
 
+/// Passes the handler's requests on only at a read-complete, as NIOAsyncChannel's inbound handler does: a request
+/// fired without one would never reach the owner of a real connection.
+final class ReadCompleteGate: ChannelInboundHandler {
+    typealias InboundIn = LMTPServerRequest
+    private var buffered: [LMTPServerRequest] = []
+    var delivered: [LMTPServerRequest] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        buffered.append(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delivered += buffered
+        buffered = []
+    }
+}
+
 /// Drives an `LMTPServerHandler` in an `EmbeddedChannel` as an MTA would, and answers its requests as an owner that
 /// takes the addresses in `accepted` and answers each delivery with `result` for every recipient.
 final class LMTPHandlerRig {
     let channel = EmbeddedChannel()
     let reads = ReadCounter()
+    let gate = ReadCompleteGate()
     var accepted: Set<String>
     var result: LMTPDeliveryResult
     /// Answer requests at once (false: leave them outstanding, as a slow store would).
@@ -41,6 +59,7 @@ final class LMTPHandlerRig {
         try channel.pipeline.syncOperations.addHandler(reads)
         try channel.pipeline.syncOperations.addHandler(
             LMTPServerHandler(limits: limits, maximumCommandLength: maximumCommandLength, idleTimeout: .minutes(5)))
+        try channel.pipeline.syncOperations.addHandler(gate)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 24)).wait()
         greeting = try output()
     }
@@ -74,7 +93,8 @@ final class LMTPHandlerRig {
     }
 
     private func answerRequests() throws {
-        while let request = try channel.readInbound(as: LMTPServerRequest.self) {
+        while !gate.delivered.isEmpty {
+            let request = gate.delivered.removeFirst()
             if answers { try answer(request) } else { pending.append(request) }
         }
     }

@@ -27,10 +27,14 @@ struct RunningListener {
     let task: Task<Void, any Error>
     let address: SocketAddress
 
-    static func start(_ listen: LMTPListenAddress, owner: RecordingOwner) async throws -> RunningListener {
+    static func start(
+        _ listen: LMTPListenAddress, owner: RecordingOwner, maximumConnections: Int = 256
+    ) async throws -> RunningListener {
         let (bound, continuation) = AsyncStream<SocketAddress>.makeStream()
         let server = LMTPServer(
-            address: listen, configuration: LMTPServerConfiguration(hostname: "desk.test", maximumMessageSize: 1000),
+            address: listen,
+            configuration: LMTPServerConfiguration(
+                hostname: "desk.test", maximumMessageSize: 1000, maximumConnections: maximumConnections),
             handler: owner, logger: Logger(label: "lmtp-test")
         ) { address in continuation.yield(address) }
         let group = ServiceGroup(services: [server], logger: Logger(label: "lmtp-test"))
@@ -153,6 +157,34 @@ struct LMTPServerTests {
         #expect(await owner.deliveries.map { String(decoding: $0.message, as: UTF8.self) } == ["first\r\nsecond\r\n"])
         try await listener.task.value
         await #expect(throws: (any Error).self) { _ = try await RawClient.connect(listener.address) }
+    }
+
+    @Test("past the connection limit a client gets 421 and is closed; once a session ends there is room again")
+    func connectionLimit() async throws {
+        let owner = RecordingOwner()
+        let listener = try await RunningListener.start(
+            .tcp(host: "127.0.0.1", port: 0), owner: owner, maximumConnections: 1)
+        let first = try await RawClient.connect(listener.address)
+        let held = try await first.channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            let greeting = try await iterator.next().map { String(buffer: $0) }
+            let second = try await RawClient.connect(listener.address)
+            let refused = try await second.converse([])
+            try await outbound.write(ByteBuffer(string: "QUIT\r\n"))
+            while try await iterator.next() != nil {}
+            return (greeting, refused)
+        }
+        #expect(held.0 == "220 desk.test LMTP postdesk ready\r\n")
+        #expect(held.1 == "421 4.3.2 desk.test too many connections; try again later\n")
+        // The slot is given back when the session's task ends, a moment after the close.
+        var again = ""
+        for _ in 0..<50 where !again.hasPrefix("220") {
+            again = try await RawClient.connect(listener.address).converse(["QUIT\r\n"])
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(again.hasPrefix("220 desk.test"))
+        await listener.group.triggerGracefulShutdown()
+        try await listener.task.value
     }
 
     @Test("a listen address is HOST:PORT or unix:PATH")
