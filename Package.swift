@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "postdesk", targets: ["postdesk"]),
         .library(name: "MailMessage", targets: ["MailMessage"]),
         .library(name: "MailClients", targets: ["MailClients"]),
+        .library(name: "LMTPServer", targets: ["LMTPServer"]),
         .library(name: "ServiceDesk", targets: ["ServiceDesk"]),
         .library(name: "EmailChannel", targets: ["EmailChannel"]),
         .library(name: "AdminAPI", targets: ["AdminAPI"]),
@@ -45,6 +46,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LMTPServer",
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ServiceDesk",
             dependencies: [
                 "MailMessage",
@@ -56,7 +68,7 @@ let package = Package(
         .target(
             name: "EmailChannel",
             dependencies: [
-                "MailMessage", "MailClients", "ServiceDesk",
+                "MailMessage", "MailClients", "ServiceDesk", "LMTPServer",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,7 +78,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ServiceDesk", "EmailChannel",
+                "ServiceDesk", "EmailChannel", "LMTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel",
+                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel", "LMTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,10 +128,22 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "LMTPServerTests",
+            dependencies: [
+                "LMTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EmailChannelTests",
-            dependencies: ["EmailChannel", "MailServerHarness"],
+            dependencies: ["EmailChannel", "MailServerHarness", "LMTPServer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -90,8 +90,17 @@ struct AdminRoutes: Sendable {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
                 let preset = ProviderProfile.of(body.provider).server(for: body.protocol)
-                guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
-                    let tls = body.tls ?? preset?.tls
+                let isPush = body.protocol == .lmtp
+                if isPush, body.host != nil || body.port != nil || body.tls != nil || body.provider != .custom {
+                    throw DeskError(
+                        .invalid,
+                        "a push channel (--protocol lmtp) has no server: leave out --provider, --host, --port and --tls"
+                    )
+                }
+                // Push delivery (LMTP): no server, no login, no password; the listener feeds the address.
+                guard let host = isPush ? "" : body.host ?? preset?.host,
+                    let port = isPush ? 0 : body.port ?? preset?.port,
+                    let tls = isPush ? ServerTLS.none : body.tls ?? preset?.tls
                 else {
                     throw DeskError(
                         .invalid,
@@ -99,7 +108,8 @@ struct AdminRoutes: Sendable {
                 }
                 let draft = ChannelDraft(
                     projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
-                    tls: tls, caFile: body.caFile, username: body.username, password: body.password,
+                    tls: tls, caFile: isPush ? nil : body.caFile, username: isPush ? "" : body.username,
+                    password: isPush ? "" : body.password,
                     requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
                     authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
                 let linked = try await linker.link(draft)

@@ -1,6 +1,7 @@
 import EmailChannel
 import Foundation
 import Hummingbird
+import LMTPServer
 import Logging
 import ServiceDesk
 import ServiceLifecycle
@@ -28,13 +29,20 @@ public struct PostdeskServer: Sendable {
     public var secretKeyFile: URL
     /// A group whose members may use the admin socket besides this user and root.
     public var adminGroup: String?
+    /// Where an MTA delivers by LMTP (push delivery, DESIGN.md §7); nil: no listener.
+    public var lmtpListen: LMTPListenAddress?
+    /// Largest message taken over LMTP, in bytes (announced as SIZE).
+    public var lmtpMaximumSize: Int
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
         pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
         inboundRetryInterval: Duration = .seconds(30), secretKeyFile: URL? = nil, adminGroup: String? = nil,
+        lmtpListen: LMTPListenAddress? = nil, lmtpMaximumSize: Int = MailboxActor.defaultLargestMessage,
         logger: Logger
     ) {
+        self.lmtpListen = lmtpListen
+        self.lmtpMaximumSize = lmtpMaximumSize
         self.intakePolicy = intakePolicy
         self.inboundRetryInterval = inboundRetryInterval
         self.secretKeyFile = secretKeyFile ?? dataDirectory.appendingPathComponent("secret.key")
@@ -70,7 +78,18 @@ public struct PostdeskServer: Sendable {
             sweepInterval: inboundRetryInterval, logger: logger)
         let notifier = Notifier(store: store, logger: logger)
         let supervisor = ChannelSupervisor(
-            store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval, logger: logger)
+            store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
+            pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, logger: logger)
+        var lmtp: [any Service] = []
+        if let lmtpListen {
+            lmtp.append(
+                LMTPServer(
+                    address: lmtpListen,
+                    configuration: LMTPServerConfiguration(
+                        hostname: ProcessInfo.processInfo.hostName, maximumMessageSize: lmtpMaximumSize),
+                    handler: LMTPIntake(store: store, router: router, statusBoard: statusBoard, logger: logger),
+                    logger: logger))
+        }
         let routes = AdminRoutes(
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
             notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),
@@ -86,12 +105,13 @@ public struct PostdeskServer: Sendable {
             onServerRunning: { _ in await socket.claim(logger: logger) },
             logger: logger
         )
-        // Shutdown runs in reverse: the admin API stops first, then the mailboxes (LOGOUT, QUIT), the
-        // router (the mail it is committing), and the notifier drains last. Past the deadline what is
+        // Shutdown runs in reverse: the admin API stops first, then the LMTP listener (a message being read or
+        // stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
+        // the notifier drains last. Past the deadline what is
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, router, supervisor, app],
+            services: [notifier, router, supervisor] + lmtp + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline

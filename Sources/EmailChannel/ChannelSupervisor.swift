@@ -25,12 +25,17 @@ public actor ChannelSupervisor: Service {
         [:]
 
     private let makeMailbox: @Sendable (RunnableChannel) -> any MailboxRunning
+    /// Push (LMTP) channels shown on the status board; they have no mailbox to run.
+    private var pushChannels: Set<Int64> = []
+    /// What the status board says of a push channel.
+    private let pushDetail: String
 
     public init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
-        logger: Logger
+        pushDetail: String? = nil, logger: Logger
     ) {
-        self.init(store: store, router: router, statusBoard: statusBoard, logger: logger) { channel in
+        self.init(store: store, router: router, statusBoard: statusBoard, pushDetail: pushDetail, logger: logger) {
+            channel in
             MailboxActor(
                 channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
                 logger: logger)
@@ -39,9 +44,10 @@ public actor ChannelSupervisor: Service {
 
     /// A supervisor that runs what `makeMailbox` makes for each channel (tests).
     init(
-        store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, logger: Logger,
-        makeMailbox: @escaping @Sendable (RunnableChannel) -> any MailboxRunning
+        store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pushDetail: String? = nil,
+        logger: Logger, makeMailbox: @escaping @Sendable (RunnableChannel) -> any MailboxRunning
     ) {
+        self.pushDetail = pushDetail ?? "push delivery over LMTP (this server has no --lmtp-listen)"
         self.makeMailbox = makeMailbox
         self.store = store
         self.router = router
@@ -82,10 +88,28 @@ public actor ChannelSupervisor: Service {
         await statusBoard.remove(channelId)
     }
 
+    /// Puts the enabled push channels on the status board (and takes off those gone), so `status` lists them.
+    private func showPushChannels(_ channels: [RunnableChannel]) async {
+        let ids = Set(channels.compactMap(\.channel.id))
+        for gone in pushChannels.subtracting(ids) { await statusBoard.remove(gone) }
+        let detail = pushDetail
+        for channel in channels {
+            guard let id = channel.channel.id, !pushChannels.contains(id) else { continue }
+            await statusBoard.update(id, address: channel.channel.address) { status in
+                status.state = .idle
+                status.detail = detail
+            }
+        }
+        pushChannels = ids
+    }
+
     private func reconcile(in group: inout DiscardingTaskGroup) async {
         let wanted: [RunnableChannel]
         do {
-            wanted = try await store.runnableChannels()
+            let all = try await store.runnableChannels()
+            // Push channels get no session: the LMTP listener feeds them.
+            wanted = all.filter { $0.channel.protocol != .lmtp }
+            await showPushChannels(all.filter { $0.channel.protocol == .lmtp })
         } catch {
             logger.error("cannot load channels", metadata: ["error": "\(error)"])
             return

@@ -113,6 +113,9 @@ public actor MailboxActor {
             try await imapSession()
         case .pop3:
             try await pop3Session()
+        case .lmtp:
+            // Push delivery has no session: the LMTP listener feeds the channel (the supervisor starts no actor).
+            try await clock.sleep(for: .seconds(365 * 24 * 3600))
         }
     }
 

@@ -30,6 +30,11 @@ public struct MailboxLinker: Sendable {
     }
 
     static func warnings(for draft: ChannelDraft, watermark: LinkWatermark) -> [String] {
+        if draft.protocol == .lmtp {
+            return [
+                "Push delivery: mail reaches this address only when an MTA delivers it to postdesk serve --lmtp-listen."
+            ]
+        }
         guard draft.protocol == .pop3 else { return [] }
         let present = watermark.pop3UIDLs?.count ?? 0
         var warnings = [
@@ -44,6 +49,8 @@ public struct MailboxLinker: Sendable {
     }
 
     private func watermark(for draft: ChannelDraft) async throws -> LinkWatermark {
+        // Push delivery: every mail delivered after linking is new; there is no mailbox to look at.
+        if draft.protocol == .lmtp { return LinkWatermark(uidValidity: nil, uidNext: nil) }
         let endpoint = MailServerEndpoint(
             host: draft.host, port: draft.port, tls: TLSMode(draft.tls), caFile: draft.caFile)
         let credentials = try await MailboxCredentials.resolve(
@@ -67,6 +74,8 @@ public struct MailboxLinker: Sendable {
                 let present = try await pop3.uidl().map(\.uid)
                 return LinkWatermark(uidValidity: nil, uidNext: nil, pop3UIDLs: present)
             }
+        case .lmtp:
+            return LinkWatermark(uidValidity: nil, uidNext: nil)
         }
     }
 }

@@ -71,6 +71,7 @@ public struct ProviderProfile: Sendable, Equatable {
         switch mailProtocol {
         case .imap: imap
         case .pop3: pop3
+        case .lmtp: nil
         }
     }
 }

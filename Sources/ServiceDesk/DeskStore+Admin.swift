@@ -312,10 +312,16 @@ extension DeskStore {
             }
             if normalized != address, !extras.contains(normalized) { extras.append(normalized) }
         }
-        guard (1...65535).contains(draft.port) else { throw DeskError.invalid("port \(draft.port) is out of range") }
-        try TransportSecurity.permit(
-            host: draft.host, tls: draft.tls, insecurePlaintext: draft.insecurePlaintext,
-            what: "the \(draft.protocol.rawValue.uppercased()) server")
+        // Push delivery (LMTP) has no server to reach: no port, no TLS, no account but the address itself.
+        let isPush = draft.protocol == .lmtp
+        guard isPush || (1...65535).contains(draft.port) else {
+            throw DeskError.invalid("port \(draft.port) is out of range")
+        }
+        if !isPush {
+            try TransportSecurity.permit(
+                host: draft.host, tls: draft.tls, insecurePlaintext: draft.insecurePlaintext,
+                what: "the \(draft.protocol.rawValue.uppercased()) server")
+        }
         let project = try project(draft.projectKey, in: db)
         for candidate in [address] + extras {
             if let ownerId = try Int64.fetchOne(
@@ -328,7 +334,8 @@ extension DeskStore {
                 )
             }
         }
-        let accountKey = AddressNormalizer.accountKey(host: draft.host, username: draft.username)
+        let accountKey =
+            isPush ? "lmtp:" + address : AddressNormalizer.accountKey(host: draft.host, username: draft.username)
         if let existing = try Channel.filter(Channel.Columns.accountKey == accountKey).fetchOne(db) {
             let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
             throw DeskError.conflict(

@@ -39,10 +39,12 @@ extension DeskStore {
         let data = Data(raw)
         return try await write { db in
             if let existing = try Self.storedCopy(of: fingerprint, raw: raw, channelId: channelId, in: db) {
-                // The same mail under the same UID is a re-fetch after a crash, not a duplicate.
-                if let mailboxUid, existing.mailboxUid != mailboxUid {
+                // The same mail under the same UID is a re-fetch after a crash, not a duplicate. A pushed copy
+                // (LMTP, no UID) is always a second copy: it is logged under a key of its own.
+                if mailboxUid == nil || existing.mailboxUid != mailboxUid {
                     try Self.insertMailboxEvent(
-                        channelId: channelId, mailboxUid: mailboxUid, from: fingerprint.from,
+                        channelId: channelId, mailboxUid: mailboxUid ?? "push:\(UUID().uuidString)",
+                        from: fingerprint.from,
                         subject: fingerprint.subject, outcome: .duplicate,
                         detail: "the same message (Message-ID and content) was already received; processed once",
                         inboundId: existing.id, in: db)

@@ -23,7 +23,8 @@ extension DeskStore {
     public func plaintextLinks() async throws -> [PlaintextLink] {
         try await read { db in
             var links: [PlaintextLink] = try Channel.order(Channel.Columns.address).fetchAll(db).compactMap {
-                TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)
+                // A push (LMTP) channel reaches no server: it has nothing to send in plaintext.
+                $0.protocol != .lmtp && TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)
                     ? .channel(address: $0.address, protocol: $0.protocol, host: $0.host, port: $0.port) : nil
             }
             if let relay = try SMTPSettings.fetchOne(db, key: 1),

@@ -71,6 +71,8 @@ public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 /// The mailbox protocol of a channel.
 public enum MailboxProtocol: String, Sendable, Codable, CaseIterable {
     case imap, pop3
+    /// Push delivery: an MTA delivers into `serve --lmtp-listen` (RFC 2033); no server, login or watermark.
+    case lmtp
 }
 
 /// The mail provider a channel or the relay was linked as: it fills in servers, and sets the poll

@@ -17,7 +17,10 @@ struct ChannelCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
         @Option(help: "The support address customers write to.") var address: String
-        @Option(name: .customLong("protocol"), help: "imap or pop3.") var mailProtocol: MailboxProtocol = .imap
+        @Option(
+            name: .customLong("protocol"),
+            help: "imap, pop3, or lmtp (push delivery into serve --lmtp-listen: no server, no password).")
+        var mailProtocol: MailboxProtocol = .imap
         @Option(help: "gmail, yahoo, outlook or custom (custom needs --host, --port and --tls).")
         var provider: MailProvider = .custom
         @Option(help: "Mail server host (default: the provider's).") var host: String?
@@ -40,11 +43,22 @@ struct ChannelCommand: AsyncParsableCommand {
             if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
                 throw ValidationError("give only one of --password-file, --oauth2-token-file, --oauth2-token-command")
             }
+            if mailProtocol == .lmtp,
+                host != nil || port != nil || tls != nil || username != nil || passwordFile != nil
+                    || oauth2TokenFile != nil || oauth2TokenCommand != nil || provider != .custom
+            {
+                throw ValidationError(
+                    "--protocol lmtp is push delivery: it takes no --provider, --host, --port, --tls, --username or password"
+                )
+            }
         }
 
         func run() async throws {
             let (method, secret): (AuthMethod, String)
-            if let oauth2TokenFile {
+            if mailProtocol == .lmtp {
+                // Push delivery logs in nowhere: nothing to read from stdin.
+                (method, secret) = (.password, "")
+            } else if let oauth2TokenFile {
                 (method, secret) = (.oauth2File, URL(fileURLWithPath: oauth2TokenFile).path)
             } else if let oauth2TokenCommand {
                 (method, secret) = (.oauth2Command, oauth2TokenCommand)
@@ -61,9 +75,15 @@ struct ChannelCommand: AsyncParsableCommand {
             if options.json { return printJSON(data) }
             let view = try decodeAnswer(ChannelView.self, data)
             print(
-                "Linked \(view.address) to project \(view.project) (\(view.protocol.rawValue.uppercased()) \(view.host):\(view.port)); new mail becomes \"\(requestType)\" requests."
+                "Linked \(view.address) to project \(view.project) (\(Self.serverText(view))); new mail becomes \"\(requestType)\" requests."
             )
             for warning in view.warnings { print("Warning: \(warning)") }
+        }
+
+        /// The channel's server as people read it; a push channel has none.
+        static func serverText(_ view: ChannelView) -> String {
+            view.protocol == .lmtp
+                ? "push delivery over LMTP" : "\(view.protocol.rawValue.uppercased()) \(view.host):\(view.port)"
         }
     }
 
@@ -80,7 +100,9 @@ struct ChannelCommand: AsyncParsableCommand {
                     ["ADDRESS", "PROJECT", "PROTOCOL", "SERVER", "TLS", "ENABLED"],
                     channels.map {
                         [
-                            $0.address, $0.project, $0.protocol.rawValue, "\($0.host):\($0.port)", $0.tls.rawValue,
+                            $0.address, $0.project, $0.protocol.rawValue,
+                            $0.protocol == .lmtp ? "(LMTP listener)" : "\($0.host):\($0.port)",
+                            $0.protocol == .lmtp ? "-" : $0.tls.rawValue,
                             $0.enabled ? "yes" : "no",
                         ]
                     }))

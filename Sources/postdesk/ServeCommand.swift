@@ -1,6 +1,8 @@
 import AdminAPI
 import ArgumentParser
+import EmailChannel
 import Foundation
+import LMTPServer
 import Logging
 import ServiceDesk
 
@@ -35,8 +37,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Mails an hour from one sender to one channel before the rest are held (0: no limit).")
     var senderRateLimit: Int = 20
 
+    @Option(help: "Take push delivery by LMTP (RFC 2033) on HOST:PORT or unix:PATH, e.g. 127.0.0.1:2424.")
+    var lmtpListen: String?
+
+    @Option(help: "Largest message taken over LMTP, in bytes (announced as SIZE).")
+    var lmtpMaxSize: Int = MailboxActor.defaultLargestMessage
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+
+    func validate() throws {
+        if let lmtpListen {
+            do {
+                _ = try LMTPListenAddress(parsing: lmtpListen)
+            } catch {
+                throw ValidationError("--lmtp-listen: \(error)")
+            }
+        }
+        guard lmtpMaxSize > 0 else { throw ValidationError("--lmtp-max-size must be positive") }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -57,7 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
             intakePolicy: IntakePolicy(senderHourlyLimit: max(senderRateLimit, 0), maxAttempts: max(maxAttempts, 1)),
             inboundRetryInterval: .seconds(max(inboundRetrySeconds, 1)),
             secretKeyFile: secretKeyFile.map { URL(fileURLWithPath: $0) },
-            adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 }, logger: logger)
+            adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
+            lmtpListen: try lmtpListen.map { try LMTPListenAddress(parsing: $0) }, lmtpMaximumSize: lmtpMaxSize,
+            logger: logger)
         do {
             try await server.run()
         } catch {

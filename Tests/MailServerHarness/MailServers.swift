@@ -71,11 +71,22 @@ public final class MailServers: Sendable {
 
     /// A private instance (for tests that kill/restart servers). Stopped by `stop()` or at process exit.
     ///
-    /// - Parameter domains: the mail domains OpenSMTPD accepts and delivers into Dovecot.
-    public static func start(domains: [String] = MailServerHarness.defaultDomains) async throws -> MailServers {
+    /// - Parameters:
+    ///   - domains: the mail domains OpenSMTPD accepts and delivers into Dovecot.
+    ///   - lmtpRoutes: further domains OpenSMTPD delivers to the test's own LMTP listeners.
+    public static func start(
+        domains: [String] = MailServerHarness.defaultDomains, lmtpRoutes: [LMTPRoute] = []
+    ) async throws -> MailServers {
         try checkPrerequisites()
         guard !domains.isEmpty, domains.allSatisfy(isPlainToken) else {
             throw MailServerHarnessError(.invalidArgument, "domains must be non-empty plain names: \(domains)")
+        }
+        guard
+            lmtpRoutes.allSatisfy({
+                isPlainToken($0.domain) && !$0.destination.contains("\"") && !$0.destination.contains("\n")
+            })
+        else {
+            throw MailServerHarnessError(.invalidArgument, "LMTP routes need plain domains and destinations")
         }
         let attempts = 3
         for attempt in 1...attempts {
@@ -83,7 +94,8 @@ public final class MailServers: Sendable {
                 base: try makeBaseDirectory(),
                 ports: try .free(),
                 domains: domains,
-                instanceName: "postdesk-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+                instanceName: "postdesk-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())",
+                lmtpRoutes: lmtpRoutes
             )
             let servers = MailServers(layout: layout)
             InstanceRegistry.shared.register(servers)
@@ -268,6 +280,27 @@ public final class MailServers: Sendable {
                 .commandFailed,
                 "doveadm \(arguments.prefix(1).joined()) failed (\(output.termination)): "
                     + "\(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); see \(dovecotLog)"
+            )
+        }
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    /// Runs `smtpctl arguments…` against this instance's OpenSMTPD, inside its mount namespace (where its control
+    /// socket is), e.g. `["schedule", "all"]` to retry queued mail now, or `["show", "queue"]`.
+    @discardableResult
+    public func smtpctl(_ arguments: [String]) throws -> String {
+        try ensureRunning()
+        guard let pid = state.lock.withLock({ state.smtpd?.pid }) else {
+            throw MailServerHarnessError(.stopped, "OpenSMTPD is not running")
+        }
+        let output = try ChildProcess.run(
+            "/usr/bin/nsenter", ["-t", String(pid), "-m", "/usr/sbin/smtpctl"] + arguments,
+            scratchDirectory: layout.scratchDirectory)
+        guard output.termination == .exited(0) else {
+            throw MailServerHarnessError(
+                .commandFailed,
+                "smtpctl \(arguments.joined(separator: " ")) failed (\(output.termination)): "
+                    + "\(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); see \(smtpdLog)"
             )
         }
         return String(decoding: output.stdout, as: UTF8.self)
