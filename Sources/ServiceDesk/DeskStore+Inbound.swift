@@ -318,12 +318,12 @@ extension DeskStore {
                 db.cachedStatement(
                     sql: """
                         SELECT COUNT(*) FROM inbound
-                        WHERE channelId = ? AND fromAddress = ? AND fetchedAt > ? AND fetchedAt <= ? AND id <> ?
+                        WHERE channelId = ? AND fromAddress = ?
+                          AND fetchedAt > strftime('%Y-%m-%d %H:%M:%f', ?, '-3600 seconds') AND fetchedAt <= ?
+                          AND id <> ?
                           AND outcome IN ('created', 'commented', 'held')
                         """),
-                arguments: [
-                    inbound.channelId, sender, inbound.fetchedAt.addingTimeInterval(-3600), inbound.fetchedAt, id,
-                ]) ?? 0
+                arguments: [inbound.channelId, sender, inbound.fetchedAt, inbound.fetchedAt, id]) ?? 0
         guard recent >= policy.senderHourlyLimit else { return nil }
         return .held(
             "rate limit: \(sender) sent more than \(policy.senderHourlyLimit) mails to this channel within an hour; "
@@ -443,7 +443,8 @@ extension DeskStore {
 struct InboundState {
     var id: Int64
     var channelId: Int64
-    var fetchedAt: Date
+    /// As stored (GRDB's `YYYY-MM-DD HH:MM:SS.SSS`): compared in SQL, never formatted again.
+    var fetchedAt: DatabaseValue
     var processed: Bool
     var fromAddress: String?
     var outcome: InboundOutcome?
