@@ -30,15 +30,22 @@ public actor ChannelSupervisor: Service {
     /// What the status board says of a push channel.
     private let pushDetail: String
 
+    /// How many mailboxes fetch at once by default: enough to keep the store's writer and the mail server busy,
+    /// few enough that a backlog in thousands of mailboxes neither floods the server with sessions fetching at
+    /// once nor holds thousands of fetched batches in memory.
+    public static let defaultFetchStreams = 16
+
+    /// A supervisor whose mailboxes share one `FetchLimiter` of `fetchStreams` slots.
     public init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
-        pushDetail: String? = nil, logger: Logger
+        fetchStreams: Int = ChannelSupervisor.defaultFetchStreams, pushDetail: String? = nil, logger: Logger
     ) {
+        let limiter = FetchLimiter(limit: fetchStreams)
         self.init(store: store, router: router, statusBoard: statusBoard, pushDetail: pushDetail, logger: logger) {
             channel in
             MailboxActor(
                 channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
-                logger: logger)
+                fetchLimiter: limiter, logger: logger)
         }
     }
 

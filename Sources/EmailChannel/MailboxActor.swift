@@ -19,6 +19,8 @@ public actor MailboxActor {
     private let clock: any Clock<Duration>
     private let largestMessage: Int
     private let commandTimeout: Duration
+    private let fetchLimiter: FetchLimiter?
+    private let fetchBatchSize: Int
     private var failures = 0
     /// The highest UID already looked at for mail marked read before we fetched it.
     private var examinedThrough: UInt32 = 0
@@ -33,8 +35,12 @@ public actor MailboxActor {
         clock: any Clock<Duration> = ContinuousClock(),
         largestMessage: Int = MailboxActor.defaultLargestMessage,
         commandTimeout: Duration = .seconds(60),
+        fetchLimiter: FetchLimiter? = nil,
+        fetchBatchSize: Int = MailboxActor.defaultFetchBatchSize,
         logger: Logger
     ) {
+        self.fetchLimiter = fetchLimiter
+        self.fetchBatchSize = max(1, fetchBatchSize)
         self.largestMessage = largestMessage
         self.commandTimeout = commandTimeout
         let provider = channel.channel.provider
@@ -136,8 +142,11 @@ public actor MailboxActor {
             let pollInterval = max(self.pollInterval, self.backoff.provider.minimumPollInterval)
             let detail = canIdle ? "IMAP IDLE" : "polling every \(pollInterval)"
             while !Task.isCancelled {
-                await self.report(state: .fetching, detail: nil)
-                try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                // A fetch slot only while fetching: an IDLE or polling mailbox holds none.
+                try await self.inFetchSlot {
+                    await self.report(state: .fetching, detail: nil)
+                    try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                }
                 // Only a whole cycle (login, select, fetch, store, flag) counts as success: a session that
                 // logs in and then fails every time keeps backing off.
                 self.failures = 0
@@ -157,54 +166,131 @@ public actor MailboxActor {
         }
     }
 
-    /// Fetches, stores and marks \Seen every new message. A refused UID STORE fails the cycle (it
-    /// backs off with the server's words), but only after the later batches are stored too.
+    /// Messages per body FETCH: a batch is stored in one transaction, and held in memory meanwhile.
+    public static let defaultFetchBatchSize = 100
+    /// Bytes per body FETCH, by the sizes the server announced (a larger message is a batch of its own).
+    static let fetchBatchBytes = 8 << 20
+
+    /// Runs `body` in a slot of the shared fetch limiter, if there is one.
+    private func inFetchSlot(_ body: () async throws -> Void) async throws {
+        guard let fetchLimiter else { return try await body() }
+        try await fetchLimiter.withSlot(body)
+    }
+
+    /// Fetches, stores and marks \Seen every new message: one size FETCH for all of them, then body FETCHes of
+    /// up to `fetchBatchSize` messages, each batch stored in one transaction while the next batch is fetched, and
+    /// flagged only once it is stored. A refused UID STORE fails the cycle (it backs off with the server's words),
+    /// but only after the later batches are stored too.
     private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
         let uids = try await newUIDs(connection, uidValidity: uidValidity)
-        var refusal: MailClientError?
-        for candidates in uids.chunked(into: 20) {
-            // A message too large for the clients' hard limits would fail the session for ever and
-            // block the mailbox: it is left unread in the mailbox and logged instead.
-            let sizes = try await connection.uidFetchInfo(candidates.map(String.init).joined(separator: ","))
-            var batch: [UInt32] = []
-            for info in sizes {
-                if let size = info.size, size > self.largestMessage {
+        var batches: [[UInt32]] = []
+        var current: [UInt32] = []
+        var bytes = 0
+        // Sizes first, a thousand UIDs per command: a message too large for the clients' hard limits (the
+        // literal limit) would fail every session and block the mailbox, so it is left unread and logged instead.
+        // The size cannot come in the body FETCH itself: the frame decoder refuses the literal before any of it.
+        for candidates in uids.chunked(into: 1000) {
+            for info in try await connection.uidFetchInfo(candidates) {
+                let size = info.size ?? 0
+                if size > self.largestMessage {
                     try await logTooLarge(uid: String(info.uid), size: size)
-                } else {
-                    batch.append(info.uid)
+                    continue
                 }
+                if !current.isEmpty && (current.count >= fetchBatchSize || bytes + size > Self.fetchBatchBytes) {
+                    batches.append(current)
+                    current = []
+                    bytes = 0
+                }
+                current.append(info.uid)
+                bytes += size
             }
-            guard !batch.isEmpty else { continue }
-            let messages = try await connection.uidFetchMessages(batch.sorted())
-            var ids: [Int64] = []
-            var stored = 0
-            for message in messages {
-                let outcome = try await receive(message.raw, mailboxUid: String(message.uid))
-                if outcome.needsProcessing { ids.append(outcome.inboundId) }
-                if case .stored = outcome { stored += 1 }
+        }
+        if !current.isEmpty { batches.append(current) }
+        var refusal: MailClientError?
+        let store = self.store
+        let channelId = self.channelId
+        try await withThrowingTaskGroup(of: StoredBatch.self) { group in
+            // At most one batch is being stored while the next one is fetched.
+            var storing = false
+            for batch in batches {
+                let messages: [IMAPFetchedMessage]
+                do {
+                    messages = try await connection.uidFetchMessages(batch)
+                } catch {
+                    // The batch before is stored, or not: either way nothing of it is flagged, and what is stored
+                    // goes to the router.
+                    if storing, let stored = try? await group.next() {
+                        await countStored(stored.newCount)
+                        await router.submit(stored.toProcess)
+                    }
+                    throw error
+                }
+                if storing, let stored = try await group.next() {
+                    try await flag(stored, connection, refusal: &refusal)
+                }
+                guard !messages.isEmpty else {
+                    storing = false
+                    continue
+                }
+                let mails = messages.map { FetchedMail(raw: $0.raw, mailboxUid: String($0.uid)) }
+                let uids = messages.map(\.uid)
+                group.addTask { try await Self.receive(mails, uids: uids, channelId: channelId, store: store) }
+                storing = true
             }
-            // Counted once, when stored: a session that fails after this point re-fetches the mail as
-            // pending or duplicate, which is not new mail.
-            await countStored(stored)
-            // Only now that every message of the batch is durably stored may the mailbox know. Stored is
-            // stored: the router gets the rows whatever the mailbox answers, since a STORE the server applied
-            // but whose answer was lost leaves nothing to fetch again.
-            do {
-                try await connection.uidStore(messages.map(\.uid), adding: ["\\Seen"])
-            } catch let error as MailClientError where error.code == .commandRejected {
-                // A NO leaves the session usable: a mailbox that refuses \Seen (read-only, or an ACL
-                // without the right) must not hold back the mail in the batches after this one.
-                refusal = refusal ?? error
-            } catch {
-                for id in ids { await router.submit(id) }
-                throw error
-            }
-            for id in ids {
-                await router.submit(id)
+            if storing, let stored = try await group.next() {
+                try await flag(stored, connection, refusal: &refusal)
             }
         }
         if let refusal { throw refusal }
         try await logSkipped(connection, uidValidity: uidValidity)
+    }
+
+    /// A batch of fetched messages, stored.
+    private struct StoredBatch: Sendable {
+        var uids: [UInt32]
+        /// The rows the router is to process.
+        var toProcess: [Int64]
+        /// How many were new mail (not a re-fetch).
+        var newCount: Int
+    }
+
+    /// Stores fetched messages in one transaction (ServiceDesk keys them and logs duplicates); whatever the
+    /// outcomes, the mails are then stored byte for byte, so they may be flagged or deleted. A store error is
+    /// transient for the mailbox: the session ends and retries with backoff.
+    private static func receive(_ mails: [FetchedMail], uids: [UInt32] = [], channelId: Int64, store: DeskStore)
+        async throws -> StoredBatch
+    {
+        let outcomes: [ReceiveOutcome]
+        do {
+            outcomes = try await store.receive(channelId: channelId, messages: mails)
+        } catch {
+            throw EmailChannelError(.storage, "cannot store a fetched mail; it stays in the mailbox", underlying: error)
+        }
+        return StoredBatch(
+            uids: uids, toProcess: outcomes.filter(\.needsProcessing).map(\.inboundId),
+            newCount: outcomes.filter { if case .stored = $0 { true } else { false } }.count)
+    }
+
+    /// Marks a stored batch \Seen and hands its rows to the router. Only now that every message of the batch is
+    /// durably stored may the mailbox know. Stored is stored: the router gets the rows whatever the mailbox
+    /// answers, since a STORE the server applied but whose answer was lost leaves nothing to fetch again.
+    private func flag(_ stored: StoredBatch, _ connection: IMAPConnection, refusal: inout MailClientError?)
+        async throws
+    {
+        // Counted once, when stored: a session that fails after this point re-fetches the mail as
+        // pending or duplicate, which is not new mail.
+        await countStored(stored.newCount)
+        do {
+            try await connection.uidStore(stored.uids, adding: ["\\Seen"])
+        } catch let error as MailClientError where error.code == .commandRejected {
+            // A NO leaves the session usable: a mailbox that refuses \Seen (read-only, or an ACL
+            // without the right) must not hold back the mail in the batches after this one.
+            refusal = refusal ?? error
+        } catch {
+            await router.submit(stored.toProcess)
+            throw error
+        }
+        await router.submit(stored.toProcess)
     }
 
     /// Adds newly stored mail to today's count on the status board.
@@ -223,17 +309,6 @@ public actor MailboxActor {
             detail:
                 "message of \(size / (1 << 20)) MB is larger than postdesk fetches (\(self.largestMessage / (1 << 20)) MB); it was left in the mailbox untouched"
         )
-    }
-
-    /// Stores one fetched message in one transaction (ServiceDesk keys it and logs a duplicate);
-    /// whatever the outcome, the mail is then stored byte for byte, so it may be flagged or deleted.
-    /// A store error is transient for the mailbox: the session ends and retries with backoff.
-    private func receive(_ raw: [UInt8], mailboxUid: String) async throws -> ReceiveOutcome {
-        do {
-            return try await store.receive(channelId: channelId, raw: raw, mailboxUid: mailboxUid)
-        } catch {
-            throw EmailChannelError(.storage, "cannot store a fetched mail; it stays in the mailbox", underlying: error)
-        }
     }
 
     /// Messages above the watermark that someone marked read before postdesk fetched them are not
@@ -275,11 +350,13 @@ public actor MailboxActor {
             var ids: [Int64] = []
             var undeletable: [String] = []
             do {
-                try await pop3Cycle(credentials: credentials, linked: linked, ids: &ids, undeletable: &undeletable)
+                try await inFetchSlot {
+                    try await pop3Cycle(credentials: credentials, linked: linked, ids: &ids, undeletable: &undeletable)
+                }
             } catch {
                 // Stored is stored: a QUIT the server carried out but whose answer was lost leaves nothing to
                 // fetch again, so the router gets the rows whatever became of the session.
-                for id in ids { await router.submit(id) }
+                await router.submit(ids)
                 throw error
             }
             failures = 0
@@ -293,7 +370,7 @@ public actor MailboxActor {
                 status.state = .idle
                 status.detail = detail
             }
-            for id in ids { await router.submit(id) }
+            await router.submit(ids)
             try await clock.sleep(for: pollInterval)
         }
     }
@@ -313,30 +390,62 @@ public actor MailboxActor {
             }
             let sizes = Dictionary(
                 try await pop3.list().map { ($0.number, $0.size) }, uniquingKeysWith: { a, _ in a })
+            // Retrieved in batches (by count and bytes), each stored in one transaction, then DELEted.
+            var batch: [(number: Int, mail: FetchedMail)] = []
+            var bytes = 0
             for entry in try await pop3.uidl() where !linked.contains(entry.uid) {
-                if let size = sizes[entry.number], size > self.largestMessage {
+                let size = sizes[entry.number] ?? 0
+                if size > self.largestMessage {
                     // Left on the server (never DELEted) and logged, so it cannot block the mailbox.
                     try await self.logTooLarge(uid: entry.uid, size: size)
                     continue
                 }
-                let raw = try await pop3.retrieve(entry.number)
-                let outcome = try await self.receive(raw, mailboxUid: entry.uid)
-                if outcome.needsProcessing { ids.append(outcome.inboundId) }
-                if case .stored = outcome { await self.countStored(1) }
-                // Stored byte for byte (now or before): only then may the server delete it.
-                do {
-                    try await pop3.delete(entry.number)
-                } catch let error as MailClientError where error.code == .commandRejected {
-                    // RFC 1939 §5: -ERR to DELE leaves the message unmarked and the session usable. It
-                    // is stored, so the next poll takes it as a duplicate and tries again; it must not
-                    // hold back the mail after it, nor the deletions QUIT commits.
-                    undeletable.append(error.serverText ?? error.message)
-                    self.logger.warning(
-                        "the POP3 server refused to delete a stored message",
-                        metadata: ["error": "\(error)", "pop3.uidl": "\(entry.uid)"])
+                if !batch.isEmpty && (batch.count >= self.fetchBatchSize || bytes + size > Self.fetchBatchBytes) {
+                    try await self.storeAndDelete(batch, pop3, ids: &ids, undeletable: &undeletable)
+                    batch = []
+                    bytes = 0
                 }
+                do {
+                    batch.append(
+                        (entry.number, FetchedMail(raw: try await pop3.retrieve(entry.number), mailboxUid: entry.uid)))
+                } catch {
+                    // What was retrieved is stored before the session ends; without DELE and QUIT it stays on the
+                    // server, and the next session takes it as pending.
+                    if !batch.isEmpty,
+                        let stored = try? await Self.receive(
+                            batch.map(\.mail), channelId: self.channelId, store: self.store)
+                    {
+                        ids += stored.toProcess
+                        await self.countStored(stored.newCount)
+                    }
+                    throw error
+                }
+                bytes += size
             }
+            if !batch.isEmpty { try await self.storeAndDelete(batch, pop3, ids: &ids, undeletable: &undeletable) }
             try await pop3.quit()
+        }
+    }
+
+    /// Stores retrieved POP3 messages in one transaction; only then DELEs each of them (stored byte for byte, now or
+    /// before). A DELE refused leaves the session usable (RFC 1939 §5): the message is stored, so the next poll takes
+    /// it as a duplicate and tries again; it must not hold back the mail after it, nor the deletions QUIT commits.
+    private func storeAndDelete(
+        _ batch: [(number: Int, mail: FetchedMail)], _ pop3: POP3Connection, ids: inout [Int64],
+        undeletable: inout [String]
+    ) async throws {
+        let stored = try await Self.receive(batch.map(\.mail), channelId: channelId, store: store)
+        ids += stored.toProcess
+        await countStored(stored.newCount)
+        for (number, mail) in batch {
+            do {
+                try await pop3.delete(number)
+            } catch let error as MailClientError where error.code == .commandRejected {
+                undeletable.append(error.serverText ?? error.message)
+                logger.warning(
+                    "the POP3 server refused to delete a stored message",
+                    metadata: ["error": "\(error)", "pop3.uidl": "\(mail.mailboxUid ?? "")"])
+            }
         }
     }
 
@@ -357,7 +466,7 @@ public actor MailboxActor {
         // INTERNALDATE has whole seconds (RFC 3501 §9 date-time): compare from the start of the
         // second of linking, so a mail delivered in that very second is not lost.
         let linkedAt = Date(timeIntervalSince1970: channel.linkedAt.timeIntervalSince1970.rounded(.down))
-        let infos = try await connection.uidFetchInfo(candidates.map(String.init).joined(separator: ","))
+        let infos = try await connection.uidFetchInfo(candidates)
         return infos.filter { info in (info.internalDate ?? .distantPast) >= linkedAt }.map { $0.uid }.sorted()
     }
 

@@ -6,46 +6,66 @@ import ServiceDesk
 import ServiceLifecycle
 
 /// Turns stored inbound mail into requests and comments: reads each mail once (`MailReading`, the
-/// reading `postdesk inspect` shows) and has the store decide and record its fate in one
-/// transaction. Mailbox actors hand it the ids of rows they stored; at start, and every
-/// `sweepInterval`, it processes whatever is stored but not processed yet. A mail that fails or
-/// hangs is counted in the store and quarantined after `IntakePolicy.maxAttempts`, and intake
-/// carries on.
+/// reading `postdesk inspect` shows) and has the store decide and record its fate. Mailbox actors hand
+/// it the ids of the rows of each batch they stored; at start, and every `sweepInterval`, it processes
+/// whatever is stored but not processed yet. A batch is claimed in one transaction, read in parallel off
+/// the router (at most `parallelism` readings at once, each under the watchdog), then decided in order
+/// and recorded in one transaction, each mail exactly as it would be alone. A mail that fails or hangs
+/// is counted in the store and quarantined after `IntakePolicy.maxAttempts`, and intake carries on.
 public actor RequestRouter: Service {
     private let store: DeskStore
-    private let inbox: AsyncChannel<Int64>
+    private let inbox: AsyncChannel<[Int64]>
     private let logger: Logger
     private let parseOptions: MailParser.Options
     private let policy: IntakePolicy
     private let processingTimeout: Duration
     private let sweepInterval: Duration
+    private let parallelism: Int
+    private let batchLimit: Int
 
+    /// A router over `store`. `parallelism` bounds the readings running at once (default: the cores);
+    /// `batchLimit` the mails decided in one transaction.
     public init(
         store: DeskStore, parseOptions: MailParser.Options = .init(), policy: IntakePolicy = .init(),
-        processingTimeout: Duration = .seconds(60), sweepInterval: Duration = .seconds(30), logger: Logger
+        processingTimeout: Duration = .seconds(60), sweepInterval: Duration = .seconds(30),
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchLimit: Int = 100, logger: Logger
     ) {
         self.parseOptions = parseOptions
         self.policy = policy
         self.processingTimeout = processingTimeout
         self.sweepInterval = sweepInterval
+        self.parallelism = max(1, parallelism)
+        self.batchLimit = max(1, batchLimit)
         self.store = store
         self.inbox = AsyncChannel()
         self.logger = logger
     }
 
-    /// Hands a stored inbound row to the router; suspends while the router is busy (backpressure).
+    /// Submitted batches waiting for the router at most; a submitter waits while this many do (backpressure).
+    static let queuedBatches = 64
+
+    /// Hands a stored inbound row to the router; suspends while `queuedBatches` batches wait already.
     public nonisolated func submit(_ inboundId: Int64) async {
-        await inbox.send(inboundId)
+        await submit([inboundId])
+    }
+
+    /// Hands the stored rows of one batch to the router, to be processed together in this order; suspends
+    /// while `queuedBatches` batches wait already (backpressure).
+    public nonisolated func submit(_ inboundIds: [Int64]) async {
+        guard !inboundIds.isEmpty else { return }
+        await inbox.send(inboundIds)
     }
 
     public func run() async throws {
         try await drainPending()
-        let sweeps = AsyncTimerSequence(interval: sweepInterval, clock: .continuous).map { _ in Int64?.none }
-        let submitted = inbox.map { Int64?.some($0) }
+        let sweeps = AsyncTimerSequence(interval: sweepInterval, clock: .continuous).map { _ in [Int64]?.none }
+        // A bounded queue of submitted batches: a mailbox hands its batch over and fetches on (its fetch slot free
+        // for others) while the router works on earlier batches; past `queuedBatches` submitters wait.
+        let submitted = inbox.buffer(policy: .bounded(Self.queuedBatches)).map { [Int64]?.some($0) }
         await cancelWhenGracefulShutdown {
             for await next in merge(submitted, sweeps) {
-                if let id = next {
-                    await self.process(id)
+                if let ids = next {
+                    await self.process(ids)
                 } else {
                     try? await self.drainPending()
                 }
@@ -58,54 +78,96 @@ public actor RequestRouter: Service {
     public func drainPending() async throws {
         var after: Int64 = 0
         while !Task.isCancelled {
-            let batch = try await store.pendingInbound(after: after, limit: 50)
-            guard let last = batch.last?.id else { return }
-            for mail in batch {
-                if let id = mail.id { await process(id) }
-            }
+            let batch = try await store.pendingInboundIds(after: after, limit: batchLimit)
+            guard let last = batch.last else { return }
+            await process(batch)
             after = last
         }
     }
 
-    private func process(_ inboundId: Int64) async {
-        let mail: InboundMail
+    /// Processes rows in batches of at most `batchLimit`, in order.
+    private func process(_ inboundIds: [Int64]) async {
+        for first in stride(from: 0, to: inboundIds.count, by: batchLimit) {
+            await processBatch(Array(inboundIds[first..<min(first + batchLimit, inboundIds.count)]))
+        }
+    }
+
+    private func processBatch(_ inboundIds: [Int64]) async {
+        let claimed: [InboundMail]
         do {
-            guard let claimed = try await store.claimForProcessing(inboundId: inboundId, policy: policy) else {
-                return
-            }
-            mail = claimed
+            claimed = try await store.claimForProcessing(inboundIds: inboundIds, policy: policy)
         } catch {
-            // The row stays pending; the next sweep tries again.
-            logger.error("cannot claim inbound mail", metadata: ["inbound.id": "\(inboundId)", "error": "\(error)"])
+            // The rows stay pending; the next sweep tries again.
+            logger.error(
+                "cannot claim inbound mail", metadata: ["inbound.ids": "\(inboundIds.count)", "error": "\(error)"])
             return
         }
+        let readings = await read(claimed)
+        var batch: [ReadInbound] = []
+        var failures: [(mail: InboundMail, reason: String)] = []
+        for (mail, reading) in zip(claimed, readings) {
+            guard let id = mail.id else { continue }
+            if let reading {
+                batch.append(ReadInbound(inboundId: id, reading: reading))
+            } else {
+                failures.append((mail, "\(RouterError.timedOut(processingTimeout))"))
+            }
+        }
+        let byId = Dictionary(
+            claimed.compactMap { mail in mail.id.map { ($0, mail) } }, uniquingKeysWith: { a, _ in a })
+        for (item, result) in zip(batch, await store.process(batch, policy: policy)) {
+            switch result {
+            case .success(let disposition):
+                logger.info(
+                    "inbound mail processed",
+                    metadata: [
+                        "inbound.id": "\(item.inboundId)", "channel.id": "\(byId[item.inboundId]?.channelId ?? 0)",
+                        "outcome": "\(disposition.outcome.rawValue)",
+                        "request.key": "\(disposition.requestKey ?? "-")",
+                    ])
+            case .failure(let error):
+                if let mail = byId[item.inboundId] { failures.append((mail, "\(error)")) }
+            }
+        }
+        for failure in failures {
+            await recordFailure(failure.mail, reason: failure.reason)
+        }
+    }
+
+    /// Reads the mails in parallel, at most `parallelism` at once, each under the watchdog; nil for a
+    /// reading the watchdog gave up on. The answers are in the order of `mails`.
+    private func read(_ mails: [InboundMail]) async -> [MailReading?] {
+        let options = parseOptions
+        let timeout = processingTimeout
+        let width = parallelism
+        return await withTaskGroup(of: (Int, MailReading?).self) { group in
+            var readings = [MailReading?](repeating: nil, count: mails.count)
+            for (index, mail) in mails.enumerated() {
+                if index >= width, let (done, reading) = await group.next() {
+                    readings[done] = reading
+                }
+                let raw = [UInt8](mail.raw)
+                group.addTask {
+                    (index, await Watchdog.run(timeout: timeout) { MailReading(raw: raw, options: options) })
+                }
+            }
+            for await (done, reading) in group {
+                readings[done] = reading
+            }
+            return readings
+        }
+    }
+
+    /// The mail stays stored with the reason; it is retried until its attempts are used up.
+    private func recordFailure(_ mail: InboundMail, reason: String) async {
+        let id = mail.id ?? 0
+        logger.error(
+            "inbound mail failed",
+            metadata: ["inbound.id": "\(id)", "attempt": "\(mail.attempts)", "error": "\(reason)"])
         do {
-            let options = parseOptions
-            let raw = [UInt8](mail.raw)
-            guard
-                let reading = await Watchdog.run(
-                    timeout: processingTimeout, { MailReading(raw: raw, options: options) })
-            else {
-                throw RouterError.timedOut(processingTimeout)
-            }
-            let disposition = try await store.process(reading, inboundId: inboundId, policy: policy)
-            logger.info(
-                "inbound mail processed",
-                metadata: [
-                    "inbound.id": "\(inboundId)", "channel.id": "\(mail.channelId)",
-                    "outcome": "\(disposition.outcome.rawValue)", "request.key": "\(disposition.requestKey ?? "-")",
-                ])
+            try await store.recordAttemptFailure(inboundId: id, reason: reason, policy: policy)
         } catch {
-            // The mail stays stored with the reason; it is retried until its attempts are used up.
-            logger.error(
-                "inbound mail failed",
-                metadata: ["inbound.id": "\(inboundId)", "attempt": "\(mail.attempts)", "error": "\(error)"])
-            do {
-                try await store.recordAttemptFailure(inboundId: inboundId, reason: "\(error)", policy: policy)
-            } catch {
-                logger.error(
-                    "cannot record the failure", metadata: ["inbound.id": "\(inboundId)", "error": "\(error)"])
-            }
+            logger.error("cannot record the failure", metadata: ["inbound.id": "\(id)", "error": "\(error)"])
         }
     }
 }

@@ -186,7 +186,9 @@ extension DeskStore {
     }
 
     static func customer(_ address: String, projectId: Int64, in db: Database) throws -> Customer? {
-        try Customer.filter(Column("projectId") == projectId && Column("address") == address).fetchOne(db)
+        try Customer.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM customer WHERE projectId = ? AND address = ?"),
+            arguments: [projectId, address])
     }
 
     /// Whether a sender may raise requests through a channel: blocked senders never; otherwise
@@ -205,7 +207,7 @@ extension DeskStore {
         guard let projectId = project.id else { return .notCustomer }
         let domain = "@" + (address.split(separator: "@").last.map(String.init) ?? "")
         let rules = try Row.fetchAll(
-            db, sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? AND pattern IN (?, ?)",
+            db.cachedStatement(sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? AND pattern IN (?, ?)"),
             arguments: [projectId, address, domain])
         if let blocked = rules.first(where: { $0["kind"] == "block" }) {
             return .blocked(blocked["pattern"])

@@ -22,41 +22,82 @@ public struct IntakePolicy: Sendable, Equatable {
     }
 }
 
+/// A stored mail the router has read, handed to `process(_:policy:)` with the others of its batch.
+public struct ReadInbound: Sendable {
+    /// The inbound row.
+    public var inboundId: Int64
+    /// Its reading (`MailReading(raw:)` of the row's bytes).
+    public var reading: MailReading
+
+    public init(inboundId: Int64, reading: MailReading) {
+        self.inboundId = inboundId
+        self.reading = reading
+    }
+}
+
 extension DeskStore {
     /// Claims a stored mail for a processing attempt: counts the attempt before it starts (so that a
     /// mail that crashes or hangs the process is counted too) and returns the row. Returns nil when
     /// the mail is processed already, or when it has used up its attempts: then it is quarantined
     /// as failed with its last error, and intake carries on.
     public func claimForProcessing(inboundId: Int64, policy: IntakePolicy) async throws -> InboundMail? {
-        try await write { db in
-            guard var mail = try InboundMail.fetchOne(db, key: inboundId), mail.processedAt == nil else { return nil }
-            if mail.attempts >= policy.maxAttempts {
-                mail.processedAt = Date()
-                mail.outcome = .failed
-                mail.detail =
-                    "quarantined after \(mail.attempts) attempts: \(mail.detail ?? "processing did not finish")"
-                    + "; postdesk inbound retry \(inboundId) tries again"
-                try mail.update(db)
-                return nil
+        try await claimForProcessing(inboundIds: [inboundId], policy: policy).first
+    }
+
+    /// Claims many stored mails in one transaction, each as `claimForProcessing(inboundId:policy:)` claims it
+    /// alone: the rows to attempt, in the order asked (an id asked twice is claimed once).
+    public func claimForProcessing(inboundIds: [Int64], policy: IntakePolicy) async throws -> [InboundMail] {
+        guard !inboundIds.isEmpty else { return [] }
+        return try await write { db in
+            var seen = Set<Int64>()
+            var claimed: [InboundMail] = []
+            for id in inboundIds where seen.insert(id).inserted {
+                if let mail = try Self.claim(id, policy: policy, in: db) { claimed.append(mail) }
             }
-            mail.attempts += 1
-            try mail.update(db)
-            return mail
+            return claimed
         }
+    }
+
+    private static func claim(_ inboundId: Int64, policy: IntakePolicy, in db: Database) throws -> InboundMail? {
+        guard
+            var mail = try InboundMail.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM inbound WHERE id = ?"), arguments: [inboundId]),
+            mail.processedAt == nil
+        else { return nil }
+        if mail.attempts >= policy.maxAttempts {
+            let detail =
+                "quarantined after \(mail.attempts) attempts: \(mail.detail ?? "processing did not finish")"
+                + "; postdesk inbound retry \(inboundId) tries again"
+            try quarantine(inboundId, detail: detail, in: db)
+            return nil
+        }
+        try db.cachedStatement(sql: "UPDATE inbound SET attempts = attempts + 1 WHERE id = ?")
+            .execute(arguments: [inboundId])
+        mail.attempts += 1
+        return mail
+    }
+
+    private static func quarantine(_ inboundId: Int64, detail: String, in db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE inbound SET processedAt = ?, outcome = ?, detail = ? WHERE id = ?")
+            .execute(arguments: [Date(), InboundOutcome.failed, detail, inboundId])
     }
 
     /// Records that an attempt to process a mail failed. It stays pending for another attempt while
     /// it has attempts left; the last error is kept for the log.
     public func recordAttemptFailure(inboundId: Int64, reason: String, policy: IntakePolicy) async throws {
         try await write { db in
-            guard var mail = try InboundMail.fetchOne(db, key: inboundId), mail.processedAt == nil else { return }
-            mail.detail = reason
-            if mail.attempts >= policy.maxAttempts {
-                mail.processedAt = Date()
-                mail.outcome = .failed
-                mail.detail = "quarantined after \(mail.attempts) attempts: \(reason)"
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL"),
+                    arguments: [inboundId])
+            else { return }
+            let attempts: Int = row["attempts"]
+            if attempts >= policy.maxAttempts {
+                try Self.quarantine(inboundId, detail: "quarantined after \(attempts) attempts: \(reason)", in: db)
+            } else {
+                try db.cachedStatement(sql: "UPDATE inbound SET detail = ? WHERE id = ?")
+                    .execute(arguments: [reason, inboundId])
             }
-            try mail.update(db)
         }
     }
 
@@ -70,44 +111,124 @@ extension DeskStore {
         // Attachment files are content-addressed and written first: a crash before the transaction
         // leaves at most an unreferenced file, never a row without its bytes.
         let files = try reading.attachments.map { try saveAttachment($0) }
+        return try await processAlone(reading, inboundId: inboundId, files: files, policy: policy)
+    }
+
+    /// Decides and records many mails in one write transaction, each exactly as `process(_:inboundId:policy:)`
+    /// decides it alone, in order: a reply to a request an earlier mail of the batch created joins it, and the
+    /// rate breaker counts the earlier mails. Each mail runs in its own savepoint, so one that fails is rolled back
+    /// alone and answers its error while the others commit; when the transaction itself fails (its commit, a full
+    /// disk), every mail is processed again on its own. The answers are in the order of `batch`.
+    public func process(_ batch: [ReadInbound], policy: IntakePolicy = .init()) async -> [Result<
+        Disposition, DeskError
+    >] {
+        var results = [Result<Disposition, DeskError>?](repeating: nil, count: batch.count)
+        var ready: [(index: Int, item: ReadInbound, files: [SavedAttachment])] = []
+        for (index, item) in batch.enumerated() {
+            do {
+                ready.append((index, item, try item.reading.attachments.map { try saveAttachment($0) }))
+            } catch {
+                results[index] = .failure(Self.deskError(error, doing: "write"))
+            }
+        }
+        let secrets = self.secrets
+        let work = ready
+        do {
+            let decided = try await write { db in
+                var cache = DecisionCache()
+                return try work.map { entry -> Result<Disposition, DeskError> in
+                    do {
+                        var disposition: Disposition?
+                        try db.inSavepoint {
+                            disposition = try Self.processInTransaction(
+                                entry.item.reading, inboundId: entry.item.inboundId, files: entry.files,
+                                policy: policy, secrets: secrets, cache: &cache, in: db)
+                            return .commit
+                        }
+                        guard let disposition else { throw DeskError(.storage, "no disposition") }
+                        return .success(disposition)
+                    } catch {
+                        // A savepoint undoes one mail; an error that ended the whole transaction undoes them all.
+                        guard db.isInsideTransaction else { throw error }
+                        return .failure(Self.deskError(error, doing: "write"))
+                    }
+                }
+            }
+            for (entry, result) in zip(work, decided) { results[entry.index] = result }
+        } catch {
+            for entry in work {
+                do {
+                    results[entry.index] = .success(
+                        try await processAlone(
+                            entry.item.reading, inboundId: entry.item.inboundId, files: entry.files, policy: policy))
+                } catch {
+                    results[entry.index] = .failure(Self.deskError(error, doing: "write"))
+                }
+            }
+        }
+        return results.map { $0 ?? .failure(DeskError(.storage, "the mail was not processed")) }
+    }
+
+    private func processAlone(
+        _ reading: MailReading, inboundId: Int64, files: [SavedAttachment], policy: IntakePolicy
+    ) async throws -> Disposition {
         let secrets = self.secrets
         return try await write { db in
-            guard var inbound = try InboundMail.fetchOne(db, key: inboundId) else {
-                throw DeskError.notFound("inbound mail \(inboundId) does not exist")
-            }
-            if inbound.processedAt != nil {
-                return Self.storedDisposition(of: inbound)
-            }
-            let disposition = try Self.decide(
-                reading, inbound: inbound, files: files, policy: policy, secrets: secrets, in: db)
-            inbound.processedAt = Date()
-            inbound.fromAddress = reading.senderAddress.isEmpty ? inbound.fromAddress : reading.senderAddress
-            inbound.subject = reading.subject
-            inbound.outcome = disposition.outcome
-            inbound.detail = disposition.detail
-            inbound.requestKey = disposition.requestKey
-            inbound.notes = reading.notes.isEmpty ? nil : reading.notes.joined(separator: "\n")
-            try inbound.update(db)
-            return disposition
+            var cache = DecisionCache()
+            return try Self.processInTransaction(
+                reading, inboundId: inboundId, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
         }
     }
 
-    static func storedDisposition(of inbound: InboundMail) -> Disposition {
-        switch inbound.outcome {
-        case .created: .created(inbound.requestKey ?? "", note: inbound.detail)
-        case .commented: .commented(inbound.requestKey ?? "")
-        case .failed: .failed(inbound.detail ?? "")
-        case .held: .held(inbound.detail ?? "")
-        case .ignored, .pending, .duplicate, .skipped, nil: .ignored(inbound.detail ?? "")
+    /// A store error as the one-mail methods throw it.
+    static func deskError(_ error: any Error, doing what: String) -> DeskError {
+        error as? DeskError ?? DeskError(.storage, "database \(what) failed: \(error)")
+    }
+
+    private static func processInTransaction(
+        _ reading: MailReading, inboundId: Int64, files: [SavedAttachment], policy: IntakePolicy,
+        secrets: SecretBox, cache: inout DecisionCache, in db: Database
+    ) throws -> Disposition {
+        guard let inbound = try InboundState.fetch(inboundId, in: db) else {
+            throw DeskError.notFound("inbound mail \(inboundId) does not exist")
+        }
+        if inbound.processed {
+            return storedDisposition(outcome: inbound.outcome, requestKey: inbound.requestKey, detail: inbound.detail)
+        }
+        let disposition = try decide(
+            reading, inbound: inbound, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
+        try db.cachedStatement(
+            sql: """
+                UPDATE inbound SET processedAt = ?, fromAddress = ?, subject = ?, outcome = ?, detail = ?, requestKey = ?,
+                                   notes = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            cache.now, reading.senderAddress.isEmpty ? inbound.fromAddress : reading.senderAddress, reading.subject,
+            disposition.outcome, disposition.detail, disposition.requestKey,
+            reading.notes.isEmpty ? nil : reading.notes.joined(separator: "\n"), inboundId,
+        ])
+        return disposition
+    }
+
+    static func storedDisposition(outcome: InboundOutcome?, requestKey: String?, detail: String?) -> Disposition {
+        switch outcome {
+        case .created: .created(requestKey ?? "", note: detail)
+        case .commented: .commented(requestKey ?? "")
+        case .failed: .failed(detail ?? "")
+        case .held: .held(detail ?? "")
+        case .ignored, .pending, .duplicate, .skipped, nil: .ignored(detail ?? "")
         }
     }
 
     private static func decide(
-        _ reading: MailReading, inbound: InboundMail, files: [SavedAttachment], policy: IntakePolicy,
-        secrets: SecretBox, in db: Database
+        _ reading: MailReading, inbound: InboundState, files: [SavedAttachment], policy: IntakePolicy,
+        secrets: SecretBox, cache: inout DecisionCache, in db: Database
     ) throws -> Disposition {
-        guard let channel = try Channel.fetchOne(db, key: inbound.channelId),
-            let project = try Project.fetchOne(db, key: channel.projectId), let projectId = project.id
+        guard let channel = try cache.channel(inbound.channelId, in: db),
+            let project = try Project.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM project WHERE id = ?"), arguments: [channel.projectId]),
+            let projectId = project.id
         else {
             return .failed("the channel of this mail no longer exists")
         }
@@ -121,7 +242,8 @@ extension DeskStore {
         {
             let key = try createRequest(
                 reading, reporter: reading.senderAddress.isEmpty ? channel.address : reading.senderAddress,
-                project: project, channel: channel, inbound: inbound, files: files, in: db)
+                project: project, channel: channel, inbound: inbound, files: files, now: cache.now,
+                in: db)
             try db.execute(
                 sql: "UPDATE verification SET requestKey = ?, outcome = 'created' WHERE token = ?",
                 arguments: [key, token])
@@ -149,53 +271,59 @@ extension DeskStore {
         if !inbound.rateExempt, let held = try rateBreaker(sender, inbound: inbound, policy: policy, in: db) {
             return held
         }
-        if try customer(sender, projectId: projectId, in: db) == nil {
-            var customer = Customer(
-                id: nil, projectId: projectId, address: sender, name: reading.senderName, createdAt: Date())
-            try customer.insert(db)
-        }
-        let now = Date()
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [projectId, sender, reading.senderName, cache.now])
+        let now = cache.now
         let note: String?
         switch try thread(reading, project: project, secrets: secrets, in: db) {
-        case .join(var request):
+        case .join(let request):
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
             let text = reading.commentText.isEmpty ? reading.description : reading.commentText
-            var comment = Comment(
-                id: nil, requestId: requestId, author: sender, body: text, isPublic: true, source: .email,
-                inboundId: inbound.id, createdAt: now)
-            try comment.insert(db)
-            if let messageID = reading.messageID { try index(messageID: messageID, requestId: requestId, in: db) }
-            try recordAttachments(files, requestId: requestId, commentId: comment.id, inboundId: inbound.id, in: db)
-            try addParticipants(reading.copied, request: request, project: project, in: db)
-            request.status = .waitingForSupport
-            request.updatedAt = now
-            try request.update(db)
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO comment (requestId, author, body, isPublic, source, inboundId, createdAt)
+                    VALUES (?, ?, ?, 1, ?, ?, ?)
+                    """
+            ).execute(arguments: [requestId, sender, text, CommentSource.email.rawValue, inbound.id, now])
+            let commentId = db.lastInsertedRowID
+            if let messageID = reading.messageID {
+                try index(messageID: messageID, requestId: requestId, at: now, in: db)
+            }
+            try recordAttachments(files, requestId: requestId, commentId: commentId, inboundId: inbound.id, in: db)
+            try addParticipants(
+                reading.copied, requestId: requestId, reporter: request.reporter, project: project, in: db)
+            try db.cachedStatement(sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?")
+                .execute(arguments: [RequestStatus.waitingForSupport.rawValue, now, requestId])
             return .commented(request.key)
         case .new(let refusal):
             note = refusal
         }
         let key = try createRequest(
-            reading, reporter: sender, project: project, channel: channel, inbound: inbound, files: files, in: db)
+            reading, reporter: sender, project: project, channel: channel, inbound: inbound, files: files,
+            now: cache.now,
+            in: db)
         return .created(key, note: note)
     }
 
     /// Holds the mail when its sender already sent `senderHourlyLimit` mails to this channel within
     /// the hour before it arrived (a loop with an auto-responder that sets no headers, or a flood).
     private static func rateBreaker(
-        _ sender: String, inbound: InboundMail, policy: IntakePolicy, in db: Database
+        _ sender: String, inbound: InboundState, policy: IntakePolicy, in db: Database
     ) throws -> Disposition? {
-        guard policy.senderHourlyLimit > 0, let id = inbound.id else { return nil }
+        guard policy.senderHourlyLimit > 0 else { return nil }
+        let id = inbound.id
         let recent =
             try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM inbound
-                    WHERE channelId = ? AND fromAddress = ? AND fetchedAt > ? AND fetchedAt <= ? AND id <> ?
-                      AND outcome IN ('created', 'commented', 'held')
-                    """,
-                arguments: [
-                    inbound.channelId, sender, inbound.fetchedAt.addingTimeInterval(-3600), inbound.fetchedAt, id,
-                ]) ?? 0
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM inbound
+                        WHERE channelId = ? AND fromAddress = ?
+                          AND fetchedAt > strftime('%Y-%m-%d %H:%M:%f', ?, '-3600 seconds') AND fetchedAt <= ?
+                          AND id <> ?
+                          AND outcome IN ('created', 'commented', 'held')
+                        """),
+                arguments: [inbound.channelId, sender, inbound.fetchedAt, inbound.fetchedAt, id]) ?? 0
         guard recent >= policy.senderHourlyLimit else { return nil }
         return .held(
             "rate limit: \(sender) sent more than \(policy.senderHourlyLimit) mails to this channel within an hour; "
@@ -204,29 +332,32 @@ extension DeskStore {
 
     /// Creates the next request of the project from an inbound mail and returns its key.
     private static func createRequest(
-        _ reading: MailReading, reporter: String, project: Project, channel: Channel, inbound: InboundMail,
-        files: [SavedAttachment], in db: Database
+        _ reading: MailReading, reporter: String, project: Project, channel: Channel, inbound: InboundState,
+        files: [SavedAttachment], now: DatabaseValue, in db: Database
     ) throws -> String {
         guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
-        let now = Date()
-        var numbered = project
         let key = "\(project.key)-\(project.nextRequestNumber)"
-        numbered.nextRequestNumber += 1
-        try numbered.update(db)
+        try db.cachedStatement(sql: "UPDATE project SET nextRequestNumber = ? WHERE id = ?")
+            .execute(arguments: [project.nextRequestNumber + 1, projectId])
         // What the parser had to drop (over-limit attachments) is said in the request itself.
         let dropped = reading.notes.filter { $0.contains(" dropped") }.map { "[postdesk] " + $0 }
         let description = ([reading.description] + dropped).filter { !$0.isEmpty }.joined(separator: "\n\n")
-        var request = ServiceRequest(
-            id: nil, projectId: projectId, key: key, requestTypeId: channel.requestTypeId, channelId: channel.id,
-            summary: reading.summary, description: description, status: .waitingForSupport, reporter: reporter,
-            createdAt: now, updatedAt: now)
-        try request.insert(db)
-        guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO request (projectId, key, requestTypeId, channelId, summary, description, status, reporter,
+                                     createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            projectId, key, channel.requestTypeId, channel.id, reading.summary, description,
+            RequestStatus.waitingForSupport.rawValue, reporter, now, now,
+        ])
+        let requestId = db.lastInsertedRowID
         if let messageID = reading.messageID {
-            try index(messageID: messageID, requestId: requestId, in: db)
+            try index(messageID: messageID, requestId: requestId, at: now, in: db)
         }
         try recordAttachments(files, requestId: requestId, commentId: nil, inboundId: inbound.id, in: db)
-        try addParticipants(reading.copied, request: request, project: project, in: db)
+        try addParticipants(reading.copied, requestId: requestId, reporter: reporter, project: project, in: db)
         return key
     }
 
@@ -253,22 +384,25 @@ extension DeskStore {
         for messageID in reading.referencedMessageIDs.prefix(50) {
             consider(
                 try ServiceRequest.fetchOne(
-                    db,
-                    sql: """
-                        SELECT request.* FROM messageIndex JOIN request ON request.id = messageIndex.requestId
-                        WHERE messageIndex.messageId = ? AND request.projectId = ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT request.* FROM messageIndex JOIN request ON request.id = messageIndex.requestId
+                            WHERE messageIndex.messageId = ? AND request.projectId = ?
+                            """),
                     arguments: [messageID, project.id]))
         }
+        func request(key: String) throws -> ServiceRequest? {
+            try ServiceRequest.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM request WHERE key = ? AND projectId = ?"),
+                arguments: [key, project.id])
+        }
         for key in RequestKeyScanner.keys(in: reading.subject ?? "", projectKey: project.key).prefix(10) {
-            consider(try ServiceRequest.filter(Column("key") == key && Column("projectId") == project.id).fetchOne(db))
+            consider(try request(key: key))
         }
         let tokens = ReplyToken.tokens(inMessageIDs: reading.referencedMessageIDs, addresses: reading.copied)
             .prefix(10).filter { $0.isValid(secrets: secrets) }
         for token in tokens {
-            consider(
-                try ServiceRequest.filter(Column("key") == token.requestKey && Column("projectId") == project.id)
-                    .fetchOne(db))
+            consider(try request(key: token.requestKey))
         }
         let tokenKeys = Set(tokens.map(\.requestKey))
         for request in candidates {
@@ -290,18 +424,65 @@ extension DeskStore {
     ) throws -> Bool {
         if request.reporter == sender { return true }
         if try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)",
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)"),
             arguments: [request.id, sender]) == true
         {
             return true
         }
         return try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM comment JOIN request ON request.id = comment.requestId
-                               WHERE request.projectId = ? AND comment.author = ? AND comment.source = 'agent')
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM comment JOIN request ON request.id = comment.requestId
+                                   WHERE request.projectId = ? AND comment.author = ? AND comment.source = 'agent')
+                    """),
             arguments: [project.id, sender]) == true
+    }
+}
+
+/// The columns of an inbound row that deciding its fate reads: never its bytes.
+struct InboundState {
+    var id: Int64
+    var channelId: Int64
+    /// As stored (GRDB's `YYYY-MM-DD HH:MM:SS.SSS`): compared in SQL, never formatted again.
+    var fetchedAt: DatabaseValue
+    var processed: Bool
+    var fromAddress: String?
+    var outcome: InboundOutcome?
+    var detail: String?
+    var requestKey: String?
+    var rateExempt: Bool
+
+    static func fetch(_ id: Int64, in db: Database) throws -> InboundState? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT channelId, fetchedAt, processedAt IS NOT NULL AS processed, fromAddress, outcome, detail,
+                               requestKey, rateExempt
+                        FROM inbound WHERE id = ?
+                        """),
+                arguments: [id])
+        else { return nil }
+        return InboundState(
+            id: id, channelId: row["channelId"], fetchedAt: row["fetchedAt"], processed: row["processed"],
+            fromAddress: row["fromAddress"], outcome: row["outcome"], detail: row["detail"],
+            requestKey: row["requestKey"], rateExempt: row["rateExempt"])
+    }
+}
+
+/// What one write transaction of `process` reads once for all its mails: the channels (a transaction's own
+/// writes never change them).
+struct DecisionCache {
+    /// The time of the transaction, in the form the database stores (formatting a date is not free).
+    let now = Date().databaseValue
+    private var channels: [Int64: Channel?] = [:]
+
+    mutating func channel(_ id: Int64, in db: Database) throws -> Channel? {
+        if let known = channels[id] { return known }
+        let channel = try Channel.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM channel WHERE id = ?"), arguments: [id])
+        channels[id] = channel
+        return channel
     }
 }
 
@@ -380,11 +561,12 @@ extension DeskStore {
         _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: Database
     ) throws {
         for file in files {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO attachment (requestId, commentId, inboundId, filename, contentType, size, sha256, isInline)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     requestId, commentId, inboundId, file.filename, file.contentType, file.size, file.sha256,
                     file.isInline,
@@ -418,23 +600,21 @@ extension DeskStore {
             base = String(address[..<plus] + address[at...])
         }
         return try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))", arguments: [address, base])
-            == true
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))"),
+            arguments: [address, base]) == true
     }
 
     /// Adds copied addresses as participants when the project admits them; channel addresses and
     /// the reporter are not participants.
-    static func addParticipants(_ addresses: [String], request: ServiceRequest, project: Project, in db: Database)
-        throws
-    {
-        guard let requestId = request.id else { return }
-        for address in addresses where address != request.reporter {
+    static func addParticipants(
+        _ addresses: [String], requestId: Int64, reporter: String, project: Project, in db: Database
+    ) throws {
+        for address in addresses where address != reporter {
             guard try !isChannelAddress(address, in: db),
                 try admission(for: address, project: project, in: db) == .admitted
             else { continue }
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO participant (requestId, address) VALUES (?, ?)",
-                arguments: [requestId, address])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO participant (requestId, address) VALUES (?, ?)")
+                .execute(arguments: [requestId, address])
         }
     }
 

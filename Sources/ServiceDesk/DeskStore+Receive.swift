@@ -29,37 +29,74 @@ public enum ReceiveOutcome: Sendable, Equatable {
     }
 }
 
+/// A mail as a mailbox fetched it, handed to `receive`: its bytes, and the IMAP UID or POP3 UIDL it was
+/// fetched under (nil when it came another way, e.g. LMTP).
+public struct FetchedMail: Sendable, Equatable {
+    public var raw: [UInt8]
+    public var mailboxUid: String?
+
+    public init(raw: [UInt8], mailboxUid: String?) {
+        self.raw = raw
+        self.mailboxUid = mailboxUid
+    }
+}
+
 extension DeskStore {
     /// Stores a fetched mail durably before the mailbox is told anything (step 1 of the nothing-lost
     /// protocol, DESIGN.md §2): the raw bytes, the dedupe key (Message-ID plus the hash of what the
     /// sender wrote) and the log event, in one transaction. The same mail again is recognised; a
     /// second copy under another mailbox UID is logged as a duplicate of the first.
     public func receive(channelId: Int64, raw: [UInt8], mailboxUid: String?) async throws -> ReceiveOutcome {
-        let fingerprint = InboundFingerprint(raw: raw)
-        let data = Data(raw)
+        let outcomes = try await receive(
+            channelId: channelId, messages: [FetchedMail(raw: raw, mailboxUid: mailboxUid)])
+        guard let outcome = outcomes.first else { throw DeskError(.storage, "receive answered nothing") }
+        return outcome
+    }
+
+    /// Stores a batch of fetched mails in one transaction, each exactly as `receive(channelId:raw:mailboxUid:)`
+    /// stores it alone, in order: a mail that comes twice in the batch is stored once (the second answers
+    /// `pending`, and is logged as a duplicate when it came under another UID). One commit, one fsync, for the
+    /// batch; nothing is stored when the transaction fails, so the mailbox flags nothing.
+    public func receive(channelId: Int64, messages: [FetchedMail]) async throws -> [ReceiveOutcome] {
+        guard !messages.isEmpty else { return [] }
+        // Hashing reads every byte: done before the write, off the writer.
+        let prepared = messages.map { (mail: $0, fingerprint: InboundFingerprint(raw: $0.raw)) }
         return try await write { db in
-            if let existing = try Self.storedCopy(of: fingerprint, raw: raw, channelId: channelId, in: db) {
-                // The same mail under the same UID is a re-fetch after a crash, not a duplicate. A pushed copy
-                // (LMTP, no UID) is always a second copy: it is logged under a key of its own.
-                if mailboxUid == nil || existing.mailboxUid != mailboxUid {
-                    try Self.insertMailboxEvent(
-                        channelId: channelId, mailboxUid: mailboxUid ?? "push:\(UUID().uuidString)",
-                        from: fingerprint.from,
-                        subject: fingerprint.subject, outcome: .duplicate,
-                        detail: "the same message (Message-ID and content) was already received; processed once",
-                        inboundId: existing.id, in: db)
-                }
-                return existing.processed ? .duplicate(existing.id) : .pending(existing.id)
+            let now = Date()
+            return try prepared.map { item in
+                try Self.receiveOne(
+                    item.mail, fingerprint: item.fingerprint, channelId: channelId, fetchedAt: now, in: db)
             }
-            var mail = InboundMail(
-                id: nil, channelId: channelId, dedupeKey: fingerprint.dedupeKey, messageId: fingerprint.messageID,
-                raw: data, mailboxUid: mailboxUid, fetchedAt: Date(), processedAt: nil, fromAddress: fingerprint.from,
-                subject: fingerprint.subject, outcome: nil, detail: nil, requestKey: nil, notes: nil,
-                contentHash: fingerprint.contentHash)
-            try mail.insert(db)
-            guard let id = mail.id else { throw DeskError(.storage, "inbound row without id") }
-            return .stored(id)
         }
+    }
+
+    private static func receiveOne(
+        _ mail: FetchedMail, fingerprint: InboundFingerprint, channelId: Int64, fetchedAt: Date, in db: Database
+    ) throws -> ReceiveOutcome {
+        if let existing = try storedCopy(of: fingerprint, raw: mail.raw, channelId: channelId, in: db) {
+            // The same mail under the same UID is a re-fetch after a crash, not a duplicate. A pushed copy
+            // (LMTP, no UID) is always a second copy: it is logged under a key of its own.
+            if mail.mailboxUid == nil || existing.mailboxUid != mail.mailboxUid {
+                try insertMailboxEvent(
+                    channelId: channelId, mailboxUid: mail.mailboxUid ?? "push:\(UUID().uuidString)",
+                    from: fingerprint.from,
+                    subject: fingerprint.subject, outcome: .duplicate,
+                    detail: "the same message (Message-ID and content) was already received; processed once",
+                    inboundId: existing.id, in: db)
+            }
+            return existing.processed ? .duplicate(existing.id) : .pending(existing.id)
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inbound (channelId, dedupeKey, messageId, raw, mailboxUid, fetchedAt, fromAddress, subject,
+                                     contentHash, attempts, rateExempt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)
+                """
+        ).execute(arguments: [
+            channelId, fingerprint.dedupeKey, fingerprint.messageID, Data(mail.raw), mail.mailboxUid, fetchedAt,
+            fingerprint.from, fingerprint.subject, fingerprint.contentHash,
+        ])
+        return .stored(db.lastInsertedRowID)
     }
 
     /// The stored row holding the same mail, if any. Rows stored before content hashes were keyed on
@@ -68,26 +105,34 @@ extension DeskStore {
     private static func storedCopy(
         of fingerprint: InboundFingerprint, raw: [UInt8], channelId: Int64, in db: Database
     ) throws -> (id: Int64, processed: Bool, mailboxUid: String?)? {
+        // The bytes are read only for a legacy row, the one case that needs them.
         func row(_ key: String) throws -> Row? {
             try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT id, processedAt, mailboxUid, raw, contentHash FROM inbound WHERE channelId = ? AND dedupeKey = ?",
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, processedAt IS NOT NULL AS processed, mailboxUid, contentHash IS NULL AS legacy
+                        FROM inbound WHERE channelId = ? AND dedupeKey = ?
+                        """),
                 arguments: [channelId, key])
         }
         func match(_ row: Row) -> (id: Int64, processed: Bool, mailboxUid: String?) {
-            (row["id"], (row["processedAt"] as Date?) != nil, row["mailboxUid"])
+            (row["id"], row["processed"], row["mailboxUid"])
         }
         if let found = try row(fingerprint.dedupeKey) { return match(found) }
         if let legacyKey = fingerprint.legacyMessageIDKey, let found = try row(legacyKey),
-            (found["contentHash"] as String?) == nil,
-            InboundFingerprint(raw: [UInt8]((found["raw"] as Data?) ?? Data())).contentHash == fingerprint.contentHash
+            (found["legacy"] as Bool?) == true
         {
-            return match(found)
+            let id: Int64 = found["id"]
+            let bytes =
+                try Data.fetchOne(db.cachedStatement(sql: "SELECT raw FROM inbound WHERE id = ?"), arguments: [id])
+                ?? Data()
+            if InboundFingerprint(raw: [UInt8](bytes)).contentHash == fingerprint.contentHash {
+                return match(found)
+            }
         }
         if fingerprint.messageID == nil,
             let found = try row("sha256:" + hexDigits(SHA256.hash(data: raw))),
-            (found["contentHash"] as String?) == nil
+            (found["legacy"] as Bool?) == true
         {
             return match(found)
         }
@@ -99,6 +144,16 @@ extension DeskStore {
         try await read { db in
             try InboundMail.filter(InboundMail.Columns.processedAt == nil && Column("id") > afterId)
                 .order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// The ids of stored mails not processed yet, oldest first, after `afterId` (without reading their bytes).
+    public func pendingInboundIds(after afterId: Int64 = 0, limit: Int) async throws -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?"),
+                arguments: [afterId, limit])
         }
     }
 

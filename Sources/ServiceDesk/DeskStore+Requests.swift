@@ -90,9 +90,11 @@ extension DeskStore {
         return nil
     }
 
-    static func index(messageID: String, requestId: Int64, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?)",
-            arguments: [messageID, requestId, Date()])
+    static func index(
+        messageID: String, requestId: Int64, at time: any DatabaseValueConvertible = Date(), in db: Database
+    ) throws {
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?)"
+        ).execute(arguments: [messageID, requestId, time])
     }
 }

@@ -83,8 +83,8 @@ public struct MailReading: Sendable {
             senderName: sender?.name,
             subject: parsed.subject,
             summary: inspection.summary,
-            description: inspection.text.trimmingCharacters(in: .whitespacesAndNewlines),
-            commentText: inspection.replyText.trimmingCharacters(in: .whitespacesAndNewlines),
+            description: inspection.text.trimmingUnicodeWhitespace(),
+            commentText: inspection.replyText.trimmingUnicodeWhitespace(),
             messageID: parsed.messageID,
             referencedMessageIDs: parsed.inReplyTo + parsed.references.reversed(),
             automatic: inspection.verdict.isAutomatic
@@ -120,5 +120,29 @@ public struct MailReading: Sendable {
             lines.append("Verdict:    a request or a comment, if the project admits the sender")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    /// The string without leading and trailing whitespace and newlines as Foundation's `.whitespacesAndNewlines`
+    /// names them, cut by scalar as Foundation cuts, without Foundation's round trip through UTF-16 (a tenth of the
+    /// router's work per mail).
+    func trimmingUnicodeWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.isWhitespaceOrNewline }),
+            let last = scalars.lastIndex(where: { !$0.isWhitespaceOrNewline })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
+
+extension Unicode.Scalar {
+    /// Whether Foundation's `.whitespacesAndNewlines` holds the scalar: tab, space, no-break space and the other
+    /// spaces up to the zero width space, and the line and paragraph ends (CoreFoundation's predefined sets).
+    var isWhitespaceOrNewline: Bool {
+        switch value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 }

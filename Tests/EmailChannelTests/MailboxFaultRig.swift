@@ -54,11 +54,14 @@ struct MailboxFaultRig {
     static let pollInterval = Duration.seconds(60)
 
     /// A mailbox actor for the channel, on the injected clock.
-    func actor(commandTimeout: Duration = .seconds(10), idleInterval: Duration = .seconds(25 * 60)) -> MailboxActor {
+    func actor(
+        commandTimeout: Duration = .seconds(10), idleInterval: Duration = .seconds(25 * 60),
+        fetchBatchSize: Int = MailboxActor.defaultFetchBatchSize
+    ) -> MailboxActor {
         MailboxActor(
             channel: RunnableChannel(channel: channel, password: "pw", projectKey: "SD"), store: store, router: router,
             statusBoard: board, pollInterval: Self.pollInterval, idleInterval: idleInterval, clock: clock,
-            commandTimeout: commandTimeout, logger: Logger(label: "t"))
+            commandTimeout: commandTimeout, fetchBatchSize: fetchBatchSize, logger: Logger(label: "t"))
     }
 
     /// Runs `actor` and the router while `body` drives the test, then stops both.

@@ -106,8 +106,8 @@ struct MailboxFaultTests {
         "a UID STORE refused for every batch does not hold back the mail in later batches; the next session flags all")
     func storeRefusedEveryBatch() async throws {
         let box = FakeMailbox()
-        // Twenty-one mails: two fetch batches of twenty. Each from its own customer (the rate breaker holds more
-        // than twenty an hour from one sender).
+        // Twenty-one mails: two fetch batches of twenty (the second stored while the first is flagged). Each from
+        // its own customer (the rate breaker holds more than twenty an hour from one sender).
         let mails = (1...21).map { FaultMail("Question \($0)", from: "customer\($0)@customer.test") }
         for mail in mails { box.deliver(mail.raw) }
         let refused = FakeMailFault(
@@ -116,7 +116,7 @@ struct MailboxFaultTests {
         let server = try FakeMailServer.imap(box, faults: [refused])
         defer { server.stop() }
         let rig = try await MailboxFaultRig.make(box, server: server)
-        try await rig.run(rig.actor()) {
+        try await rig.run(rig.actor(fetchBatchSize: 20)) {
             let status = try await rig.waitForBackoff(afterConnection: 1)
             #expect(status.detail?.contains("Permission denied") == true)
             #expect(try await rig.inboundRows().count == 21)

@@ -175,6 +175,70 @@ struct MailboxIntegrationTests {
         #expect(inbox.first { $0.raw.contains("Subject: huge") }?.flags.contains("\\Seen") == false)
     }
 
+    @Test(
+        "a backlog drains in pipelined batches through one shared fetch slot, and an idle mailbox holds no slot: each mail is one request, all \\Seen"
+    )
+    func sharedFetchSlot() async throws {
+        let rig = try await Self.rig()
+        let other = "box-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
+        try rig.servers.addUser(other, password: "secret")
+        let linker = MailboxLinker(store: rig.store, logger: Logger(label: "t"))
+        let first = try await linker.link(Self.draft(rig)).channel
+        var otherDraft = Self.draft(rig)
+        otherDraft.address = other
+        otherDraft.username = other
+        let second = try await linker.link(otherDraft).channel
+        // Three fetch batches of twenty; each from its own sender (the rate breaker holds more than 20 an hour).
+        for n in 1...45 {
+            try rig.servers.deliver(
+                Array(
+                    "From: user\(n)@customer.test\r\nSubject: backlog \(n)\r\nMessage-ID: <backlog\(n)@x>\r\n\r\nBody\r\n"
+                        .utf8), to: rig.address)
+        }
+        let limiter = FetchLimiter(limit: 1)
+        let board = ChannelStatusBoard()
+        let mailboxes = [first, second].map { channel in
+            MailboxActor(
+                channel: RunnableChannel(channel: channel, password: "secret", projectKey: "SD"), store: rig.store,
+                router: rig.router, statusBoard: board, pollInterval: .seconds(3600), fetchLimiter: limiter,
+                fetchBatchSize: 20, logger: Logger(label: "t"))
+        }
+        let store = rig.store
+        let servers = rig.servers
+        let address = rig.address
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for mailbox in mailboxes { group.addTask { await mailbox.run() } }
+            group.addTask { try await rig.router.run() }
+            func waitFor(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try await !condition() {
+                    // Throwing out of the group cancels the mailboxes and the router.
+                    if ContinuousClock.now > deadline { throw PostdeskIntegrationError("\(what) not within 30 s") }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            try await waitFor("the backlog and two idle mailboxes") {
+                let idle = await board.all().filter { $0.state == .idle }.count
+                return try await store.queue(projectKey: "SD").count == 45 && idle == 2
+            }
+            #expect(limiter.inUse == 0)
+            // Both mailboxes wait in IDLE: neither holds the only slot, so either can fetch new mail at once.
+            try servers.deliver(Self.message("to the other", id: "other@x"), to: other)
+            try await waitFor("the other mailbox's mail") { try await store.queue(projectKey: "SD").count == 46 }
+            try servers.deliver(Self.message("to the first again", id: "again@x"), to: address)
+            try await waitFor("the first mailbox's new mail") { try await store.queue(projectKey: "SD").count == 47 }
+            group.cancelAll()
+        }
+        let queue = try await store.queue(projectKey: "SD")
+        #expect(Set(queue.map(\.summary)).count == 47)
+        #expect(
+            try await store.processingLog(channelAddress: nil, since: nil, limit: 100).allSatisfy {
+                $0.outcome == .created
+            })
+        #expect(try servers.inbox(of: address).allSatisfy { $0.flags.contains("\\Seen") })
+        #expect(try servers.inbox(of: other).allSatisfy { $0.flags.contains("\\Seen") })
+    }
+
     @Test("linking with wrong credentials fails with the server's words and stores nothing")
     func badPassword() async throws {
         let rig = try await Self.rig()

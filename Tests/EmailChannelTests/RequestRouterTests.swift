@@ -133,6 +133,31 @@ struct RequestRouterTests {
         #expect(try await store.queue(projectKey: "SD").map(\.summary) == ["Scanner"])
     }
 
+    @Test("in one batch only the mail whose processing fails gets an attempt failure; the others are processed")
+    func oneFailureInABatch() async throws {
+        let (store, router, channel) = try await Self.desk()
+        try await store.writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER refuse BEFORE INSERT ON request WHEN NEW.summary = 'Scanner'
+                    BEGIN SELECT RAISE(ABORT, 'disk on fire'); END
+                    """)
+        }
+        for (n, subject) in ["Printer", "Scanner", "VPN"].enumerated() {
+            try await Self.store(
+                "From: user\(n)@customer.test\nSubject: \(subject)\nMessage-ID: <b\(n)@customer.test>\n\nBroken.",
+                in: store, channel: channel)
+        }
+        try await router.drainPending()
+        #expect(try await store.queue(projectKey: "SD").map(\.summary).sorted() == ["Printer", "VPN"])
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 5)
+        let failed = try #require(log.first { $0.subject == "Scanner" })
+        #expect(failed.outcome == .pending)
+        #expect(failed.attempts == 1)
+        #expect(failed.detail?.contains("disk on fire") == true)
+        #expect(log.filter { $0.outcome == .created }.allSatisfy { $0.attempts == 1 && $0.detail == nil })
+    }
+
     @Test("the watchdog gives up on work that does not finish and returns what does")
     func watchdog() async {
         let slow = await Watchdog.run(timeout: .milliseconds(50)) { () -> Int in

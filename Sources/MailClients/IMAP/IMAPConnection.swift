@@ -421,6 +421,20 @@ public final class IMAPConnection {
         }
     }
 
+    /// The same for the messages with these UIDs (sent as a compact sequence set, `5:9,12`); UIDs the server
+    /// does not answer for (expunged meanwhile) are absent, and answers for other UIDs are dropped.
+    nonisolated(nonsending) public func uidFetchInfo(_ uids: [UInt32]) async throws -> [IMAPMessageInfo] {
+        guard !uids.isEmpty else { return [] }
+        let byUID = try await self.uidFetch(
+            IMAPCommandEncoder.sequenceSet(uids), items: "(UID FLAGS INTERNALDATE RFC822.SIZE)", keeping: Set(uids))
+        return byUID.keys.sorted().compactMap { uid in
+            guard let attributes = byUID[uid] else { return nil }
+            return IMAPMessageInfo(
+                uid: uid, flags: attributes.flags ?? [], internalDate: attributes.internalDate,
+                size: attributes.rfc822Size)
+        }
+    }
+
     /// `UID FETCH set items`, merged per UID. RFC 3501 §6.4.8: every FETCH answer to UID FETCH carries the UID;
     /// FETCH responses without one are unsolicited flag updates and are ignored.
     /// `keeping` drops data for other UIDs, so a misbehaving server cannot make us hold more than we asked for.
