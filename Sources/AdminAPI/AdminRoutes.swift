@@ -89,24 +89,13 @@ struct AdminRoutes: Sendable {
             await respond(status: .created) {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
-                let preset = ProviderProfile.of(body.provider).server(for: body.protocol)
-                guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
-                    let tls = body.tls ?? preset?.tls
-                else {
-                    throw DeskError(
-                        .invalid,
-                        "a custom \(body.protocol.rawValue.uppercased()) server needs --host, --port and --tls")
-                }
-                let draft = ChannelDraft(
-                    projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
-                    tls: tls, caFile: body.caFile, username: body.username, password: body.password,
-                    requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
-                    authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
-                let linked = try await linker.link(draft)
+                let linked = try await linker.link(try body.draft(projectKey: projectKey))
                 await supervisor.reload()
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
             }
         }
+        ChannelImportRoutes(store: store, linker: linker, supervisor: supervisor, logger: logger)
+            .addRoutes(to: router.group("/v1/channels"))
         router.get("/v1/channels") { _, _ in
             await respond {
                 try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey, warnings: []) }
