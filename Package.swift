@@ -141,6 +141,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: swiftSettings),
+        .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EmailChannelTests",
             dependencies: ["EmailChannel", "MailServerHarness", "LMTPServer"],

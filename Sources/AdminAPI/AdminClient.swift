@@ -41,6 +41,24 @@ public struct AdminClient: Sendable {
     }
 
     private func exchange(_ method: HTTPMethod, _ path: String, _ payload: Data?) async throws -> (Int, Data) {
+        let channel = try await connect()
+        return try await channel.executeThenClose { inbound, outbound in
+            try await Self.send(method, path, payload, to: outbound)
+            var status = 0
+            var body = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case .head(let response): status = Int(response.status.code)
+                case .body(var chunk): body.writeBuffer(&chunk)
+                case .end: return (status, Data(buffer: body))
+                }
+            }
+            throw Failure(message: "the server closed the connection before answering")
+        }
+    }
+
+    /// A connection to the admin socket, or the reason there is none in words for the terminal.
+    func connect() async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
         guard FileManager.default.fileExists(atPath: socketPath) else {
             throw Failure(
                 message:
@@ -65,32 +83,28 @@ public struct AdminClient: Sendable {
         } catch {
             throw Failure(message: "postdesk server is not running at \(socketPath): \(error)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
-            var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
-            head.headers.add(name: "Host", value: "postdesk")
-            head.headers.add(name: "Connection", value: "close")
-            if let payload {
-                head.headers.add(name: "Content-Type", value: "application/json")
-                head.headers.add(name: "Content-Length", value: String(payload.count))
-            }
-            // One write and one flush for the whole request: with separate writes the server could answer and
-            // close (Connection: close) after the body and before the empty end part, which then failed with
-            // "I/O on closed channel" although the answer was on its way (seen under load).
-            var request: [HTTPClientRequestPart] = [.head(head)]
-            if let payload { request.append(.body(.byteBuffer(ByteBuffer(data: payload)))) }
-            request.append(.end(nil))
-            try await outbound.write(contentsOf: request)
-            var status = 0
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let response): status = Int(response.status.code)
-                case .body(var chunk): body.writeBuffer(&chunk)
-                case .end: return (status, Data(buffer: body))
-                }
-            }
-            throw Failure(message: "the server closed the connection before answering")
+        return channel
+    }
+
+    /// Writes one whole request: head, JSON body, end.
+    static func send(
+        _ method: HTTPMethod, _ path: String, _ payload: Data?,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+    ) async throws {
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "postdesk")
+        head.headers.add(name: "Connection", value: "close")
+        if let payload {
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(payload.count))
         }
+        // One write and one flush for the whole request: with separate writes the server could answer and close
+        // (Connection: close) after the body and before the empty end part, which then failed with "I/O on closed
+        // channel" although the answer was on its way (seen under load).
+        var request: [HTTPClientRequestPart] = [.head(head)]
+        if let payload { request.append(.body(.byteBuffer(ByteBuffer(data: payload)))) }
+        request.append(.end(nil))
+        try await outbound.write(contentsOf: request)
     }
 }
 

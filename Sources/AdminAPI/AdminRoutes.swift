@@ -89,34 +89,13 @@ struct AdminRoutes: Sendable {
             await respond(status: .created) {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
-                let preset = ProviderProfile.of(body.provider).server(for: body.protocol)
-                let isPush = body.protocol == .lmtp
-                if isPush, body.host != nil || body.port != nil || body.tls != nil || body.provider != .custom {
-                    throw DeskError(
-                        .invalid,
-                        "a push channel (--protocol lmtp) has no server: leave out --provider, --host, --port and --tls"
-                    )
-                }
-                // Push delivery (LMTP): no server, no login, no password; the listener feeds the address.
-                guard let host = isPush ? "" : body.host ?? preset?.host,
-                    let port = isPush ? 0 : body.port ?? preset?.port,
-                    let tls = isPush ? ServerTLS.none : body.tls ?? preset?.tls
-                else {
-                    throw DeskError(
-                        .invalid,
-                        "a custom \(body.protocol.rawValue.uppercased()) server needs --host, --port and --tls")
-                }
-                let draft = ChannelDraft(
-                    projectKey: projectKey, address: body.address, protocol: body.protocol, host: host, port: port,
-                    tls: tls, caFile: isPush ? nil : body.caFile, username: isPush ? "" : body.username,
-                    password: isPush ? "" : body.password,
-                    requestTypeName: body.requestType, provider: body.provider, extraAddresses: body.extraAddresses,
-                    authMethod: body.authMethod, insecurePlaintext: body.insecurePlaintext ?? false)
-                let linked = try await linker.link(draft)
+                let linked = try await linker.link(try body.draft(projectKey: projectKey))
                 await supervisor.reload()
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
             }
         }
+        ChannelImportRoutes(store: store, linker: linker, supervisor: supervisor, logger: logger)
+            .addRoutes(to: router.group("/v1/channels"))
         router.get("/v1/channels") { _, _ in
             await respond {
                 try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey, warnings: []) }

@@ -301,7 +301,7 @@ extension DeskStore {
         _ = try await read { db in try Self.check(draft, in: db) }
     }
 
-    private static func check(_ draft: ChannelDraft, in db: Database) throws -> (
+    static func check(_ draft: ChannelDraft, in db: Database) throws -> (
         Project, RequestType, String, [String], String
     ) {
         guard let address = AddressNormalizer.normalize(draft.address) else {

@@ -42,26 +42,40 @@ func printJSON(_ data: Data) {
 
 /// Reads a secret from a file (first line) or from standard input, never from the command line.
 func readSecret(file: String?, what: String) throws -> String {
-    let text: String
-    if let file {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            printError("cannot read \(what) file \(file)")
-            throw ExitCode.failure
+    do {
+        if let file { return try readSecretFile(file, what: what) }
+        let text: String
+        if isatty(STDIN_FILENO) != 0 {
+            guard let typed = getpass("\(what): ") else { throw ExitCode.failure }
+            text = String(cString: typed)
+        } else {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        text = String(decoding: data, as: UTF8.self)
-    } else if isatty(STDIN_FILENO) != 0 {
-        guard let typed = getpass("\(what): ") else { throw ExitCode.failure }
-        text = String(cString: typed)
-    } else {
-        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        return try firstLine(of: text, what: what)
+    } catch let error as SecretError {
+        printError(error.message)
+        throw ExitCode.failure
     }
+}
+
+/// Why a secret could not be read, in words for the terminal.
+struct SecretError: Error {
+    var message: String
+}
+
+/// The secret in a file: its first line, which must not be empty.
+func readSecretFile(_ file: String, what: String) throws(SecretError) -> String {
+    guard let data = FileManager.default.contents(atPath: file) else {
+        throw SecretError(message: "cannot read \(what) file \(file)")
+    }
+    return try firstLine(of: String(decoding: data, as: UTF8.self), what: what)
+}
+
+private func firstLine(of text: String, what: String) throws(SecretError) -> String {
     let secret =
         text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).first
         .map(String.init) ?? ""
-    guard !secret.isEmpty else {
-        printError("the \(what) is empty")
-        throw ExitCode.failure
-    }
+    guard !secret.isEmpty else { throw SecretError(message: "the \(what) is empty") }
     return secret
 }
 

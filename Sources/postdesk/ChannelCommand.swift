@@ -9,7 +9,9 @@ extension MailProvider: ExpressibleByArgument {}
 struct ChannelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channel", abstract: "Link and list mailboxes.",
-        subcommands: [Add.self, List.self, ChannelTestCommand.self, ChannelVerifyCommand.self])
+        subcommands: [
+            Add.self, ChannelImportCommand.self, List.self, ChannelTestCommand.self, ChannelVerifyCommand.self,
+        ])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -53,7 +55,9 @@ struct ChannelCommand: AsyncParsableCommand {
             }
         }
 
-        func run() async throws {
+        /// What these options ask the server for; `password` reads the password when no OAuth 2 option is given.
+        /// `channel import` turns each row into these options and its body comes from here too.
+        func body<Failure: Error>(password: () throws(Failure) -> String) throws(Failure) -> ChannelBody {
             let (method, secret): (AuthMethod, String)
             if mailProtocol == .lmtp {
                 // Push delivery logs in nowhere: nothing to read from stdin.
@@ -63,12 +67,16 @@ struct ChannelCommand: AsyncParsableCommand {
             } else if let oauth2TokenCommand {
                 (method, secret) = (.oauth2Command, oauth2TokenCommand)
             } else {
-                (method, secret) = (.password, try readSecret(file: passwordFile, what: "mailbox password"))
+                (method, secret) = (.password, try password())
             }
-            let body = ChannelBody(
+            return ChannelBody(
                 address: address, protocol: mailProtocol, provider: provider, host: host, port: port, tls: tls,
                 caFile: caFile, username: username ?? address, password: secret, authMethod: method,
                 requestType: requestType, extraAddresses: extraAddresses, insecurePlaintext: insecurePlaintext)
+        }
+
+        func run() async throws {
+            let body = try body { try readSecret(file: passwordFile, what: "mailbox password") }
             let data = try await admin {
                 try await options.client.raw(.POST, "/v1/projects/\(project.uppercased())/channels", body: body)
             }
