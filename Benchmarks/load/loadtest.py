@@ -412,8 +412,9 @@ class Postdesk:
         return out.stdout + out.stderr
 
     def has_command(self, *words: str) -> bool:
+        # ArgumentParser answers `--help` for an unknown subcommand with its parent's help, exit 0.
         out = subprocess.run([str(self.binary), *words, "--help"], capture_output=True, text=True)
-        return out.returncode == 0
+        return out.returncode == 0 and f"USAGE: postdesk {' '.join(words)}" in out.stdout
 
     def start(self) -> None:
         arguments = [
@@ -736,6 +737,10 @@ class Run:
             before = db.execute("SELECT count(*) FROM inbound").fetchone()[0]
         log("stopping postdesk for the backlog")
         self.postdesk.stop()
+        if before:
+            # Mail of earlier scenarios (idle) goes, so that fetchmail fetches exactly the backlog postdesk drains.
+            subprocess.run(["doveadm", "-c", str(self.dovecot.config), "expunge", "-A", "mailbox", "INBOX", "all"],
+                           check=True, capture_output=True, timeout=self.args.timeout)
         log(f"writing {self.n} x {m} mails into the Maildirs")
         start = time.monotonic()
         host = socket.gethostname()
@@ -753,6 +758,12 @@ class Run:
         pid = self.postdesk.pid
         cpu_start = cpu_seconds(pid)
         started = self.postdesk.started_at
+        perf = None
+        if self.args.perf:
+            # cpu-clock: a software event, available in VMs without hardware counters.
+            perf = subprocess.Popen(
+                ["perf", "record", "-e", "cpu-clock", "-g", "-p", str(pid), "-o", self.args.perf],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         wanted = before + total
         deadline = time.monotonic() + self.args.timeout
         done = 0
@@ -770,6 +781,12 @@ class Run:
                 time.sleep(0.1)
             finished = time.time()
             cpu = cpu_seconds(pid) - cpu_start
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                try:
+                    perf.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    perf.kill()
             rows = db.execute(
                 "SELECT count(*), count(DISTINCT requestKey), count(DISTINCT messageId), "
                 "sum(outcome = 'created'), min(fetchedAt), max(fetchedAt), max(processedAt) "
@@ -977,6 +994,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--link-concurrency", type=int, default=8, help="parallel `channel add` without import")
     parser.add_argument("--no-import", action="store_true", help="link with `channel add` even if import exists")
     parser.add_argument("--no-fetchmail", action="store_true", help="drain: skip the fetchmail reference")
+    parser.add_argument("--perf", help="drain: record postdesk with `perf record -e cpu-clock -g` into this file")
     parser.add_argument("--commit", help="label for the figures (default: git HEAD of the binary's checkout)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs, DB)")
     args = parser.parse_args(argv)
