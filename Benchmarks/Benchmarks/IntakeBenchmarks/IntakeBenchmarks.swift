@@ -33,9 +33,13 @@ func fetchResponses(count: Int) -> [UInt8] {
     return bytes
 }
 
+/// Where this process's stores live; removed at exit (`atexit` below).
+let benchmarkDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "intake-bench-\(ProcessInfo.processInfo.processIdentifier)")
+
 /// A fresh store in a temporary directory with one project, request type and IMAP channel, as the server has them.
 func makeStore() async throws -> (store: DeskStore, channelId: Int64, directory: URL) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-bench-\(UUID().uuidString)")
+    let directory = benchmarkDirectory.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let store = try DeskStore(path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox())
     _ = try await store.createProject(key: "SD", name: "Bench", signup: .public)
@@ -57,6 +61,7 @@ func makeStore() async throws -> (store: DeskStore, channelId: Int64, directory:
 let unlimited = IntakePolicy(senderHourlyLimit: 0)
 
 let benchmarks: @Sendable () -> Void = {
+    atexit { try? FileManager.default.removeItem(at: benchmarkDirectory) }
     Benchmark.defaultConfiguration = .init(
         metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(5))
 
