@@ -1013,6 +1013,8 @@ def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         print("loadtest.py needs root (Dovecot's mail uid, OpenSMTPD's mount namespace)", file=sys.stderr)
         return 2
+    # SIGINT explicitly too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     try:
