@@ -626,13 +626,22 @@ class Run:
         self.base = Path(tempfile.mkdtemp(prefix="postdesk-load-", dir="/tmp"))
         os.chmod(self.base, 0o755)
         if not args.keep:
-            at_cleanup(lambda: shutil.rmtree(self.base, ignore_errors=True))
+            at_cleanup(self.remove_base)
         self.out = Path(args.out) if args.out else None
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
         self.dovecot: Dovecot | None = None
         self.postdesk: Postdesk | None = None
         self.fd_limit = raise_fd_limit()
+
+    def remove_base(self) -> None:
+        # Dovecot's last children may still write their logs for a moment after the master has gone.
+        for _ in range(5):
+            shutil.rmtree(self.base, ignore_errors=True)
+            if not self.base.exists():
+                return
+            time.sleep(1)
+        log(f"could not remove {self.base}")
 
     def emit(self, scenario: str, **fields) -> dict:
         record = {
@@ -692,9 +701,13 @@ class Run:
                     "--host", "127.0.0.1", "--port", str(self.dovecot.imap_port), "--tls", "none",
                     "--username", address, "--password-file", str(password_file), "--request-type", REQUEST_TYPE,
                 ])
-            with concurrent.futures.ThreadPoolExecutor(self.args.link_concurrency) as pool:
+            pool = concurrent.futures.ThreadPoolExecutor(self.args.link_concurrency)
+            try:
                 for future in concurrent.futures.as_completed([pool.submit(add, a) for a in addresses]):
                     future.result()
+            finally:
+                # On an error or Ctrl-C the queued links are dropped, not run one by one against a stopped server.
+                pool.shutdown(wait=False, cancel_futures=True)
         seconds = time.monotonic() - start
         with self.postdesk.connect_db() as db:
             linked = db.execute("SELECT count(*) FROM channel WHERE protocol = 'imap'").fetchone()[0]
