@@ -22,6 +22,19 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The steps of intake one by one: IMAP FETCH reading, store writes, router decisions, notifications.
+        .executableTarget(
+            name: "IntakeBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MailClients", package: "postdesk"),
+                .product(name: "MailMessage", package: "postdesk"),
+                .product(name: "ServiceDesk", package: "postdesk"),
+            ],
+            path: "Benchmarks/IntakeBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Store intake (receive + process) with synchronous=FULL and NORMAL: what durable commits cost.
         .executableTarget(
             name: "IntakeProfile",

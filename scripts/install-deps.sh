@@ -3,7 +3,8 @@
 # Idempotent: prints nothing to do and touches nothing when everything is present.
 set -euo pipefail
 
-packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3)
+# fetchmail: the load harness (Benchmarks/load) measures the backlog drain against it in the same run.
+packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3 fetchmail)
 
 missing=()
 for package in "${packages[@]}"; do
