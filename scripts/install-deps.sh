@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3)
+# deploy/check-runtime.sh (DeployTests): a bookworm root for the image's runtime stage, the unit's checks.
+packages+=(debootstrap strace systemd)
 
 missing=()
 for package in "${packages[@]}"; do
