@@ -178,7 +178,7 @@ runtime_root() {
 
 # Runs a command in the root as the stage's USER, in its WORKDIR, with its ENV (as docker exec would).
 as_container() {
-    chroot --userspec="$run_user:$run_user" "$root" /usr/bin/env -i \
+    ${exec_container:+exec} chroot --userspec="$run_user:$run_user" "$root" /usr/bin/env -i \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${run_env[@]}" \
         /bin/sh -c 'cd "$0" && exec "$@"' "$run_dir" "$@"
 }
@@ -191,9 +191,12 @@ runtime() {
     [[ -n "$data" && -n "$socket" ]] || fail "the runtime stage sets no POSTDESK_DATA_DIR or POSTDESK_SOCKET"
     mapfile -t entry < <(json_words "$(instruction runtime ENTRYPOINT)"; json_words "$(instruction runtime CMD)")
     [[ "${entry[*]}" == "postdesk serve" ]] || fail "ENTRYPOINT+CMD is '${entry[*]}', expected 'postdesk serve'"
-    [[ "$(as_container id -u)" != 0 ]] || fail "the runtime stage's USER $run_user is root"
+    local uid
+    uid=$(as_container id -u)
+    [[ "$uid" != 0 ]] || fail "the runtime stage's USER $run_user is root"
 
-    as_container "${entry[@]}" >"$root/serve.log" 2>&1 &
+    # exec: the background job must be serve itself, so that the signals below reach it, not a subshell.
+    (exec_container=1 as_container "${entry[@]}") >"$root/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do
         [[ -S "$root$socket" ]] && break
@@ -213,7 +216,7 @@ runtime() {
         || fail "project create in the chroot failed: $answer"
     answer=$(as_container postdesk project list 2>&1) || fail "project list failed: $answer"
     [[ "$answer" == *"DP"*"Deploy"* ]] || fail "project list does not show the new project: $answer"
-    [[ -n "$(find "$root$data" -maxdepth 1 -name '*.sqlite*' -user "$run_user" -print -quit)" ]] \
+    [[ -n "$(find "$root$data" -maxdepth 1 -name '*.sqlite' -uid "$uid" -print -quit)" ]] \
         || fail "no database owned by $run_user in $data: $(ls -la "$root$data")"
     ok "a project was stored in $data and listed back"
 
@@ -263,7 +266,7 @@ libraries() {
     done < <(grep -o '/[^ ]*' <<<"$listing")
     [[ "$found" -gt 0 ]] || fail "ldd listed no libraries: $listing"
     [[ " ${used[*]} " == *"=libsqlite3-0 "* ]] || fail "the binary does not link libsqlite3 from libsqlite3-0"
-    ok "ldd lists $found libraries, each from libc6 and the base or the Dockerfile's packages: ${used[*]}"
+    ok "ldd lists $found libraries, each from the minbase root or the Dockerfile's packages: ${used[*]}"
 }
 
 # --- paths and variables ----------------------------------------------------------------------------------------
@@ -271,14 +274,18 @@ libraries() {
 paths() {
     need_binary
     local help variables data socket socket_dir
-    help=$("$binary" serve --help)
+    # The help wraps its lines: read it as one line with single spaces.
+    help=$(COLUMNS=200 "$binary" serve --help | tr -s ' \n' '  ')
     variables=$(cat "$dockerfile" "$unit" | grep -o 'POSTDESK_[A-Z_]*' | sort -u)
     [[ -n "$variables" ]] || fail "neither file names a POSTDESK_ variable"
     for variable in $variables; do
-        grep -q "env $variable" <<<"$help" || fail "$variable is used in deploy/ but postdesk serve --help has no such variable"
+        grep -qE "env ${variable}[^A-Z_]" <<<"$help" || fail "$variable is used in deploy/ but postdesk serve --help has no such variable"
     done
-    grep -q -- "--data-dir.*env POSTDESK_DATA_DIR" <<<"$(tr '\n' ' ' <<<"$help")" \
+    grep -q -- "--data-dir <data-dir> Directory for the database and the admin socket (env POSTDESK_DATA_DIR)" \
+        <<<"$help" \
         || fail "serve --help does not tie --data-dir to POSTDESK_DATA_DIR"
+    grep -q -- "--socket <socket> Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock)" <<<"$help" \
+        || fail "serve --help does not tie --socket to POSTDESK_SOCKET"
     ok "every variable of the Dockerfile and the unit is a serve flag's: $(echo $variables)"
 
     data=$(env_value POSTDESK_DATA_DIR)
@@ -358,32 +365,40 @@ os.execv(sys.argv[1], sys.argv[1:])'
         started { sub(/^[0-9]+ +/, ""); if (match($0, /^[a-z_0-9]+\(/)) print substr($0, 1, RLENGTH - 1) }' \
         "$trace" | sort -u)
     [[ -n "$used" ]] || fail "strace recorded no system calls of postdesk"
-    allowed=$(syscall_set $(unit_filter allow))
-    denied=$(syscall_set $(unit_filter deny))
+    allowed=$(unit_allowed_calls)
     local outside=()
     for call in $used; do
-        if ! grep -qx "$call" <<<"$allowed" || grep -qx "$call" <<<"$denied"; then outside+=("$call"); fi
+        grep -qx "$call" <<<"$allowed" || outside+=("$call")
     done
     rm -rf "$work"
     [[ ${#outside[@]} -eq 0 ]] || fail "postdesk makes system calls its SystemCallFilter refuses: ${outside[*]}"
     ok "all $(wc -w <<<"$used") system calls postdesk made are in the unit's SystemCallFilter"
 }
 
-# The unit's SystemCallFilter words: "allow" (lines without ~) or "deny" (lines with ~).
-unit_filter() {
-    sed -n 's/^SystemCallFilter=//p' "$unit" | while read -r value; do
-        if [[ "$1" == deny && "$value" == "~"* ]]; then echo "${value#\~}"; fi
-        if [[ "$1" == allow && "$value" != "~"* ]]; then echo "$value"; fi
-    done
+# The calls the unit's SystemCallFilter lines allow, one a line, merged as systemd merges them: the first line
+# (not starting with ~) is the allow list, each later line adds its calls, or removes them when it starts with ~.
+unit_allowed_calls() {
+    local allowed="" value calls
+    while read -r value; do
+        [[ "$value" != "~"* || -n "$allowed" ]] || fail "the unit's first SystemCallFilter is a deny list"
+        calls=$(syscall_set ${value#\~})
+        if [[ "$value" == "~"* ]]; then
+            allowed=$(comm -23 <(echo "$allowed") <(echo "$calls"))
+        else
+            allowed=$( (echo "$allowed"; echo "$calls") | sed '/^$/d' | sort -u)
+        fi
+    done < <(sed -n 's/^SystemCallFilter=//p' "$unit")
+    [[ -n "$allowed" ]] || fail "the unit has no SystemCallFilter"
+    echo "$allowed"
 }
 
 # The system call names the given sets and calls stand for, one a line.
 syscall_set() {
     for item in "$@"; do
         if [[ "$item" == @* ]]; then
-            systemd-analyze syscall-filter --no-pager "$item" | sed -n 's/^ *\([a-z_0-9]*\)$/\1/p'
+            systemd-analyze syscall-filter --no-pager "$item" | sed -n 's/^ \+\([a-z_0-9]\+\)$/\1/p'
             # Nested sets are listed by name: expand them too.
-            syscall_set $(systemd-analyze syscall-filter --no-pager "$item" | sed -n 's/^ *\(@[a-z-]*\)$/\1/p')
+            syscall_set $(systemd-analyze syscall-filter --no-pager "$item" | sed -n 's/^ \+\(@[a-z-]\+\)$/\1/p')
         else
             echo "$item"
         fi
