@@ -5,6 +5,8 @@ set -euo pipefail
 
 # fetchmail: the load harness (Benchmarks/load) measures the backlog drain against it in the same run.
 packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3 fetchmail)
+# deploy/check-runtime.sh (DeployTests): a bookworm root for the image's runtime stage, the unit's checks.
+packages+=(debootstrap strace systemd)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 swift build --build-tests
+# DeployTests: the static release binary (the Dockerfile's own build command) and the cached bookworm root.
+./deploy/check-runtime.sh prepare
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

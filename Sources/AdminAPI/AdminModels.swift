@@ -231,6 +231,8 @@ public struct CommentResult: Codable, Sendable {
 /// `GET /v1/health`: what every channel and the SMTP relay are doing.
 public struct HealthView: Codable, Sendable {
     public var status: String
+    /// The server's `PostdeskVersion.current`; nil from a server older than this field.
+    public var version: String?
     public var channels: [ChannelStatusView]
     /// Every channel and relay whose TLS is none to a host not on this machine, one line each
     /// ("…: plaintext: passwords and mail cross the network unencrypted").

@@ -227,9 +227,10 @@ struct AdminRoutes: Sendable {
                     status.state = .notConfigured
                     status.diagnosis = counts.pending > 0 ? .notConfigured : nil
                 }
-                let relay = Self.view(status, outbox: counts)
+                var relay = Self.view(status, outbox: counts)
+                relay.oldestPendingAt = counts.pending > 0 ? try await store.oldestPendingNotificationAt() : nil
                 return HealthView(
-                    status: "ok", channels: await statusBoard.all().map(Self.view),
+                    status: "ok", version: PostdeskVersion.current, channels: await statusBoard.all().map(Self.view),
                     plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
             }
         }
@@ -285,7 +286,7 @@ struct AdminRoutes: Sendable {
             retryAt: relay.retryAt, serverText: relay.diagnosis?.serverText, diagnosis: relay.diagnosis?.summary,
             fix: relay.diagnosis?.fix, cause: relay.diagnosis?.cause.rawValue,
             unrecordedDeliveries: relay.unrecordedDeliveries, pending: outbox.pending, due: outbox.due,
-            failed: outbox.failed)
+            failed: outbox.failed, oldestPendingAt: nil)
     }
 
     /// `smtp set`'s test: the relay's login and our sender, as the notifier will use them; a token that cannot be

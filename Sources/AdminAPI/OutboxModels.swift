@@ -51,6 +51,8 @@ public struct RelayStatusView: Codable, Sendable {
     public var pending: Int
     public var due: Int
     public var failed: Int
+    /// When the oldest pending notification was queued (for `postdesk status --check`); nil when none waits.
+    public var oldestPendingAt: Date?
 }
 
 /// The answer to `PUT /v1/smtp`: the relay, the test of its login, and whether the settings were saved.

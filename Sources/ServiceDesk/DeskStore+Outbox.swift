@@ -166,6 +166,14 @@ extension DeskStore {
         }
     }
 
+    /// When the oldest notification still waiting to be sent was queued; nil when none waits.
+    public func oldestPendingNotificationAt() async throws -> Date? {
+        try await read { db in
+            try Date.fetchOne(
+                db, sql: "SELECT MIN(createdAt) FROM outbox WHERE status = ?", arguments: [OutboxStatus.pending])
+        }
+    }
+
     private static func json(_ refused: [String: String]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

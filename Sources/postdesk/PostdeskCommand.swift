@@ -1,6 +1,7 @@
 // postdesk is the executable: argument parsing for `serve` and the admin commands, then a call
 // into AdminAPI. It holds no logic of its own.
 
+import AdminAPI
 import ArgumentParser
 
 @main
@@ -8,6 +9,7 @@ struct PostdeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postdesk",
         abstract: "The email channel of a service desk.",
+        version: PostdeskVersion.current,
         subcommands: [
             ServeCommand.self, ProjectCommand.self, RequestTypeCommand.self, SMTPCommand.self, ChannelCommand.self,
             CustomerCommand.self, QueueCommand.self, RequestCommand.self, StatusCommand.self, LogCommand.self,

@@ -1,15 +1,38 @@
 import AdminAPI
 import ArgumentParser
+import Foundation
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "What each mailbox and the SMTP relay are doing.")
+        commandName: "status", abstract: "What each mailbox and the SMTP relay are doing.",
+        discussion: """
+            With --check it prints one line and exits non-zero when a mailbox needs attention or the outbox is \
+            stuck (the SMTP relay fails, a notification failed, or one waits longer than --stuck-after), and \
+            prints one "ok" line and exits 0 otherwise: for a container HEALTHCHECK, monitoring and cron.
+            """)
     @OptionGroup var options: AdminOptions
+
+    @Flag(help: "Print one line and exit non-zero when a mailbox needs attention or the outbox is stuck.")
+    var check = false
+
+    @Option(help: "With --check: seconds a notification may wait before the outbox counts as stuck.")
+    var stuckAfter = 900
+
+    func validate() throws {
+        if check && options.json { throw ValidationError("--check prints one line; leave out --json") }
+        if stuckAfter < 1 { throw ValidationError("--stuck-after must be at least 1 second") }
+    }
 
     func run() async throws {
         let data = try await admin { try await options.client.raw(.GET, "/v1/health", body: String?.none) }
         if options.json { return printJSON(data) }
         let health = try decodeAnswer(HealthView.self, data)
+        if check {
+            let problems = Self.problems(health, stuckAfter: TimeInterval(stuckAfter), now: Date())
+            if problems.isEmpty { return print(Self.okLine(health)) }
+            print("needs attention: " + problems.joined(separator: "; "))
+            throw ExitCode.failure
+        }
         if health.channels.isEmpty {
             print("No mailboxes are running.")
         } else {
@@ -28,6 +51,45 @@ struct StatusCommand: AsyncParsableCommand {
         print(Self.relayText(health.relay))
         for line in health.plaintext { print("Warning: \(line)") }
     }
+    /// What `--check` fails on, one phrase each: mailboxes that need attention, a failing relay, failed
+    /// notifications, and pending ones older than `stuckAfter` seconds.
+    static func problems(_ health: HealthView, stuckAfter: TimeInterval, now: Date) -> [String] {
+        var problems = health.channels.filter { $0.state == .needsAttention }.map {
+            "mailbox \($0.address) needs attention"
+                + ($0.detail.map { " (\($0.split(whereSeparator: \.isNewline).joined(separator: " ")))" } ?? "")
+        }
+        let relay = health.relay
+        if relay.state == .failing {
+            problems.append(
+                "SMTP relay failing" + (relay.since.map { " since \($0.shortText)" } ?? "")
+                    + (relay.diagnosis.map { " (\($0))" } ?? ""))
+        }
+        if relay.failed > 0 {
+            problems.append(
+                "\(relay.failed) notification\(relay.failed == 1 ? "" : "s") failed (postdesk outbox --failed)")
+        }
+        if let oldest = relay.oldestPendingAt, now.timeIntervalSince(oldest) > stuckAfter {
+            problems.append(
+                "outbox stuck: \(relay.pending) pending, the oldest since \(oldest.shortText), longer than "
+                    + "\(Int(stuckAfter)) s" + (relay.state == .notConfigured ? " (no SMTP relay is set)" : ""))
+        }
+        return problems
+    }
+
+    /// The one line `--check` prints when nothing needs attention.
+    static func okLine(_ health: HealthView) -> String {
+        let mailboxes = health.channels.count
+        let relay: String =
+            switch health.relay.state {
+            case .ok: "SMTP relay ok"
+            case .untried: "SMTP relay not contacted yet"
+            case .notConfigured: "no SMTP relay set"
+            case .failing: "SMTP relay failing"
+            }
+        return "ok: \(mailboxes) mailbox\(mailboxes == 1 ? "" : "es") running, \(relay), "
+            + "\(health.relay.pending) notification\(health.relay.pending == 1 ? "" : "s") pending"
+    }
+
     /// The relay's state, its words, the diagnosis and the fix, and what the outbox holds.
     static func relayText(_ relay: RelayStatusView) -> String {
         var lines: [String] = []
