@@ -996,6 +996,10 @@ class Run:
                     recipient = f"{local}@{target_domain}"
                     subject = f"{label} {k} {os.getpid()}"
                     raw = make_mail(f"l{k}@customer.test", recipient, subject, f"{label}-{k}@load.test")
+                    # OpenSMTPD takes at most 100 messages per session (452 4.5.3 after): a new session every 50.
+                    if k and k % 50 == 0:
+                        smtp.quit()
+                        smtp = smtplib.SMTP("127.0.0.1", smtpd.port)
                     sent[subject] = time.time()
                     smtp.sendmail(f"l{k}@customer.test", [recipient], raw)
             finally:
