@@ -9,13 +9,28 @@ extension MailProvider: ExpressibleByArgument {}
 struct ChannelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channel", abstract: "Link and list mailboxes.",
+        discussion: """
+            Examples:
+              postdesk channel add SD --address help@desk.test --provider gmail \\
+                  --username help@desk.test --password-file pw.txt --request-type "Get help"
+              postdesk channel import mailboxes.csv
+              postdesk channel list
+            """,
         subcommands: [
             Add.self, ChannelImportCommand.self, List.self, ChannelTestCommand.self, ChannelVerifyCommand.self,
         ])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Link a mailbox to a project; only mail arriving after linking is processed.")
+            abstract: "Link a mailbox to a project; only mail arriving after linking is processed.",
+            discussion: """
+                Examples:
+                  postdesk channel add SD --address help@desk.test --protocol imap \\
+                      --host 127.0.0.1 --port 10143 --tls none --username help@desk.test \\
+                      --password-file pw.txt --request-type "Get help"
+                  postdesk channel add SD --address help@desk.test --protocol lmtp \\
+                      --request-type "Get help"
+                """)
         @OptionGroup var options: AdminOptions
         @Argument(help: "Project key.") var project: String
         @Option(help: "The support address customers write to.") var address: String
@@ -96,7 +111,12 @@ struct ChannelCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List linked mailboxes.")
+        static let configuration = CommandConfiguration(
+            abstract: "List linked mailboxes.",
+            discussion: """
+                Example:
+                  postdesk channel list --json
+                """)
         @OptionGroup var options: AdminOptions
 
         func run() async throws {

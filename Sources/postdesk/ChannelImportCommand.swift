@@ -18,6 +18,12 @@ struct ChannelImportCommand: AsyncParsableCommand {
             linked before with the same settings is "already linked" and keeps its watermark; one linked with other \
             settings fails as a conflict and is left as it is. Paths (password-file, ca-file, oauth2-token-file) are \
             read from the current directory, as `channel add` reads them.
+
+            Example (mailboxes.csv):
+              project,address,protocol,host,port,tls,username,password-file,request-type
+              SD,help@desk.test,imap,127.0.0.1,10143,none,help@desk.test,pw.txt,Get help
+
+              postdesk channel import mailboxes.csv --concurrency 32
             """)
     @OptionGroup var options: AdminOptions
     @Argument(help: "The file: CSV with a header row (.csv), or JSON lines (.jsonl); else told by its content.")

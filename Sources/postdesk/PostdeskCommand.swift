@@ -9,6 +9,12 @@ struct PostdeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postdesk",
         abstract: "The email channel of a service desk.",
+        discussion: """
+            Examples:
+              postdesk serve --data-dir /var/lib/postdesk
+              postdesk queue SD
+              postdesk --generate-completion-script bash > /etc/bash_completion.d/postdesk
+            """,
         version: PostdeskVersion.current,
         subcommands: [
             ServeCommand.self, ProjectCommand.self, RequestTypeCommand.self, SMTPCommand.self, ChannelCommand.self,

@@ -8,7 +8,13 @@ import ServiceDesk
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the server: mailboxes, notifications and the admin socket.")
+        commandName: "serve", abstract: "Run the server: mailboxes, notifications and the admin socket.",
+        discussion: """
+            Examples:
+              postdesk serve --data-dir /var/lib/postdesk
+              postdesk serve --data-dir ./data --lmtp-listen 127.0.0.1:2424 \\
+                  --admin-group support
+            """)
 
     @Option(help: "Directory for the database and the admin socket (env POSTDESK_DATA_DIR).")
     var dataDir: String?

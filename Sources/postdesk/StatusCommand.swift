@@ -9,6 +9,10 @@ struct StatusCommand: AsyncParsableCommand {
             With --check it prints one line and exits non-zero when a mailbox needs attention or the outbox is \
             stuck (the SMTP relay fails, a notification failed, or one waits longer than --stuck-after), and \
             prints one "ok" line and exits 0 otherwise: for a container HEALTHCHECK, monitoring and cron.
+
+            Examples:
+              postdesk status
+              postdesk status --check --stuck-after 600
             """)
     @OptionGroup var options: AdminOptions
 
