@@ -52,13 +52,12 @@ extension DeskStore {
         } catch {
             throw DeskError(.storage, "cannot copy the database to \(target.path): \(error)")
         }
-        var manifest = try Self.describe(database: target)
+        let manifest = try Self.describe(database: target)
         for digest in manifest.attachments {
             try Self.copyAttachment(
                 digest, from: attachmentDirectory,
                 to: directory.appendingPathComponent("attachments", isDirectory: true))
         }
-        manifest.createdAt = Date()
         return manifest
     }
 

@@ -11,27 +11,11 @@ private func temporaryDirectory(_ name: String) throws -> URL {
     return url
 }
 
-/// A store in a real SQLite file with one project and one linked channel.
-private func fileDesk(in directory: URL) async throws -> (DeskStore, Int64) {
-    let store = try DeskStore(path: directory.appendingPathComponent("postdesk.sqlite").path, secrets: SecretBox())
-    _ = try await store.createProject(key: "SD", name: "Service Desk", signup: .public)
-    _ = try await store.addRequestType(
-        projectKey: "SD", name: "Get help",
-        fields: [
-            RequestField(name: "summary", visible: true, required: true),
-            RequestField(name: "description", visible: true, required: true),
-        ])
-    let channel = try await store.linkChannel(
-        draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1))
-    return (store, try #require(channel.id))
-}
-
 @Suite("Backup and schema versions")
 struct BackupTests {
     @Test("backups taken while mail is stored are consistent snapshots whose every attachment is there")
     func backupDuringIntake() async throws {
-        let directory = try temporaryDirectory("backup-source")
-        let (store, channel) = try await fileDesk(in: directory)
+        let (store, channel, _) = try await fileDesk()
         let writer = Task {
             for index in 0..<120 {
                 let raw = Array("From: c\(index)@customer.test\r\nSubject: Mail \(index)\r\n\r\nBody \(index)\r\n".utf8)

@@ -10,8 +10,8 @@ private func mail(_ text: String) -> [UInt8] {
     Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8)
 }
 
-/// A fresh SQLite file with project SD (signup as given) and one channel.
-private func fileDesk(signup: SignupPolicy = .public) async throws -> (DeskStore, Int64, URL) {
+/// A fresh SQLite file with project SD (signup as given) and one channel; shared by the suites that need a file.
+func fileDesk(signup: SignupPolicy = .public) async throws -> (DeskStore, Int64, URL) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-batch-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let store = try DeskStore(path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox())
