@@ -26,6 +26,7 @@ let package = Package(
         .executableTarget(
             name: "IntakeBenchmarks",
             dependencies: [
+                "IntakeFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MailClients", package: "postdesk"),
                 .product(name: "MailMessage", package: "postdesk"),
@@ -38,9 +39,13 @@ let package = Package(
         // Store intake (receive + process) with synchronous=FULL and NORMAL: what durable commits cost.
         .executableTarget(
             name: "IntakeProfile",
-            dependencies: [.product(name: "ServiceDesk", package: "postdesk")],
+            dependencies: ["IntakeFixtures", .product(name: "ServiceDesk", package: "postdesk")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The store the intake benchmarks and IntakeProfile set up alike.
+        .target(
+            name: "IntakeFixtures", dependencies: [.product(name: "ServiceDesk", package: "postdesk")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Hostile mail shapes, shared by the benchmarks and HostileProfile.
         .target(name: "HostileInputs", swiftSettings: [.swiftLanguageMode(.v6)]),
         // One hostile input parsed without the harness: wall clock of any commit, and callgrind.

@@ -3,6 +3,7 @@
 // harness (Benchmarks/load) measures them together against real Dovecot; these say which step costs what.
 import Benchmark
 import Foundation
+import IntakeFixtures
 import MailClients
 import MailMessage
 import ServiceDesk
@@ -40,21 +41,7 @@ let benchmarkDirectory = FileManager.default.temporaryDirectory.appendingPathCom
 /// A fresh store in a temporary directory with one project, request type and IMAP channel, as the server has them.
 func makeStore() async throws -> (store: DeskStore, channelId: Int64, directory: URL) {
     let directory = benchmarkDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let store = try DeskStore(path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox())
-    _ = try await store.createProject(key: "SD", name: "Bench", signup: .public)
-    _ = try await store.addRequestType(
-        projectKey: "SD", name: "Help",
-        fields: [
-            RequestField(name: "summary", visible: true, required: true),
-            RequestField(name: "description", visible: true, required: true),
-        ])
-    let channel = try await store.linkChannel(
-        ChannelDraft(
-            projectKey: "SD", address: "help@desk.test", protocol: .imap, host: "127.0.0.1", port: 1, tls: .none,
-            caFile: nil, username: "help", password: "x", requestTypeName: "Help"),
-        watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
-    guard let channelId = channel.id else { throw DeskError(.storage, "channel without id") }
+    let (store, channelId) = try await makeIntakeStore(in: directory)
     return (store, channelId, directory)
 }
 

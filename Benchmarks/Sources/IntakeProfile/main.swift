@@ -9,6 +9,7 @@
 //   swift build -c release --package-path Benchmarks --product IntakeProfile
 //   Benchmarks/.build/release/IntakeProfile [mails] [batch sizes…]   (default: 2000 mails, 0 1 10 50 100; 0 is one by one)
 import Foundation
+import IntakeFixtures
 import ServiceDesk
 
 #if canImport(Glibc)
@@ -35,23 +36,8 @@ enum Mode {
 
 func measure(_ mode: Mode, durability: DeskStore.Durability) async throws -> (rate: Double, cpuPerMail: Double) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DeskStore(
-        path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox(), durability: durability)
-    _ = try await store.createProject(key: "SD", name: "Bench", signup: .public)
-    _ = try await store.addRequestType(
-        projectKey: "SD", name: "Help",
-        fields: [
-            RequestField(name: "summary", visible: true, required: true),
-            RequestField(name: "description", visible: true, required: true),
-        ])
-    let channel = try await store.linkChannel(
-        ChannelDraft(
-            projectKey: "SD", address: "help@desk.test", protocol: .imap, host: "127.0.0.1", port: 1, tls: .none,
-            caFile: nil, username: "help", password: "x", requestTypeName: "Help"),
-        watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
-    guard let channelId = channel.id else { return (0, 0) }
+    let (store, channelId) = try await makeIntakeStore(in: directory, durability: durability)
     let body = String(repeating: "The printer on floor 3 does not print. ", count: 25)
     let mails = (0..<count).map { n in
         Array(
