@@ -34,6 +34,13 @@ public struct ChannelStatus: Sendable, Codable, Equatable {
 /// Collects the state of every mailbox for the admin; the mailbox actors report into it.
 public actor ChannelStatusBoard {
     private var statuses: [Int64: ChannelStatus] = [:]
+    /// `yyyy-MM-dd` in UTC, made once: a formatter costs far more to make than to use.
+    private let dayFormatter: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = .gmt
+        formatter.formatOptions = [.withFullDate]
+        return formatter
+    }()
 
     public init() {}
 
@@ -49,7 +56,7 @@ public actor ChannelStatusBoard {
     }
 
     func countProcessed(_ channelId: Int64, address: String, count: Int, now: Date = Date()) {
-        let day = ISO8601DateFormatter.string(from: now, timeZone: .gmt, formatOptions: [.withFullDate])
+        let day = dayFormatter.string(from: now)
         update(channelId, address: address) { status in
             if status.day != day {
                 status.day = day

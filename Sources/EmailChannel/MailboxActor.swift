@@ -207,6 +207,8 @@ public actor MailboxActor {
         }
         if !current.isEmpty { batches.append(current) }
         var refusal: MailClientError?
+        // What this cycle stored and flagged: known mail, which the search for skipped mail need not return.
+        var flagged: [UInt32] = []
         let store = self.store
         let channelId = self.channelId
         try await withThrowingTaskGroup(of: StoredBatch.self) { group in
@@ -226,7 +228,7 @@ public actor MailboxActor {
                     throw error
                 }
                 if storing, let stored = try await group.next() {
-                    try await flag(stored, connection, refusal: &refusal)
+                    try await flag(stored, connection, refusal: &refusal, flagged: &flagged)
                 }
                 guard !messages.isEmpty else {
                     storing = false
@@ -238,11 +240,11 @@ public actor MailboxActor {
                 storing = true
             }
             if storing, let stored = try await group.next() {
-                try await flag(stored, connection, refusal: &refusal)
+                try await flag(stored, connection, refusal: &refusal, flagged: &flagged)
             }
         }
         if let refusal { throw refusal }
-        try await logSkipped(connection, uidValidity: uidValidity)
+        try await logSkipped(connection, uidValidity: uidValidity, flagged: flagged)
     }
 
     /// A batch of fetched messages, stored.
@@ -274,14 +276,16 @@ public actor MailboxActor {
     /// Marks a stored batch \Seen and hands its rows to the router. Only now that every message of the batch is
     /// durably stored may the mailbox know. Stored is stored: the router gets the rows whatever the mailbox
     /// answers, since a STORE the server applied but whose answer was lost leaves nothing to fetch again.
-    private func flag(_ stored: StoredBatch, _ connection: IMAPConnection, refusal: inout MailClientError?)
-        async throws
-    {
+    private func flag(
+        _ stored: StoredBatch, _ connection: IMAPConnection, refusal: inout MailClientError?,
+        flagged: inout [UInt32]
+    ) async throws {
         // Counted once, when stored: a session that fails after this point re-fetches the mail as
         // pending or duplicate, which is not new mail.
         await countStored(stored.newCount)
         do {
             try await connection.uidStore(stored.uids, adding: ["\\Seen"])
+            flagged += stored.uids
         } catch let error as MailClientError where error.code == .commandRejected {
             // A NO leaves the session usable: a mailbox that refuses \Seen (read-only, or an ACL
             // without the right) must not hold back the mail in the batches after this one.
@@ -314,13 +318,21 @@ public actor MailboxActor {
     /// Messages above the watermark that someone marked read before postdesk fetched them are not
     /// processed (the seed's rule), but never silently: each is logged once as skipped, so that
     /// the admin can mark it unread to have it imported.
-    private func logSkipped(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
+    /// `flagged` is what this cycle has just stored and flagged \Seen itself: known, so not asked for.
+    private func logSkipped(_ connection: IMAPConnection, uidValidity: UInt32, flagged: [UInt32]) async throws {
         guard let linkedValidity = channel.uidValidity, linkedValidity == Int64(uidValidity),
             let watermark = channel.uidNextAtLink
         else { return }
         let floor = max(UInt32(clamping: max(watermark, 1)), examinedThrough &+ 1)
-        let seen = try await connection.uidSearch("UID \(floor):* SEEN UNDELETED").filter { $0 >= floor }
-        guard let highest = seen.max() else { return }
+        let ours = Set(flagged)
+        let seen = try await connection.uidSearch("UID \(floor):* SEEN UNDELETED", excluding: flagged)
+            .filter { $0 >= floor && !ours.contains($0) }
+        // Everything up to the highest UID searched is examined now, what this cycle flagged included.
+        let examined = max(seen.max() ?? 0, flagged.filter { $0 >= floor }.max() ?? 0)
+        guard let highest = seen.max() else {
+            examinedThrough = max(examinedThrough, examined)
+            return
+        }
         let known = try await store.knownMailboxUIDs(channelId: channelId, among: seen.map(String.init))
         let unknown = seen.filter { !known.contains(String($0)) }.sorted()
         // Headers only: a large message read elsewhere must not break every session.
@@ -333,7 +345,7 @@ public actor MailboxActor {
                     detail: "already read in the mailbox before postdesk fetched it; mark it unread to import it")
             }
         }
-        examinedThrough = max(examinedThrough, highest)
+        examinedThrough = max(examinedThrough, highest, examined)
     }
 
     /// POP3 (DESIGN.md §1): messages present at link time (their UIDLs) are left alone; every

@@ -101,8 +101,8 @@ final class FakeIMAPSession: FakeMailSession {
         ])
     }
 
-    /// `UID n:m`, `SEEN`, `UNSEEN`, `DELETED`, `UNDELETED`, `SINCE d-Mon-yyyy`, `ALL`, ANDed (RFC 3501 §6.4.4);
-    /// nil for anything else.
+    /// `UID n:m`, `NOT UID n:m`, `SEEN`, `UNSEEN`, `DELETED`, `UNDELETED`, `SINCE d-Mon-yyyy`, `ALL`, ANDed
+    /// (RFC 3501 §6.4.4); nil for anything else.
     private func search(_ keys: [String]) -> [UInt32]? {
         let messages = mailbox.messages
         var chosen = messages
@@ -124,6 +124,10 @@ final class FakeIMAPSession: FakeMailSession {
                 index += 1
                 guard let set = Self.parseSet(keys[index], highest: messages.last?.uid ?? 0) else { return nil }
                 chosen = chosen.filter { Self.contains(set, $0.uid) }
+            case "NOT" where index + 2 < keys.count && keys[index + 1].uppercased() == "UID":
+                index += 2
+                guard let set = Self.parseSet(keys[index], highest: messages.last?.uid ?? 0) else { return nil }
+                chosen = chosen.filter { !Self.contains(set, $0.uid) }
             case "SINCE" where index + 1 < keys.count:
                 index += 1
                 guard let day = Self.parseDay(keys[index]) else { return nil }

@@ -353,6 +353,25 @@ public final class IMAPConnection {
     /// ascending. Note RFC 3501 §6.4.8: a range `n:*` always matches the highest UID in the mailbox even when it
     /// is below n, so callers filter the result against their watermark.
     nonisolated(nonsending) public func uidSearch(_ criteria: String) async throws -> [UInt32] {
+        try await self.uidSearch(criteria, excluding: [])
+    }
+
+    /// The longest `NOT UID` set `uidSearch(_:excluding:)` sends: far below the command line limits of servers
+    /// (Dovecot's `imap_max_line_length` is 64 KiB; RFC 7162 §4 asks clients to stay under 8,192 octets).
+    static let longestExclusion = 4096
+
+    /// Runs `UID SEARCH criteria NOT UID excluded` (RFC 3501 §6.4.4: the keys of a search are ANDed; NOT
+    /// negates the UID set key), so that UIDs the caller already accounts for — mail it has just stored and
+    /// flagged — do not come back. An exclusion whose set would be longer than `longestExclusion` characters is
+    /// not sent: the answer is then a superset, which callers must accept anyway (they filter it).
+    nonisolated(nonsending) public func uidSearch(_ criteria: String, excluding excluded: [UInt32]) async throws
+        -> [UInt32]
+    {
+        var criteria = criteria
+        if !excluded.isEmpty {
+            let set = IMAPCommandEncoder.sequenceSet(excluded)
+            if set.utf8.count <= Self.longestExclusion { criteria += " NOT UID " + set }
+        }
         self.hasPendingMailboxChange = false
         var found: Set<UInt32> = []
         let status = try await self.execute(

@@ -253,6 +253,31 @@ struct IMAPConnectionTests {
         }
     }
 
+    @Test("a search excluding UIDs sends them as one NOT UID set, and leaves out a set too long to send")
+    func searchExcluding() async throws {
+        // Every other UID: a set of 2,000 single numbers, far beyond the longest exclusion sent.
+        let scattered = (0..<2000).map { UInt32(2 * $0 + 1) }
+        let found = try await withScriptedIMAPServer(
+            greeting: "* OK [CAPABILITY IMAP4rev1] ready\r\n",
+            [
+                IMAPScriptStep(
+                    expect: "A1 UID SEARCH UID 10:* SEEN UNDELETED NOT UID 10:12,15\r\n",
+                    reply: "* SEARCH 14\r\nA1 OK Search completed.\r\n"),
+                IMAPScriptStep(
+                    expect: "A2 UID SEARCH UID 1:* SEEN\r\n", reply: "* SEARCH 3 4\r\nA2 OK Search completed.\r\n"),
+                IMAPScriptStep(
+                    expect: "A3 UID SEARCH UID 1:* SEEN\r\n", reply: "* SEARCH\r\nA3 OK Search completed.\r\n"),
+            ]
+        ) { imap in
+            [
+                try await imap.uidSearch("UID 10:* SEEN UNDELETED", excluding: [15, 11, 10, 12, 11]),
+                try await imap.uidSearch("UID 1:* SEEN", excluding: scattered),
+                try await imap.uidSearch("UID 1:* SEEN", excluding: []),
+            ]
+        }
+        #expect(found == [[14], [3, 4], []])
+    }
+
     @Test("AUTHENTICATE PLAIN without SASL-IR answers the + and an Outlook refusal is authenticationFailed")
     func plainWithoutInitialResponse() async throws {
         let error = await #expect(throws: MailClientError.self) {
