@@ -141,7 +141,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: swiftSettings),
-        .testTarget(name: "AdminAPITests", dependencies: ["AdminAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI", "MailClients", "ServiceDesk",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EmailChannelTests",
             dependencies: ["EmailChannel", "MailServerHarness", "LMTPServer"],

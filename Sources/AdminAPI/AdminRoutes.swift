@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import Logging
 import MailClients
-import NIOCore
 import ServiceDesk
 
 /// The `/v1` routes of the admin API, each a thin translation between JSON and the store or the
@@ -18,250 +17,211 @@ struct AdminRoutes: Sendable {
     let requestRouter: RequestRouter
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AdminRequestContext>) {
         InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
         router.post("/v1/projects") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(CreateProjectBody.self, request, context)
-                let project = try await store.createProject(key: body.key, name: body.name, signup: body.signup)
-                return ProjectView(key: project.key, name: project.name, signup: project.signup)
-            }
+            let body = try await request.decode(as: CreateProjectBody.self, context: context)
+            let project = try await store.createProject(key: body.key, name: body.name, signup: body.signup)
+            return created(ProjectView(key: project.key, name: project.name, signup: project.signup))
         }
         router.get("/v1/projects") { _, _ in
-            await respond {
-                try await store.projects().map { ProjectView(key: $0.key, name: $0.name, signup: $0.signup) }
-            }
+            try await store.projects().map { ProjectView(key: $0.key, name: $0.name, signup: $0.signup) }
         }
         router.post("/v1/projects/:project/request-types") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(RequestTypeBody.self, request, context)
-                let type = try await store.addRequestType(
-                    projectKey: try context.parameters.require("project"), name: body.name, fields: body.fields)
-                return RequestTypeView(name: type.name, fields: type.fields, emailProblem: type.unsuitability)
-            }
+            let body = try await request.decode(as: RequestTypeBody.self, context: context)
+            let type = try await store.addRequestType(
+                projectKey: try context.parameters.require("project"), name: body.name, fields: body.fields)
+            return created(RequestTypeView(name: type.name, fields: type.fields, emailProblem: type.unsuitability))
         }
         router.get("/v1/projects/:project/request-types") { _, context in
-            await respond {
-                try await store.requestTypes(projectKey: try context.parameters.require("project")).map {
-                    RequestTypeView(name: $0.name, fields: $0.fields, emailProblem: $0.unsuitability)
-                }
+            try await store.requestTypes(projectKey: try context.parameters.require("project")).map {
+                RequestTypeView(name: $0.name, fields: $0.fields, emailProblem: $0.unsuitability)
             }
         }
         router.put("/v1/smtp") { request, context in
-            await respond {
-                let body = try await decode(SMTPBody.self, request, context)
-                let preset = ProviderProfile.of(body.provider ?? .custom).smtp
-                guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
-                    let tls = body.tls ?? preset?.tls
-                else {
-                    throw DeskError(.invalid, "a custom SMTP relay needs --host, --port and --tls")
-                }
-                guard let from = AddressNormalizer.normalize(body.from) else {
-                    throw DeskError(.invalid, "\"\(body.from)\" is not an email address")
-                }
-                guard (1...65535).contains(port) else { throw DeskError(.invalid, "port \(port) is out of range") }
-                let authMethod = body.authMethod ?? .password
-                // Before the test: a password must not cross the network in plaintext without consent.
-                try TransportSecurity.permit(
-                    host: host, tls: tls, insecurePlaintext: body.insecurePlaintext ?? false, what: "the SMTP relay")
-                let view = SMTPView(host: host, port: port, tls: tls, from: from, username: body.username)
-                let report = await Self.testRelay(
-                    MailServerEndpoint(host: host, port: port, tls: TLSMode(tls), caFile: body.caFile), from: from,
-                    username: body.username, secret: body.password, authMethod: authMethod, logger: logger)
-                if !report.ok && body.saveAnyway != true {
-                    let reason =
-                        "the SMTP relay test failed, so nothing was saved (add --save-anyway to save these settings "
-                        + "anyway):\n" + report.renderText().trimmingCharacters(in: .newlines)
-                    throw AnsweredError(
-                        status: .badGateway, body: SMTPSetResult(relay: view, test: report, saved: false, error: reason)
-                    )
-                }
-                try await store.setSMTP(
-                    host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: from,
-                    username: body.username, password: body.password, authMethod: authMethod,
-                    insecurePlaintext: body.insecurePlaintext ?? false)
-                // New settings: the relay is tried at once, whatever its backoff.
-                await notifier.retryRelayNow()
-                return SMTPSetResult(relay: view, test: report, saved: true, error: nil)
+            let body = try await request.decode(as: SMTPBody.self, context: context)
+            let preset = ProviderProfile.of(body.provider ?? .custom).smtp
+            guard let host = body.host ?? preset?.host, let port = body.port ?? preset?.port,
+                let tls = body.tls ?? preset?.tls
+            else {
+                throw DeskError(.invalid, "a custom SMTP relay needs --host, --port and --tls")
             }
+            guard let from = AddressNormalizer.normalize(body.from) else {
+                throw DeskError(.invalid, "\"\(body.from)\" is not an email address")
+            }
+            guard (1...65535).contains(port) else { throw DeskError(.invalid, "port \(port) is out of range") }
+            let authMethod = body.authMethod ?? .password
+            // Before the test: a password must not cross the network in plaintext without consent.
+            try TransportSecurity.permit(
+                host: host, tls: tls, insecurePlaintext: body.insecurePlaintext ?? false, what: "the SMTP relay")
+            let view = SMTPView(host: host, port: port, tls: tls, from: from, username: body.username)
+            let report = await Self.testRelay(
+                MailServerEndpoint(host: host, port: port, tls: TLSMode(tls), caFile: body.caFile), from: from,
+                username: body.username, secret: body.password, authMethod: authMethod, logger: logger)
+            if !report.ok && body.saveAnyway != true {
+                let reason =
+                    "the SMTP relay test failed, so nothing was saved (add --save-anyway to save these settings "
+                    + "anyway):\n" + report.renderText().trimmingCharacters(in: .newlines)
+                throw AdminError(
+                    status: .badGateway, body: SMTPSetResult(relay: view, test: report, saved: false, error: reason)
+                )
+            }
+            try await store.setSMTP(
+                host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: from,
+                username: body.username, password: body.password, authMethod: authMethod,
+                insecurePlaintext: body.insecurePlaintext ?? false)
+            // New settings: the relay is tried at once, whatever its backoff.
+            await notifier.retryRelayNow()
+            return SMTPSetResult(relay: view, test: report, saved: true, error: nil)
         }
         router.post("/v1/projects/:project/channels") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(ChannelBody.self, request, context)
-                let projectKey = try context.parameters.require("project")
-                let linked = try await linker.link(try body.draft(projectKey: projectKey))
-                await supervisor.reload()
-                return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
-            }
+            let body = try await request.decode(as: ChannelBody.self, context: context)
+            let projectKey = try context.parameters.require("project")
+            let linked = try await linker.link(try body.draft(projectKey: projectKey))
+            await supervisor.reload()
+            return created(Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings))
         }
         ChannelImportRoutes(store: store, linker: linker, supervisor: supervisor, logger: logger)
             .addRoutes(to: router.group("/v1/channels"))
         router.get("/v1/channels") { _, _ in
-            await respond {
-                try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey, warnings: []) }
-            }
+            try await store.channels().map { Self.view($0.channel, projectKey: $0.projectKey, warnings: []) }
         }
         router.post("/v1/projects/:project/customers") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(CustomerBody.self, request, context)
-                let customer = try await store.addCustomer(
-                    projectKey: try context.parameters.require("project"), address: body.address, name: body.name)
-                return CustomerView(address: customer.address, name: customer.name)
-            }
+            let body = try await request.decode(as: CustomerBody.self, context: context)
+            let customer = try await store.addCustomer(
+                projectKey: try context.parameters.require("project"), address: body.address, name: body.name)
+            return created(CustomerView(address: customer.address, name: customer.name))
         }
         router.get("/v1/projects/:project/customers") { _, context in
-            await respond {
-                try await store.customers(projectKey: try context.parameters.require("project")).map {
-                    CustomerView(address: $0.address, name: $0.name)
-                }
+            try await store.customers(projectKey: try context.parameters.require("project")).map {
+                CustomerView(address: $0.address, name: $0.name)
             }
         }
         router.post("/v1/projects/:project/customer-rules") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(CustomerRuleBody.self, request, context)
-                let pattern = try await store.addCustomerRule(
-                    projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
-                return CustomerRuleBody(kind: body.kind, pattern: pattern)
-            }
+            let body = try await request.decode(as: CustomerRuleBody.self, context: context)
+            let pattern = try await store.addCustomerRule(
+                projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
+            return created(CustomerRuleBody(kind: body.kind, pattern: pattern))
         }
         router.delete("/v1/projects/:project/customer-rules") { request, context in
-            await respond {
-                let body = try await decode(CustomerRuleBody.self, request, context)
-                try await store.removeCustomerRule(
-                    projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
-                return body
-            }
+            let body = try await request.decode(as: CustomerRuleBody.self, context: context)
+            try await store.removeCustomerRule(
+                projectKey: try context.parameters.require("project"), kind: body.kind, pattern: body.pattern)
+            return body
         }
         router.get("/v1/projects/:project/customer-rules") { _, context in
-            await respond {
-                try await store.customerRules(projectKey: try context.parameters.require("project")).map {
-                    CustomerRuleBody(kind: $0.kind, pattern: $0.pattern)
-                }
+            try await store.customerRules(projectKey: try context.parameters.require("project")).map {
+                CustomerRuleBody(kind: $0.kind, pattern: $0.pattern)
             }
         }
         router.get("/v1/projects/:project/queue") { _, context in
-            await respond {
-                try await store.queue(projectKey: try context.parameters.require("project")).map {
-                    QueueItem(
-                        key: $0.key, summary: $0.summary, status: $0.status.rawValue, reporter: $0.reporter,
-                        created: $0.createdAt)
-                }
+            try await store.queue(projectKey: try context.parameters.require("project")).map {
+                QueueItem(
+                    key: $0.key, summary: $0.summary, status: $0.status.rawValue, reporter: $0.reporter,
+                    created: $0.createdAt)
             }
         }
         router.get("/v1/requests/:key") { _, context in
-            await respond {
-                let key = try context.parameters.require("key")
-                let detail = try await store.request(key: key)
-                let request = detail.request
-                let participants = try await store.participants(requestKey: key)
-                let attachments = try await store.attachments(requestKey: key).map {
-                    AttachmentView(
-                        filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256,
-                        inline: $0.isInline, path: $0.path)
-                }
-                return RequestView(
-                    key: request.key, summary: request.summary, description: request.description,
-                    status: request.status.rawValue, reporter: request.reporter,
-                    comments: detail.comments.map {
-                        CommentView(author: $0.author, body: $0.body, public: $0.isPublic, source: $0.source.rawValue)
-                    }, participants: participants, attachments: attachments)
+            let key = try context.parameters.require("key")
+            let detail = try await store.request(key: key)
+            let request = detail.request
+            let participants = try await store.participants(requestKey: key)
+            let attachments = try await store.attachments(requestKey: key).map {
+                AttachmentView(
+                    filename: $0.filename, contentType: $0.contentType, size: $0.size, sha256: $0.sha256,
+                    inline: $0.isInline, path: $0.path)
             }
+            return RequestView(
+                key: request.key, summary: request.summary, description: request.description,
+                status: request.status.rawValue, reporter: request.reporter,
+                comments: detail.comments.map {
+                    CommentView(author: $0.author, body: $0.body, public: $0.isPublic, source: $0.source.rawValue)
+                }, participants: participants, attachments: attachments)
         }
         router.post("/v1/requests/:key/comments") { request, context in
-            await respond(status: .created) {
-                let body = try await decode(CommentBody.self, request, context)
-                let result = try await store.addAgentComment(
-                    requestKey: try context.parameters.require("key"), author: body.author, body: body.body,
-                    isPublic: !body.internal)
-                if result.notification != nil { await notifier.ring() }
-                return CommentResult(
+            let body = try await request.decode(as: CommentBody.self, context: context)
+            let result = try await store.addAgentComment(
+                requestKey: try context.parameters.require("key"), author: body.author, body: body.body,
+                isPublic: !body.internal)
+            if result.notification != nil { await notifier.ring() }
+            return created(
+                CommentResult(
                     request: try context.parameters.require("key").uppercased(), public: !body.internal,
-                    notificationMessageId: result.notification?.messageId)
-            }
+                    notificationMessageId: result.notification?.messageId))
         }
         router.post("/v1/channels/:address/test") { _, context in
-            await respond {
-                let runnable = try await store.runnableChannel(address: try context.parameters.require("address"))
-                let channel = runnable.channel
-                let credentials = try await MailboxCredentials.resolve(
-                    username: channel.username, secret: runnable.password, method: channel.authMethod)
-                var watermark: ChannelTestTarget.Watermark?
-                if let validity = channel.uidValidity, let next = channel.uidNextAtLink {
-                    watermark = .imap(uidValidity: UInt32(clamping: validity), uidNextAtLink: UInt32(clamping: next))
-                } else if let uidls = channel.pop3LinkedUIDLs {
-                    watermark = .pop3(uidlsAtLink: Set(uidls))
-                }
-                var relay: ChannelTestTarget.SMTPRelay?
-                if let settings = try await store.relay() {
-                    relay = ChannelTestTarget.SMTPRelay(
-                        endpoint: MailServerEndpoint(relay: settings.settings),
-                        credentials: try await settings.credentials(),
-                        from: settings.settings.fromAddress)
-                }
-                let target = ChannelTestTarget(
-                    protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
-                    credentials: credentials, watermark: watermark, smtpRelay: relay)
-                let report = await ChannelTester().test(target, logger: logger)
-                // A channel waiting for an admin is started again once its test passes.
-                if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
-                return report
+            let runnable = try await store.runnableChannel(address: try context.parameters.require("address"))
+            let channel = runnable.channel
+            let credentials = try await MailboxCredentials.resolve(
+                username: channel.username, secret: runnable.password, method: channel.authMethod)
+            var watermark: ChannelTestTarget.Watermark?
+            if let validity = channel.uidValidity, let next = channel.uidNextAtLink {
+                watermark = .imap(uidValidity: UInt32(clamping: validity), uidNextAtLink: UInt32(clamping: next))
+            } else if let uidls = channel.pop3LinkedUIDLs {
+                watermark = .pop3(uidlsAtLink: Set(uidls))
             }
+            var relay: ChannelTestTarget.SMTPRelay?
+            if let settings = try await store.relay() {
+                relay = ChannelTestTarget.SMTPRelay(
+                    endpoint: MailServerEndpoint(relay: settings.settings),
+                    credentials: try await settings.credentials(),
+                    from: settings.settings.fromAddress)
+            }
+            let target = ChannelTestTarget(
+                protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
+                credentials: credentials, watermark: watermark, smtpRelay: relay)
+            let report = await ChannelTester().test(target, logger: logger)
+            // A channel waiting for an admin is started again once its test passes.
+            if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
+            return report
         }
         router.post("/v1/channels/:address/verify") { _, context in
-            await respond(status: .created) {
-                let state = try await verifier.start(channelAddress: try context.parameters.require("address"))
-                return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
-            }
+            let state = try await verifier.start(channelAddress: try context.parameters.require("address"))
+            return created(VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress)))
         }
         router.get("/v1/verifications/:token") { _, context in
-            await respond {
-                let state = try await store.verification(token: try context.parameters.require("token"))
-                return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
-            }
+            let state = try await store.verification(token: try context.parameters.require("token"))
+            return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
         }
         router.get("/v1/health") { _, _ in
-            await respond {
-                let counts = try await store.outboxCounts()
-                var status = await notifier.status()
-                if try await store.relay() == nil {
-                    status.state = .notConfigured
-                    status.diagnosis = counts.pending > 0 ? .notConfigured : nil
-                }
-                var relay = Self.view(status, outbox: counts)
-                relay.oldestPendingAt = counts.pending > 0 ? try await store.oldestPendingNotificationAt() : nil
-                return HealthView(
-                    status: "ok", version: PostdeskVersion.current, channels: await statusBoard.all().map(Self.view),
-                    plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
+            let counts = try await store.outboxCounts()
+            var status = await notifier.status()
+            if try await store.relay() == nil {
+                status.state = .notConfigured
+                status.diagnosis = counts.pending > 0 ? .notConfigured : nil
             }
+            var relay = Self.view(status, outbox: counts)
+            relay.oldestPendingAt = counts.pending > 0 ? try await store.oldestPendingNotificationAt() : nil
+            return HealthView(
+                status: "ok", version: PostdeskVersion.current, channels: await statusBoard.all().map(Self.view),
+                plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
         }
         OutboxRoutes(store: store, notifier: notifier).addRoutes(to: router.group("/v1/outbox"))
         router.get("/v1/log") { request, _ in
-            await respond {
-                let channel = request.uri.queryParameters.get("channel")
-                let since = request.uri.queryParameters.get("since").flatMap { ISO8601DateFormatter().date(from: $0) }
-                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
-                let outcomes = try request.uri.queryParameters.get("outcome").map { list in
-                    try Set(
-                        list.split(separator: ",").map { name in
-                            guard let outcome = InboundOutcome(rawValue: String(name)) else {
-                                throw DeskError(.invalid, "unknown outcome \(name)")
-                            }
-                            return outcome
-                        })
-                }
-                let channels = Dictionary(
-                    try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
-                    uniquingKeysWith: { a, _ in a })
-                return try await store.processingLog(
-                    channelAddress: channel, since: since, outcomes: outcomes, limit: min(limit, 10_000)
-                )
-                .map {
-                    LogEntry(
-                        time: $0.time, channel: channels[$0.channelId] ?? "?", from: $0.from, subject: $0.subject,
-                        outcome: $0.outcome, request: $0.requestKey, detail: $0.detail,
-                        notes: $0.notes.map { $0.split(separator: "\n").map(String.init) }, inbound: $0.inboundId,
-                        attempts: $0.inboundId == nil ? nil : $0.attempts)
-                }
+            let channel = request.uri.queryParameters.get("channel")
+            let since = request.uri.queryParameters.get("since").flatMap { ISO8601DateFormatter().date(from: $0) }
+            let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
+            let outcomes = try request.uri.queryParameters.get("outcome").map { list in
+                try Set(
+                    list.split(separator: ",").map { name in
+                        guard let outcome = InboundOutcome(rawValue: String(name)) else {
+                            throw DeskError(.invalid, "unknown outcome \(name)")
+                        }
+                        return outcome
+                    })
+            }
+            let channels = Dictionary(
+                try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
+                uniquingKeysWith: { a, _ in a })
+            return try await store.processingLog(
+                channelAddress: channel, since: since, outcomes: outcomes, limit: min(limit, 10_000)
+            )
+            .map {
+                LogEntry(
+                    time: $0.time, channel: channels[$0.channelId] ?? "?", from: $0.from, subject: $0.subject,
+                    outcome: $0.outcome, request: $0.requestKey, detail: $0.detail,
+                    notes: $0.notes.map { $0.split(separator: "\n").map(String.init) }, inbound: $0.inboundId,
+                    attempts: $0.inboundId == nil ? nil : $0.attempts)
             }
         }
     }
@@ -317,45 +277,11 @@ struct AdminRoutes: Sendable {
 
 }
 
-func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AdminRequestContext) async throws -> T {
     let buffer = try await request.body.collect(upTo: 1 << 20)
     do {
         return try AdminJSON.decoder().decode(T.self, from: Data(buffer: buffer))
     } catch {
         throw DeskError(.invalid, "the request body is not valid: \(error)")
     }
-}
-
-/// A failure whose answer is more than one line: `respond` sends `body` with `status`.
-struct AnsweredError: Error {
-    var status: HTTPResponse.Status
-    var body: any Encodable & Sendable
-}
-
-/// Runs a handler and turns its value or error into a JSON response with a fitting status.
-func respond<T: Encodable>(status: HTTPResponse.Status = .ok, _ body: () async throws -> T) async -> Response {
-    do {
-        return json(try await body(), status: status)
-    } catch let error as AnsweredError {
-        return json(error.body, status: error.status)
-    } catch let error as DeskError {
-        let status: HTTPResponse.Status =
-            switch error.code {
-            case .notFound: .notFound
-            case .conflict: .conflict
-            case .invalid, .unsuitableRequestType: .badRequest
-            case .storage: .internalServerError
-            }
-        return json(ErrorBody(error: error.message), status: status)
-    } catch let error as MailClientError {
-        return json(ErrorBody(error: MailboxDiagnosis.explain(error)), status: .badGateway)
-    } catch {
-        return json(ErrorBody(error: "\(error)"), status: .badRequest)
-    }
-}
-
-func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
-    let data = (try? AdminJSON.encoder().encode(value)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8)
-    return Response(
-        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
 }

@@ -12,17 +12,16 @@ struct BackupRoutes: Sendable {
     let store: DeskStore
     let secretKeyFile: URL
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to group: RouterGroup<AdminRequestContext>) {
         group.post { request, context in
-            await respond(status: .created) {
-                let body = try await decode(BackupBody.self, request, context)
-                guard body.directory.hasPrefix("/") else {
-                    throw DeskError(.invalid, "the backup directory must be an absolute path, not \(body.directory)")
-                }
-                return try await DataDirectoryBackup.backup(
-                    store: store, secretKeyFile: body.includeSecretKey ? secretKeyFile : nil,
-                    to: URL(fileURLWithPath: body.directory, isDirectory: true))
+            let body = try await request.decode(as: BackupBody.self, context: context)
+            guard body.directory.hasPrefix("/") else {
+                throw DeskError(.invalid, "the backup directory must be an absolute path, not \(body.directory)")
             }
+            return created(
+                try await DataDirectoryBackup.backup(
+                    store: store, secretKeyFile: body.includeSecretKey ? secretKeyFile : nil,
+                    to: URL(fileURLWithPath: body.directory, isDirectory: true)))
         }
     }
 }

@@ -22,14 +22,9 @@ struct ChannelImportRoutes: Sendable {
     static let defaultConcurrency = 16
     static let concurrencyRange = 1...256
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
-        group.post("import") { request, _ in
-            let work: Work
-            do {
-                work = try await plan(try await Self.decodeBody(request))
-            } catch {
-                return await respond { () async throws -> ErrorBody in throw error }
-            }
+    func addRoutes(to group: RouterGroup<AdminRequestContext>) {
+        group.post("import") { request, context in
+            let work = try await plan(try await Self.decodeBody(request, context: context))
             return Response(
                 status: .ok, headers: [.contentType: "application/x-ndjson"],
                 body: ResponseBody { writer in try await run(work, writer: &writer) })
@@ -43,13 +38,10 @@ struct ChannelImportRoutes: Sendable {
         var concurrency: Int
     }
 
-    static func decodeBody(_ request: Request) async throws -> ChannelImportBody {
+    /// The list, read with a limit of its own: far more than the 1 MiB of other commands.
+    static func decodeBody(_ request: Request, context: AdminRequestContext) async throws -> ChannelImportBody {
         let buffer = try await request.body.collect(upTo: maximumBody)
-        do {
-            return try AdminJSON.decoder().decode(ChannelImportBody.self, from: Data(buffer: buffer))
-        } catch {
-            throw DeskError(.invalid, "the request body is not valid: \(error)")
-        }
+        return try context.requestDecoder.decode(ChannelImportBody.self, from: buffer)
     }
 
     /// Judges every row; throws the rejection naming each row that cannot be linked as written.
@@ -115,7 +107,7 @@ struct ChannelImportRoutes: Sendable {
             let text =
                 (["\(problems.count) of \(body.rows.count) rows cannot be linked as written, so nothing was linked:"]
                 + shown + more).joined(separator: "\n")
-            throw AnsweredError(status: .badRequest, body: ChannelImportRejection(error: text, problems: problems))
+            throw AdminError(status: .badRequest, body: ChannelImportRejection(error: text, problems: problems))
         }
         return work
     }

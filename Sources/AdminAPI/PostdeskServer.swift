@@ -94,7 +94,8 @@ public struct PostdeskServer: Sendable {
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
             notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),
             requestRouter: router, logger: logger)
-        let httpRouter = Router()
+        let httpRouter = Router(context: AdminRequestContext.self)
+        httpRouter.add(middleware: AdminErrorMiddleware())
         routes.register(on: httpRouter)
         BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: httpRouter.group("/v1/backup"))
 
