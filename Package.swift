@@ -35,8 +35,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MailWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MailClients",
             dependencies: [
+                "MailWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -48,6 +54,7 @@ let package = Package(
         .target(
             name: "LMTPServer",
             dependencies: [
+                "MailWire",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "MailClientsTests",
             dependencies: [
-                "MailClients", "MailServerHarness",
+                "MailClients", "MailServerHarness", "MailWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

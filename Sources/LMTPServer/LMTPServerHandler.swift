@@ -1,3 +1,4 @@
+import MailWire
 import NIOCore
 
 /// The duplex handler of one LMTP server connection: frames command lines and message content, drives the state
@@ -13,7 +14,7 @@ final class LMTPServerHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var state: LMTPServerStateMachine
-    private var lines: LMTPLineReader
+    private var lines: CRLFLineReader
     private var data: LMTPDataReader?
     private var buffer = ByteBuffer()
     private let idleTimeout: TimeAmount
@@ -29,7 +30,7 @@ final class LMTPServerHandler: ChannelDuplexHandler {
     /// A handler with the session's limits; a client silent for `idleTimeout` gets 421 (RFC 5321 §4.5.3.2.7).
     init(limits: LMTPServerStateMachine.Limits, maximumCommandLength: Int, idleTimeout: TimeAmount) {
         self.state = LMTPServerStateMachine(limits: limits)
-        self.lines = LMTPLineReader(maximumLength: maximumCommandLength)
+        self.lines = CRLFLineReader(maximumLength: maximumCommandLength)
         self.idleTimeout = idleTimeout
     }
 
@@ -136,7 +137,7 @@ final class LMTPServerHandler: ChannelDuplexHandler {
                 perform(state.dataEnded(message: message), context: context)
             } else {
                 let line: [UInt8]
-                do throws(LMTPLineReader.Failure) {
+                do throws(CRLFLineReader.Failure) {
                     guard let next = try lines.read(from: &buffer) else { break }
                     line = next
                 } catch {

@@ -1,3 +1,5 @@
+import MailWire
+
 /// The LMTP session as a value (RFC 2033 with RFC 5321 §4.1.4's command order): what each command, each verdict
 /// of the owner and the end of DATA lead to. No I/O and no business logic: the handler performs the actions and the
 /// owner decides recipients and deliveries.
@@ -204,7 +206,7 @@ struct LMTPServerStateMachine {
     }
 
     /// A line the framing could not accept; the session ends.
-    mutating func framingFailed(_ failure: LMTPLineReader.Failure) -> Action {
+    mutating func framingFailed(_ failure: CRLFLineReader.Failure) -> Action {
         phase = .closed
         switch failure {
         case .tooLong:

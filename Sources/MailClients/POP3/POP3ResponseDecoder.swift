@@ -1,3 +1,4 @@
+import MailWire
 import NIOCore
 
 #if canImport(Glibc)
@@ -36,8 +37,8 @@ struct POP3ResponseDecoder: NIOSingleStepByteToMessageDecoder {
     private var body: [UInt8] = []
     /// How far into the readable bytes we already looked for CRLF without finding it (avoids rescanning).
     private var scannedBodyBytes = 0
-    /// The same for a status line.
-    private var scannedStatusBytes = 0
+    /// Frames status lines.
+    private var statusLines: CRLFLineReader
 
     /// Creates a decoder that first expects `expected` (by default: the greeting, one line).
     init(
@@ -46,6 +47,7 @@ struct POP3ResponseDecoder: NIOSingleStepByteToMessageDecoder {
     ) {
         self.expected = expected
         self.maximumStatusLineLength = maximumStatusLineLength
+        self.statusLines = CRLFLineReader(maximumLength: maximumStatusLineLength)
         self.maximumBodySize = maximumBodySize
     }
 
@@ -65,8 +67,7 @@ struct POP3ResponseDecoder: NIOSingleStepByteToMessageDecoder {
                 )
             }
             guard
-                let line = try SMTPReplyDecoder.readCRLFLine(
-                    from: &buffer, maximumLength: maximumStatusLineLength, scanned: &scannedStatusBytes)
+                let line = try statusLines.serverLine(from: &buffer)
             else { return nil }
             let status = try Self.parseStatusLine(line)
             expected.removeFirst()

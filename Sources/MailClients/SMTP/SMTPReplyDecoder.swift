@@ -1,3 +1,4 @@
+import MailWire
 import NIOCore
 
 #if canImport(Glibc)
@@ -22,13 +23,13 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
 
     private var pendingCode: Int?
     private var pendingLines: [String] = []
-    /// How far into the readable bytes we already looked for LF without finding it (avoids rescanning).
-    private var scannedLineBytes = 0
+    private var lines: CRLFLineReader
 
     /// Creates a decoder with the given hard limits.
     init(maximumLineLength: Int = 4096, maximumLineCount: Int = 200) {
         self.maximumLineLength = maximumLineLength
         self.maximumLineCount = maximumLineCount
+        self.lines = CRLFLineReader(maximumLength: maximumLineLength)
     }
 
     // Reply-line  = *( Reply-code "-" [ textstring ] CRLF )
@@ -36,9 +37,7 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
     // Reply-code  = %x32-35 %x30-35 %x30-39
     // textstring  = 1*(%d09 / %d32-126) ; HT, SP, Printable US-ASCII (UTF-8 with SMTPUTF8, RFC 6531)
     mutating func decode(buffer: inout ByteBuffer) throws -> SMTPReply? {
-        while let line = try Self.readCRLFLine(
-            from: &buffer, maximumLength: maximumLineLength, scanned: &scannedLineBytes)
-        {
+        while let line = try lines.serverLine(from: &buffer) {
             let parsed = try Self.parseReplyLine(line)
             if let pendingCode, pendingCode != parsed.code {
                 throw MailClientError(
@@ -68,47 +67,6 @@ struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
             throw MailClientError(.connectionClosed, "the server closed the connection in the middle of a reply")
         }
         return nil
-    }
-
-    /// Reads one line ending in CRLF and returns it without the CRLF; `nil` when the line is incomplete.
-    /// Shared by the SMTP and POP3 framing: both are CRLF-only (RFC 5321 §2.3.8, RFC 1939 §3).
-    ///
-    /// `scanned` is the caller's memory of how many readable bytes were already searched for LF in vain (start at 0;
-    /// this function resets it when it returns a line). Without it a line dribbled in one byte per read was searched
-    /// from its start on every read, quadratic in the line length (the SMTP fuzzer timed out on it). Only the first
-    /// `maximumLength` bytes are ever searched: an LF after them makes the line too long anyway.
-    static func readCRLFLine(
-        from buffer: inout ByteBuffer, maximumLength: Int, scanned: inout Int
-    ) throws -> ArraySlice<UInt8>? {
-        let readable = buffer.readableBytes
-        let searchEnd = min(readable, maximumLength)
-        let start = min(scanned, searchEnd)
-        let lf: Int? = buffer.withUnsafeReadableBytes { raw in
-            guard start < searchEnd, let base = raw.baseAddress,
-                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), searchEnd - start)
-            else { return nil }
-            return base.distance(to: UnsafeRawPointer(found))
-        }
-        guard let lf else {
-            scanned = searchEnd
-            if readable > maximumLength {
-                throw MailClientError(.responseTooLarge, "a line from the server exceeds \(maximumLength) bytes")
-            }
-            return nil
-        }
-        scanned = 0
-        let view = buffer.readableBytesView
-        let lineLength = lf + 1
-        guard lf > 0, view[view.startIndex + lf - 1] == UInt8(ascii: "\r") else {
-            throw MailClientError(.protocolViolation, "the server sent a bare LF; lines must end in CRLF")
-        }
-        let content = view[view.startIndex..<(view.startIndex + lf - 1)]
-        if content.contains(UInt8(ascii: "\r")) {
-            throw MailClientError(.protocolViolation, "the server sent a bare CR; lines must end in CRLF")
-        }
-        let line = Array(content)[...]
-        buffer.moveReaderIndex(forwardBy: lineLength)
-        return line
     }
 
     /// Splits one reply line into code, continuation flag and text.
