@@ -37,6 +37,29 @@ public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Read column by column rather than through Decodable: the router reads every row of every batch this way,
+    /// and the keyed decoding container cost it several times the SQL (3 % of the drain's CPU). A value that does
+    /// not convert (an unknown outcome) throws, as decoding would.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        channelId = try row.decode(forColumn: "channelId")
+        dedupeKey = try row.decode(forColumn: "dedupeKey")
+        messageId = try row.decode(forColumn: "messageId")
+        raw = try row.decode(forColumn: "raw")
+        mailboxUid = try row.decode(forColumn: "mailboxUid")
+        fetchedAt = try row.decode(forColumn: "fetchedAt")
+        processedAt = try row.decode(forColumn: "processedAt")
+        fromAddress = try row.decode(forColumn: "fromAddress")
+        subject = try row.decode(forColumn: "subject")
+        outcome = try row.decode(forColumn: "outcome")
+        detail = try row.decode(forColumn: "detail")
+        requestKey = try row.decode(forColumn: "requestKey")
+        notes = try row.decode(forColumn: "notes")
+        attempts = try row.decode(forColumn: "attempts")
+        contentHash = try row.decode(forColumn: "contentHash")
+        rateExempt = try row.decode(forColumn: "rateExempt")
+    }
 }
 
 /// What became of one inbound mail.

@@ -54,6 +54,33 @@ struct InboundPathTests {
         #expect(first.subject == "Printer")
     }
 
+    @Test("a stored row reads back field for field, processed or not; an outcome this version does not know throws")
+    func rowReadsBack() async throws {
+        let (store, channel) = try await makeDesk()
+        let stored = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "7")
+        let pending = try #require(try await store.inbound(id: stored.inboundId))
+        #expect(pending.channelId == channel)
+        #expect(pending.raw == Data(mail(Self.original)))
+        #expect(pending.mailboxUid == "7")
+        #expect(pending.messageId == "m1@customer.test")
+        #expect(pending.fromAddress == "alice@customer.test")
+        #expect(pending.subject == "Printer")
+        #expect(pending.outcome == nil && pending.processedAt == nil && pending.requestKey == nil)
+        #expect(pending.attempts == 0 && !pending.rateExempt)
+        #expect(pending.contentHash == InboundFingerprint(raw: mail(Self.original)).contentHash)
+        let disposition = try await store.process(
+            MailReading(raw: mail(Self.original)), inboundId: stored.inboundId, policy: .init())
+        let processed = try #require(try await store.inbound(id: stored.inboundId))
+        #expect(processed.outcome == .created)
+        #expect(processed.requestKey == disposition.requestKey)
+        #expect(processed.processedAt != nil)
+        #expect(abs(processed.fetchedAt.timeIntervalSince(pending.fetchedAt)) < 0.001)
+        try await store.write { db in
+            try db.execute(sql: "UPDATE inbound SET outcome = 'teleported' WHERE id = ?", arguments: [stored.inboundId])
+        }
+        await #expect(throws: (any Error).self) { try await store.inbound(id: stored.inboundId) }
+    }
+
     @Test("a different mail that reuses a Message-ID is stored and becomes its own request")
     func reusedMessageID() async throws {
         let (store, channel) = try await makeDesk()
