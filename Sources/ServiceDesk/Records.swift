@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Whether unknown senders become customers automatically.
-public enum SignupPolicy: String, Sendable, Codable, CaseIterable {
+public enum SignupPolicy: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// Anyone who writes becomes a customer.
     case `public`
     /// Only customers added by an admin are processed.
@@ -24,6 +24,27 @@ public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public init(
+        id: Int64? = nil, key: String, name: String, signup: SignupPolicy, nextRequestNumber: Int, createdAt: Date
+    ) {
+        self.id = id
+        self.key = key
+        self.name = name
+        self.signup = signup
+        self.nextRequestNumber = nextRequestNumber
+        self.createdAt = createdAt
+    }
+
+    /// Read column by column rather than through Decodable: every mail's decision reads its project afresh.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        key = try row.decode(forColumn: "key")
+        name = try row.decode(forColumn: "name")
+        signup = try row.decode(forColumn: "signup")
+        nextRequestNumber = try row.decode(forColumn: "nextRequestNumber")
+        createdAt = try row.decode(forColumn: "createdAt")
+    }
 }
 
 /// One field of a request type, with whether customers see it and must fill it.
