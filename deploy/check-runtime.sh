@@ -281,7 +281,7 @@ paths() {
     for variable in $variables; do
         grep -qE "env ${variable}[^A-Z_]" <<<"$help" || fail "$variable is used in deploy/ but postdesk serve --help has no such variable"
     done
-    grep -q -- "--data-dir <data-dir> Directory for the database and the admin socket (env POSTDESK_DATA_DIR)" \
+    grep -q -- "--data-dir <data-dir> Directory for the database and the admin socket (env POSTDESK_DATA_DIR[;)]" \
         <<<"$help" \
         || fail "serve --help does not tie --data-dir to POSTDESK_DATA_DIR"
     grep -q -- "--socket <socket> Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock)" <<<"$help" \

@@ -353,8 +353,10 @@ public actor Notifier: Service {
             "the SMTP relay failed; notifications are held and the relay is retried",
             metadata: [
                 "relay.cause": "\(diagnosis.cause.rawValue)", "relay.failures": "\(relay.failures)",
-                "relay.retry.seconds": "\(Int(Self.seconds(delay)))", "error": "\(diagnosis.line)",
+                "relay.retry.seconds": "\(Int(Self.seconds(delay)))",
             ])
+        // The diagnosis may name the relay's sender address (and its reply may echo it): debug only; status shows it.
+        logger.debug("the SMTP relay's diagnosis", metadata: ["error": "\(diagnosis.line)"])
     }
 
     private func relayWorks() {

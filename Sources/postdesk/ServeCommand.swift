@@ -10,81 +10,97 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the server: mailboxes, notifications and the admin socket.",
         discussion: """
+            Every option can also come from its POSTDESK_* variable (named in its help) or from a config file \
+            (--config FILE or POSTDESK_CONFIG: `key = value` lines, keys as the options without --, # comments). \
+            An option wins over the environment, the environment over the file, the file over the default; a \
+            bad value or an unknown key stops the start. --print-config shows what applies, and from where.
+
             Examples:
               postdesk serve --data-dir /var/lib/postdesk
               postdesk serve --data-dir ./data --lmtp-listen 127.0.0.1:2424 \\
                   --admin-group support
+              postdesk serve --config /etc/postdesk.conf --print-config
             """)
 
-    @Option(help: "Directory for the database and the admin socket (env POSTDESK_DATA_DIR).")
-    var dataDir: String?
+    @Option(help: ArgumentHelp(ServeSetting.dataDir.help)) var dataDir: String?
+    @Option(help: ArgumentHelp(ServeSetting.socket.help)) var socket: String?
+    @Option(help: ArgumentHelp(ServeSetting.secretKeyFile.help)) var secretKeyFile: String?
+    @Option(help: ArgumentHelp(ServeSetting.adminGroup.help)) var adminGroup: String?
+    @Option(help: ArgumentHelp(ServeSetting.maxAttachmentMb.help)) var maxAttachmentMb: String?
+    @Option(help: ArgumentHelp(ServeSetting.pollSeconds.help)) var pollSeconds: String?
+    @Option(help: ArgumentHelp(ServeSetting.inboundRetrySeconds.help)) var inboundRetrySeconds: String?
+    @Option(help: ArgumentHelp(ServeSetting.maxAttempts.help)) var maxAttempts: String?
+    @Option(help: ArgumentHelp(ServeSetting.senderRateLimit.help)) var senderRateLimit: String?
+    @Option(help: ArgumentHelp(ServeSetting.lmtpListen.help)) var lmtpListen: String?
+    @Option(help: ArgumentHelp(ServeSetting.lmtpMaxSize.help)) var lmtpMaxSize: String?
+    @Option(help: ArgumentHelp(ServeSetting.logLevel.help)) var logLevel: String?
+    @Option(help: ArgumentHelp(ServeSetting.logFormat.help)) var logFormat: String?
 
-    @Option(help: "Admin socket path (env POSTDESK_SOCKET; default DATA_DIR/admin.sock).")
-    var socket: String?
+    @Option(
+        help: ArgumentHelp(
+            "Read settings from this file: `key = value` lines (env \(ResolvedSettings<ServeSetting>.configEnvironmentName)).",
+            valueName: "file"))
+    var config: String?
 
-    @Option(help: "Key sealing stored passwords (env POSTDESK_SECRET_KEY_FILE; default DATA_DIR/secret.key).")
-    var secretKeyFile: String?
+    @Flag(help: "Print each setting's effective value and where it came from, then exit; a bad one exits non-zero.")
+    var printConfig = false
 
-    @Option(help: "Group whose members may use the admin socket too (env POSTDESK_ADMIN_GROUP).")
-    var adminGroup: String?
+    /// The options given, by setting: one entry per `@Option` of the table (a test holds them to each other).
+    var flags: [ServeSetting: String] {
+        let given: [ServeSetting: String?] = [
+            .dataDir: dataDir, .socket: socket, .secretKeyFile: secretKeyFile, .adminGroup: adminGroup,
+            .maxAttachmentMb: maxAttachmentMb, .pollSeconds: pollSeconds, .inboundRetrySeconds: inboundRetrySeconds,
+            .maxAttempts: maxAttempts, .senderRateLimit: senderRateLimit, .lmtpListen: lmtpListen,
+            .lmtpMaxSize: lmtpMaxSize, .logLevel: logLevel, .logFormat: logFormat,
+        ]
+        return given.compactMapValues { $0 }
+    }
 
-    @Option(help: "Attachments beyond this many megabytes per message are dropped; the request says what was dropped.")
-    var maxAttachmentMb: Int = 25
+    /// The settings from the options, `environment` and the config file, checked.
+    func settings(environment: [String: String]) throws(SettingsError) -> ResolvedSettings<ServeSetting> {
+        try ResolvedSettings.resolve(flags: flags, configFlag: config, environment: environment)
+    }
 
-    @Option(help: "Seconds between polls of mailboxes without IMAP IDLE (a provider's minimum is never undercut).")
-    var pollSeconds: Int = 60
-
-    @Option(help: "Seconds between retries of a mail whose processing failed (it is quarantined after --max-attempts).")
-    var inboundRetrySeconds: Int = 30
-
-    @Option(help: "Processing attempts before a failing mail is quarantined (postdesk log --failed; inbound retry).")
-    var maxAttempts: Int = 3
-
-    @Option(help: "Mails an hour from one sender to one channel before the rest are held (0: no limit).")
-    var senderRateLimit: Int = 20
-
-    @Option(help: "Take push delivery by LMTP (RFC 2033) on HOST:PORT or unix:PATH, e.g. 127.0.0.1:2424.")
-    var lmtpListen: String?
-
-    @Option(help: "Largest message taken over LMTP, in bytes (announced as SIZE).")
-    var lmtpMaxSize: Int = MailboxActor.defaultLargestMessage
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
-
-    func validate() throws {
-        if let lmtpListen {
-            do {
-                _ = try LMTPListenAddress(parsing: lmtpListen)
-            } catch {
-                throw ValidationError("--lmtp-listen: \(error)")
-            }
+    /// The value the server uses for a setting left unset, where it derives one from others.
+    static func derived(_ setting: ServeSetting, in settings: ResolvedSettings<ServeSetting>) -> String? {
+        let directory = URL(fileURLWithPath: settings.value(.dataDir) ?? ".", isDirectory: true)
+        switch setting {
+        case .socket: return directory.appendingPathComponent("admin.sock").path
+        case .secretKeyFile: return directory.appendingPathComponent("secret.key").path
+        default: return nil
         }
-        guard lmtpMaxSize > 0 else { throw ValidationError("--lmtp-max-size must be positive") }
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let dataDir = dataDir ?? environment["POSTDESK_DATA_DIR"] ?? "./postdesk-data"
-        let socket = socket ?? environment["POSTDESK_SOCKET"]
-        let secretKeyFile = secretKeyFile ?? environment["POSTDESK_SECRET_KEY_FILE"]
-        let adminGroup = adminGroup ?? environment["POSTDESK_ADMIN_GROUP"]
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let settings: ResolvedSettings<ServeSetting>
+        do throws(SettingsError) {
+            settings = try self.settings(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            for problem in error.problems { printError(problem.message) }
+            throw ExitCode.validationFailure
         }
+        if printConfig {
+            print(settings.printed { Self.derived($0, in: settings) }.joined(separator: "\n"))
+            return
+        }
+        func value(_ setting: ServeSetting) -> String? {
+            settings.value(setting) ?? Self.derived(setting, in: settings)
+        }
+        let level = settings.value(.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let format = settings.value(.logFormat).flatMap(LogFormat.init(rawValue:)) ?? .text
+        LoggingSystem.bootstrap { label in PostdeskLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "postdesk")
+        let dataDirectory = URL(fileURLWithPath: value(.dataDir) ?? ".", isDirectory: true)
         let server = PostdeskServer(
-            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), socketPath: socket,
-            maxAttachmentBytes: max(maxAttachmentMb, 0) << 20, pollInterval: .seconds(max(pollSeconds, 1)),
-            intakePolicy: IntakePolicy(senderHourlyLimit: max(senderRateLimit, 0), maxAttempts: max(maxAttempts, 1)),
-            inboundRetryInterval: .seconds(max(inboundRetrySeconds, 1)),
-            secretKeyFile: secretKeyFile.map { URL(fileURLWithPath: $0) },
-            adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
-            lmtpListen: try lmtpListen.map { try LMTPListenAddress(parsing: $0) }, lmtpMaximumSize: lmtpMaxSize,
-            logger: logger)
+            dataDirectory: dataDirectory, socketPath: value(.socket),
+            maxAttachmentBytes: settings.number(.maxAttachmentMb) << 20,
+            pollInterval: .seconds(settings.number(.pollSeconds)),
+            intakePolicy: IntakePolicy(
+                senderHourlyLimit: settings.number(.senderRateLimit), maxAttempts: settings.number(.maxAttempts)),
+            inboundRetryInterval: .seconds(settings.number(.inboundRetrySeconds)),
+            secretKeyFile: value(.secretKeyFile).map { URL(fileURLWithPath: $0) }, adminGroup: value(.adminGroup),
+            lmtpListen: try value(.lmtpListen).map { try LMTPListenAddress(parsing: $0) },
+            lmtpMaximumSize: settings.number(.lmtpMaxSize), logger: logger)
         do {
             try await server.run()
         } catch {

@@ -1,0 +1,79 @@
+import EmailChannel
+import LMTPServer
+import Logging
+
+/// The settings of `postdesk serve`, the one table of their names (flag and config key), environment variables,
+/// defaults, secrecy and checks. A new setting is a case and its line in `row` (plus the `@Option` and its entry in
+/// `ServeCommand.flags`, which a test holds to this table).
+enum ServeSetting: String, SettingTable {
+    case dataDir = "data-dir"
+    case socket
+    case secretKeyFile = "secret-key-file"
+    case adminGroup = "admin-group"
+    case maxAttachmentMb = "max-attachment-mb"
+    case pollSeconds = "poll-seconds"
+    case inboundRetrySeconds = "inbound-retry-seconds"
+    case maxAttempts = "max-attempts"
+    case senderRateLimit = "sender-rate-limit"
+    case lmtpListen = "lmtp-listen"
+    case lmtpMaxSize = "lmtp-max-size"
+    case logLevel = "log-level"
+    case logFormat = "log-format"
+
+    static let environmentPrefix = "POSTDESK_"
+
+    var row: SettingRow {
+        switch self {
+        case .dataDir:
+            SettingRow(
+                summary: "Directory for the database and the admin socket", kind: .path,
+                fallback: .value("./postdesk-data"))
+        case .socket:
+            SettingRow(summary: "Admin socket path", kind: .path, fallback: .derived("DATA_DIR/admin.sock"))
+        case .secretKeyFile:
+            SettingRow(summary: "Key sealing stored passwords", kind: .path, fallback: .derived("DATA_DIR/secret.key"))
+        case .adminGroup:
+            SettingRow(summary: "Group whose members may use the admin socket too", kind: .text, fallback: .none)
+        case .maxAttachmentMb:
+            SettingRow(
+                summary:
+                    "Attachments beyond this many megabytes per message are dropped; the request says what was dropped",
+                kind: .wholeNumber(minimum: 0, maximum: Int.max >> 20), fallback: .value("25"))
+        case .pollSeconds:
+            SettingRow(
+                summary:
+                    "Seconds between polls of mailboxes without IMAP IDLE (a provider's minimum is never undercut)",
+                kind: .wholeNumber(minimum: 1), fallback: .value("60"))
+        case .inboundRetrySeconds:
+            SettingRow(
+                summary: "Seconds between retries of a mail whose processing failed (quarantined after --max-attempts)",
+                kind: .wholeNumber(minimum: 1), fallback: .value("30"))
+        case .maxAttempts:
+            SettingRow(
+                summary:
+                    "Processing attempts before a failing mail is quarantined (postdesk log --failed; inbound retry)",
+                kind: .wholeNumber(minimum: 1), fallback: .value("3"))
+        case .senderRateLimit:
+            SettingRow(
+                summary: "Mails an hour from one sender to one channel before the rest are held (0: no limit)",
+                kind: .wholeNumber(minimum: 0), fallback: .value("20"))
+        case .lmtpListen:
+            SettingRow(
+                summary: "Take push delivery by LMTP (RFC 2033) on HOST:PORT or unix:PATH, e.g. 127.0.0.1:2424",
+                kind: .parsed { _ = try LMTPListenAddress(parsing: $0) }, fallback: .none)
+        case .lmtpMaxSize:
+            SettingRow(
+                summary: "Largest message taken over LMTP, in bytes (announced as SIZE)",
+                kind: .wholeNumber(minimum: 1),
+                fallback: .value("\(MailboxActor.defaultLargestMessage)"))
+        case .logLevel:
+            SettingRow(
+                summary: "Log level: trace, debug, info, notice, warning, error, critical",
+                kind: .choice(Logger.Level.allCases.map(\.rawValue)), fallback: .value("info"))
+        case .logFormat:
+            SettingRow(
+                summary: "Log format: text (a line a event) or json (an object a line)",
+                kind: .choice(LogFormat.allCases.map(\.rawValue)), fallback: .value("text"))
+        }
+    }
+}
