@@ -140,21 +140,9 @@ public actor RequestRouter: Service {
         let options = parseOptions
         let timeout = processingTimeout
         let width = parallelism
-        return await withTaskGroup(of: (Int, MailReading?).self) { group in
-            var readings = [MailReading?](repeating: nil, count: mails.count)
-            for (index, mail) in mails.enumerated() {
-                if index >= width, let (done, reading) = await group.next() {
-                    readings[done] = reading
-                }
-                let raw = [UInt8](mail.raw)
-                group.addTask {
-                    (index, await Watchdog.run(timeout: timeout) { MailReading(raw: raw, options: options) })
-                }
-            }
-            for await (done, reading) in group {
-                readings[done] = reading
-            }
-            return readings
+        let raws = mails.map(\.raw)
+        return await Watchdog.map(count: raws.count, width: width, timeout: timeout) { index in
+            MailReading(raw: [UInt8](raws[index]), options: options)
         }
     }
 

@@ -168,4 +168,23 @@ struct RequestRouterTests {
         let fast = await Watchdog.run(timeout: .seconds(30)) { 42 }
         #expect(fast == 42)
     }
+
+    @Test(
+        "a batch under the watchdog answers in order, gives up only on the pieces that hang, and does not wait for them",
+        .timeLimit(.minutes(1)), arguments: [[3], [0, 1], [5, 6, 19]])
+    func watchdogBatch(hanging: [Int]) async {
+        // The hanging pieces wait for the test, which lets them go only after the batch has answered: a watchdog
+        // that waited for them would never answer.
+        let release = DispatchSemaphore(value: 0)
+        let answers = await Watchdog.map(count: 20, width: 2, timeout: .milliseconds(200)) { piece -> Int in
+            if hanging.contains(piece) { release.wait() }
+            return piece * 10
+        }
+        for _ in hanging { release.signal() }
+        #expect(answers.count == 20)
+        for (piece, answer) in answers.enumerated() {
+            #expect(answer == (hanging.contains(piece) ? nil : piece * 10), "piece \(piece)")
+        }
+        #expect(await Watchdog.map(count: 0, width: 2, timeout: .seconds(1)) { $0 }.isEmpty)
+    }
 }
