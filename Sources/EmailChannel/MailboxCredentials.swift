@@ -45,14 +45,48 @@ public enum MailboxCredentials {
     /// (server shutdown).
     static func run(_ command: String, timeout: TimeInterval = commandTimeout) async throws -> String {
         let process = Process()
+        let launch = Launch()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
-                    continuation.resume(with: Result { try runBlocking(command, process: process, timeout: timeout) })
+                    continuation.resume(
+                        with: Result { try runBlocking(command, process: process, launch: launch, timeout: timeout) })
                 }
             }
         } onCancel: {
-            killGroup(of: process)
+            launch.cancel(process)
+        }
+    }
+
+    /// Starting the command and cancelling it, one at a time: a cancel that comes before the start (a busy
+    /// machine can take longer to get to it than the login waits) stops the start instead of being lost, and one
+    /// that comes after kills what was started.
+    private final class Launch: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cancelled = false
+        private var started = false
+
+        func start(_ process: Process) throws {
+            try lock.withLock {
+                guard !cancelled else {
+                    throw EmailChannelError(
+                        .credentialUnavailable,
+                        "the OAuth 2 token command was killed before it started: the login was cancelled")
+                }
+                do {
+                    try process.run()
+                } catch {
+                    throw EmailChannelError(.credentialUnavailable, "cannot run the OAuth 2 token command: \(error)")
+                }
+                started = true
+            }
+        }
+
+        func cancel(_ process: Process) {
+            lock.withLock {
+                cancelled = true
+                if started { killGroup(of: process) }
+            }
         }
     }
 
@@ -64,18 +98,16 @@ public enum MailboxCredentials {
         process.terminate()
     }
 
-    private static func runBlocking(_ command: String, process: Process, timeout: TimeInterval) throws -> String {
+    private static func runBlocking(_ command: String, process: Process, launch: Launch, timeout: TimeInterval) throws
+        -> String
+    {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw EmailChannelError(.credentialUnavailable, "cannot run the OAuth 2 token command: \(error)")
-        }
+        try launch.start(process)
         let timedOut = TimeoutFlag()
         let timer = DispatchWorkItem {
             timedOut.set()

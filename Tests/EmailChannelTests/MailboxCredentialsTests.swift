@@ -62,7 +62,19 @@ struct MailboxCredentialsTests {
         }
     }
 
-    @Test("cancelling the login (server shutdown) kills the token command")
+    @Test("a login cancelled before its token command has started never starts it", .timeLimit(.minutes(1)))
+    func cancelledBeforeStart() async throws {
+        let task = Task { try await MailboxCredentials.run("sleep 60; echo late", timeout: 60) }
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("a cancelled command must fail")
+        } catch let error as EmailChannelError {
+            #expect(error.message.contains("killed"))
+        }
+    }
+
+    @Test("cancelling the login (server shutdown) kills the token command", .timeLimit(.minutes(1)))
     func cancelled() async throws {
         let task = Task { try await MailboxCredentials.run("sleep 60; echo late", timeout: 60) }
         try await Task.sleep(for: .milliseconds(200))
