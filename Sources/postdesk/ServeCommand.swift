@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest message taken over LMTP, in bytes (announced as SIZE).")
     var lmtpMaxSize: Int = MailboxActor.defaultLargestMessage
 
+    @Option(
+        help:
+            "Serve Prometheus metrics on HOST:PORT too (GET /metrics), e.g. 127.0.0.1:9464 (env POSTDESK_METRICS_LISTEN)."
+    )
+    var metricsListen: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -58,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
                 _ = try LMTPListenAddress(parsing: lmtpListen)
             } catch {
                 throw ValidationError("--lmtp-listen: \(error)")
+            }
+        }
+        if let metrics = metricsListen ?? ProcessInfo.processInfo.environment["POSTDESK_METRICS_LISTEN"] {
+            do { _ = try MetricsListenAddress(parsing: metrics) } catch {
+                throw ValidationError("--metrics-listen: \(error)")
             }
         }
         guard lmtpMaxSize > 0 else { throw ValidationError("--lmtp-max-size must be positive") }
@@ -84,7 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
             secretKeyFile: secretKeyFile.map { URL(fileURLWithPath: $0) },
             adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
             lmtpListen: try lmtpListen.map { try LMTPListenAddress(parsing: $0) }, lmtpMaximumSize: lmtpMaxSize,
-            logger: logger)
+            metricsListen: try (metricsListen ?? environment["POSTDESK_METRICS_LISTEN"]).map {
+                try MetricsListenAddress(parsing: $0)
+            }, logger: logger)
         do {
             try await server.run()
         } catch {
