@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import LMTPServer
 import Logging
+import Prometheus
 import ServiceDesk
 import ServiceLifecycle
 
@@ -33,14 +34,17 @@ public struct PostdeskServer: Sendable {
     public var lmtpListen: LMTPListenAddress?
     /// Largest message taken over LMTP, in bytes (announced as SIZE).
     public var lmtpMaximumSize: Int
+    /// Where `GET /metrics` is served over TCP too (it always is on the admin socket); nil: only there.
+    public var metricsListen: MetricsListenAddress?
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
         pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
         inboundRetryInterval: Duration = .seconds(30), secretKeyFile: URL? = nil, adminGroup: String? = nil,
         lmtpListen: LMTPListenAddress? = nil, lmtpMaximumSize: Int = MailboxActor.defaultLargestMessage,
-        logger: Logger
+        metricsListen: MetricsListenAddress? = nil, logger: Logger
     ) {
+        self.metricsListen = metricsListen
         self.lmtpListen = lmtpListen
         self.lmtpMaximumSize = lmtpMaximumSize
         self.intakePolicy = intakePolicy
@@ -73,10 +77,15 @@ public struct PostdeskServer: Sendable {
         let secrets = try SecretBox(keyFile: secretKeyFile)
         let store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
         let statusBoard = ChannelStatusBoard()
+        // One registry for the process, served on the admin socket and on --metrics-listen.
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PostdeskMetrics(factory: MetricsEndpoint.factory(for: registry))
         let router = RequestRouter(
             store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
-            sweepInterval: inboundRetryInterval, logger: logger)
-        let notifier = Notifier(store: store, logger: logger)
+            sweepInterval: inboundRetryInterval, metrics: metrics, logger: logger)
+        let notifier = Notifier(store: store, metrics: metrics, logger: logger)
+        let metricsEndpoint = MetricsEndpoint(
+            registry: registry, metrics: metrics, statusBoard: statusBoard, store: store, logger: logger)
         let supervisor = ChannelSupervisor(
             store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
             pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, logger: logger)
@@ -97,6 +106,7 @@ public struct PostdeskServer: Sendable {
         let httpRouter = Router(context: AdminRequestContext.self)
         httpRouter.add(middleware: AdminErrorMiddleware())
         routes.register(on: httpRouter)
+        metricsEndpoint.addRoutes(to: httpRouter)
         BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: httpRouter.group("/v1/backup"))
 
         let logger = self.logger
@@ -106,13 +116,14 @@ public struct PostdeskServer: Sendable {
             onServerRunning: { _ in await socket.claim(logger: logger) },
             logger: logger
         )
-        // Shutdown runs in reverse: the admin API stops first, then the LMTP listener (a message being read or
-        // stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
+        let metricsListener: [any Service] = metricsListen.map { [metricsEndpoint.listener(at: $0)] } ?? []
+        // Shutdown runs in reverse: the admin API and the metrics listener stop first, then the LMTP listener (a
+        // message being read or stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
         // the notifier drains last. Past the deadline what is
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, router, supervisor] + lmtp + [app],
+            services: [notifier, router, supervisor] + lmtp + metricsListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline

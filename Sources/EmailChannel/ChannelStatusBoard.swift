@@ -49,6 +49,11 @@ public actor ChannelStatusBoard {
         statuses.values.sorted { $0.address < $1.address }
     }
 
+    /// How many channels are in each state (`/metrics`): no address, no sorting.
+    public func countsByState() -> [MailboxState: Int] {
+        statuses.values.reduce(into: [:]) { counts, status in counts[status.state, default: 0] += 1 }
+    }
+
     func update(_ channelId: Int64, address: String, _ change: @Sendable (inout ChannelStatus) -> Void) {
         var status = statuses[channelId] ?? ChannelStatus(address: address)
         change(&status)

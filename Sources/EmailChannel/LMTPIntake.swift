@@ -79,6 +79,7 @@ public struct LMTPIntake: LMTPDeliveryHandler {
                     "channel.id": "\(channelId)", "inbound.id": "\(outcome.inboundId)", "outcome": "\(outcome)",
                 ])
             if outcome.needsProcessing, !toProcess.contains(outcome.inboundId) { toProcess.append(outcome.inboundId) }
+            if case .duplicate = outcome { router.metrics.count(.duplicate) }
             if case .stored = outcome {
                 await statusBoard.countProcessed(channelId, address: channel.address, count: 1)
             }
@@ -87,6 +88,7 @@ public struct LMTPIntake: LMTPDeliveryHandler {
             }
         }
         for id in toProcess { await router.submit(id) }
+        for result in results { router.metrics.lmtpDelivery(result) }
         return results
     }
 

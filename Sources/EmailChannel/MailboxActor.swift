@@ -21,6 +21,9 @@ public actor MailboxActor {
     private let commandTimeout: Duration
     private let fetchLimiter: FetchLimiter?
     private let fetchBatchSize: Int
+    /// This mailbox's series: its protocol and provider, never its address.
+    private let metrics: PostdeskMetrics.Mailbox?
+    private let intakeMetrics: PostdeskMetrics
     private var failures = 0
     /// The highest UID already looked at for mail marked read before we fetched it.
     private var examinedThrough: UInt32 = 0
@@ -37,8 +40,13 @@ public actor MailboxActor {
         commandTimeout: Duration = .seconds(60),
         fetchLimiter: FetchLimiter? = nil,
         fetchBatchSize: Int = MailboxActor.defaultFetchBatchSize,
+        metrics: PostdeskMetrics? = nil,
         logger: Logger
     ) {
+        // The router's metrics unless told otherwise: the supervisor makes mailboxes without naming them.
+        let intakeMetrics = metrics ?? router.metrics
+        self.intakeMetrics = intakeMetrics
+        self.metrics = intakeMetrics.mailbox(protocol: channel.channel.protocol, provider: channel.channel.provider)
         self.fetchLimiter = fetchLimiter
         self.fetchBatchSize = max(1, fetchBatchSize)
         self.largestMessage = largestMessage
@@ -77,6 +85,7 @@ public actor MailboxActor {
                 let delay = backoff.transientDelay(attempt: failures)
                 let retryAt = Date().addingTimeInterval(delay.timeInterval)
                 let state: MailboxState = error.code == .credentialUnavailable ? .needsAttention : .backingOff
+                metrics?.failed(.init(error.code))
                 await report(state: state, detail: error.message, error: error, retryAt: retryAt)
                 logger.warning("mailbox session failed", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
                 try? await clock.sleep(for: delay)
@@ -85,6 +94,7 @@ public actor MailboxActor {
                 let clientError =
                     error as? MailClientError ?? MailClientError(.connectionClosed, "\(error)", underlying: nil)
                 let diagnosis = MailboxDiagnosis.diagnose(clientError)
+                metrics?.failed(.init(diagnosis.cause))
                 failures += 1
                 switch backoff.decision(for: diagnosis, attempt: failures) {
                 case .needsAttention:
@@ -222,7 +232,7 @@ public actor MailboxActor {
                     // The batch before is stored, or not: either way nothing of it is flagged, and what is stored
                     // goes to the router.
                     if storing, let stored = try? await group.next() {
-                        await countStored(stored.newCount)
+                        await countStored(stored)
                         await router.submit(stored.toProcess)
                     }
                     throw error
@@ -254,6 +264,8 @@ public actor MailboxActor {
         var toProcess: [Int64]
         /// How many were new mail (not a re-fetch).
         var newCount: Int
+        /// How many were the same mail again (logged as duplicates).
+        var duplicateCount = 0
     }
 
     /// Stores fetched messages in one transaction (ServiceDesk keys them and logs duplicates); whatever the
@@ -270,7 +282,8 @@ public actor MailboxActor {
         }
         return StoredBatch(
             uids: uids, toProcess: outcomes.filter(\.needsProcessing).map(\.inboundId),
-            newCount: outcomes.filter { if case .stored = $0 { true } else { false } }.count)
+            newCount: outcomes.filter { if case .stored = $0 { true } else { false } }.count,
+            duplicateCount: outcomes.filter { if case .duplicate = $0 { true } else { false } }.count)
     }
 
     /// Marks a stored batch \Seen and hands its rows to the router. Only now that every message of the batch is
@@ -282,7 +295,7 @@ public actor MailboxActor {
     ) async throws {
         // Counted once, when stored: a session that fails after this point re-fetches the mail as
         // pending or duplicate, which is not new mail.
-        await countStored(stored.newCount)
+        await countStored(stored)
         do {
             try await connection.uidStore(stored.uids, adding: ["\\Seen"])
             flagged += stored.uids
@@ -297,10 +310,12 @@ public actor MailboxActor {
         await router.submit(stored.toProcess)
     }
 
-    /// Adds newly stored mail to today's count on the status board.
-    private func countStored(_ count: Int) async {
-        guard count > 0 else { return }
-        await statusBoard.countProcessed(channelId, address: channel.address, count: count)
+    /// Adds newly stored mail to today's count on the status board, and to the metrics with the duplicates.
+    private func countStored(_ stored: StoredBatch) async {
+        intakeMetrics.count(.duplicate, stored.duplicateCount)
+        guard stored.newCount > 0 else { return }
+        metrics?.fetched.increment(by: stored.newCount)
+        await statusBoard.countProcessed(channelId, address: channel.address, count: stored.newCount)
     }
 
     /// The largest message fetched: the IMAP literal and POP3 body limits of MailClients (64 MiB),
@@ -308,11 +323,13 @@ public actor MailboxActor {
     public static let defaultLargestMessage = (64 << 20) - (64 << 10)
 
     private func logTooLarge(uid: String, size: Int) async throws {
-        try await store.recordMailboxEvent(
+        // Counted once per message, as it is logged once (a later session finds it logged).
+        let logged = try await store.recordMailboxEvent(
             channelId: channelId, mailboxUid: uid, from: nil, subject: nil, outcome: .skipped,
             detail:
                 "message of \(size / (1 << 20)) MB is larger than postdesk fetches (\(self.largestMessage / (1 << 20)) MB); it was left in the mailbox untouched"
         )
+        if logged { intakeMetrics.count(.skipped) }
     }
 
     /// Messages above the watermark that someone marked read before postdesk fetched them are not
@@ -339,10 +356,11 @@ public actor MailboxActor {
         for batch in unknown.chunked(into: 50) {
             for message in try await connection.uidFetchHeaders(batch) {
                 let headers = MailParser.parseHeaderSection(message.raw).mail
-                try await store.recordMailboxEvent(
+                let logged = try await store.recordMailboxEvent(
                     channelId: channelId, mailboxUid: String(message.uid), from: headers.from.first?.address,
                     subject: headers.subject, outcome: .skipped,
                     detail: "already read in the mailbox before postdesk fetched it; mark it unread to import it")
+                if logged { intakeMetrics.count(.skipped) }
             }
         }
         examinedThrough = max(examinedThrough, highest, examined)
@@ -428,7 +446,7 @@ public actor MailboxActor {
                             batch.map(\.mail), channelId: self.channelId, store: self.store)
                     {
                         ids += stored.toProcess
-                        await self.countStored(stored.newCount)
+                        await self.countStored(stored)
                     }
                     throw error
                 }
@@ -448,7 +466,7 @@ public actor MailboxActor {
     ) async throws {
         let stored = try await Self.receive(batch.map(\.mail), channelId: channelId, store: store)
         ids += stored.toProcess
-        await countStored(stored.newCount)
+        await countStored(stored)
         for (number, mail) in batch {
             do {
                 try await pop3.delete(number)

@@ -25,6 +25,7 @@ public actor Notifier: Service {
     private let timeline: NotifierTimeline
     private let doorbell = NotifierDoorbell()
     private let logger: Logger
+    private let metrics: PostdeskMetrics
     private let batchSize = 20
     /// Sessions that died during the same message before that message's attempt is counted, so that a message
     /// that makes the relay drop the connection cannot hold the outbox for ever.
@@ -68,8 +69,10 @@ public actor Notifier: Service {
         recordingPolicy: RetryPolicy = .recording,
         pollInterval: Duration = .seconds(5),
         clock: any Clock<Duration> = ContinuousClock(),
+        metrics: PostdeskMetrics = PostdeskMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.policy = policy
         self.relayPolicy = relayPolicy
@@ -265,6 +268,7 @@ public actor Notifier: Service {
             let delivery = Delivery(
                 reply: receipt.serverText, refused: Self.refusals(receipt.rejectedRecipients), at: Date())
             relay.lastDeliveryAt = delivery.at
+            metrics.notificationsSent.increment()
             do {
                 try await store.markSent(
                     outboxId: id, reply: delivery.reply, refusedRecipients: delivery.refused, at: delivery.at)
@@ -280,17 +284,22 @@ public actor Notifier: Service {
                     metadata: ["outbox.id": "\(id)", "error": "\(error)"])
             }
         case .senderRefused(let reply):
+            metrics.notificationFailed(.senderRefused)
             await attemptFailed(message, reply: reply, transient: reply.isTransientFailure, refused: [:])
         case .recipientsRefused(let rejections):
             // A 4xx for any recipient may pass; only 5xx for all of them is final.
             let transient = rejections.first { $0.reply.isTransientFailure }?.reply
+            metrics.notificationFailed(.recipientsRefused)
             await attemptFailed(
                 message, reply: transient ?? rejections.last?.reply, transient: transient != nil,
                 refused: Self.refusals(rejections))
         case .dataRefused(let reply, let rejected), .contentRefused(let reply, let rejected):
+            if case .dataRefused = outcome { metrics.notificationFailed(.dataRefused) }
+            if case .contentRefused = outcome { metrics.notificationFailed(.contentRefused) }
             await attemptFailed(
                 message, reply: reply, transient: reply.isTransientFailure, refused: Self.refusals(rejected))
         case .unsendable(let reason):
+            metrics.notificationFailed(.unsendable)
             await attemptFailed(message, text: reason, transient: false, refused: [:])
         case .serverClosing:
             break
@@ -330,6 +339,7 @@ public actor Notifier: Service {
             interruptions[id] = count
             if count >= Self.interruptionsBeforeCounting {
                 interruptions[id] = nil
+                metrics.notificationFailed(.sessionInterrupted)
                 await attemptFailed(
                     message,
                     text: "the relay's session failed during this message \(count) times in a row: "
@@ -341,6 +351,7 @@ public actor Notifier: Service {
     }
 
     private func relayFailed(_ diagnosis: RelayDiagnosis) {
+        metrics.relayFailed(diagnosis.cause)
         relayBackoffAttempt += 1
         let delay = relayPolicy.delay(forAttempt: relayBackoffAttempt) ?? relayPolicy.maximum
         relayRetryAt = timeline.now() + delay

@@ -22,14 +22,18 @@ public actor RequestRouter: Service {
     private let sweepInterval: Duration
     private let parallelism: Int
     private let batchLimit: Int
+    /// The metrics of intake; mailbox actors and the LMTP intake fed by this router record into them too.
+    public nonisolated let metrics: PostdeskMetrics
 
     /// A router over `store`. `parallelism` bounds the readings running at once (default: the cores);
     /// `batchLimit` the mails decided in one transaction.
     public init(
         store: DeskStore, parseOptions: MailParser.Options = .init(), policy: IntakePolicy = .init(),
         processingTimeout: Duration = .seconds(60), sweepInterval: Duration = .seconds(30),
-        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchLimit: Int = 100, logger: Logger
+        parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchLimit: Int = 100,
+        metrics: PostdeskMetrics = PostdeskMetrics(), logger: Logger
     ) {
+        self.metrics = metrics
         self.parseOptions = parseOptions
         self.policy = policy
         self.processingTimeout = processingTimeout
@@ -118,6 +122,7 @@ public actor RequestRouter: Service {
         for (item, result) in zip(batch, await store.process(batch, policy: policy)) {
             switch result {
             case .success(let disposition):
+                recordMetrics(disposition, receivedAt: byId[item.inboundId]?.fetchedAt)
                 logger.info(
                     "inbound mail processed",
                     metadata: [
@@ -132,6 +137,14 @@ public actor RequestRouter: Service {
         for failure in failures {
             await recordFailure(failure.mail, reason: failure.reason)
         }
+    }
+
+    /// Counts the outcome and, for a request or comment, the time since postdesk received the mail.
+    private func recordMetrics(_ disposition: Disposition, receivedAt: Date?) {
+        metrics.count(disposition.outcome)
+        guard disposition.requestKey != nil, let receivedAt else { return }
+        let seconds = max(Date().timeIntervalSince(receivedAt), 0)
+        metrics.intakeLatency.recordNanoseconds(Int64(min(seconds, 1e9) * 1e9))
     }
 
     /// Reads the mails in parallel, at most `parallelism` at once, each under the watchdog; nil for a
@@ -149,6 +162,9 @@ public actor RequestRouter: Service {
     /// The mail stays stored with the reason; it is retried until its attempts are used up.
     private func recordFailure(_ mail: InboundMail, reason: String) async {
         let id = mail.id ?? 0
+        metrics.inboundAttemptFailures.increment()
+        // The store quarantines the mail (outcome failed) when this was its last attempt.
+        if mail.attempts >= policy.maxAttempts { metrics.count(.failed) }
         logger.error(
             "inbound mail failed",
             metadata: ["inbound.id": "\(id)", "attempt": "\(mail.attempts)", "error": "\(reason)"])

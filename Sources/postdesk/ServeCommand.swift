@@ -33,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(ServeSetting.senderRateLimit.help)) var senderRateLimit: String?
     @Option(help: ArgumentHelp(ServeSetting.lmtpListen.help)) var lmtpListen: String?
     @Option(help: ArgumentHelp(ServeSetting.lmtpMaxSize.help)) var lmtpMaxSize: String?
+    @Option(help: ArgumentHelp(ServeSetting.metricsListen.help)) var metricsListen: String?
     @Option(help: ArgumentHelp(ServeSetting.logLevel.help)) var logLevel: String?
     @Option(help: ArgumentHelp(ServeSetting.logFormat.help)) var logFormat: String?
 
@@ -51,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             .dataDir: dataDir, .socket: socket, .secretKeyFile: secretKeyFile, .adminGroup: adminGroup,
             .maxAttachmentMb: maxAttachmentMb, .pollSeconds: pollSeconds, .inboundRetrySeconds: inboundRetrySeconds,
             .maxAttempts: maxAttempts, .senderRateLimit: senderRateLimit, .lmtpListen: lmtpListen,
-            .lmtpMaxSize: lmtpMaxSize, .logLevel: logLevel, .logFormat: logFormat,
+            .lmtpMaxSize: lmtpMaxSize, .metricsListen: metricsListen, .logLevel: logLevel, .logFormat: logFormat,
         ]
         return given.compactMapValues { $0 }
     }
@@ -100,7 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
             inboundRetryInterval: .seconds(settings.number(.inboundRetrySeconds)),
             secretKeyFile: value(.secretKeyFile).map { URL(fileURLWithPath: $0) }, adminGroup: value(.adminGroup),
             lmtpListen: try value(.lmtpListen).map { try LMTPListenAddress(parsing: $0) },
-            lmtpMaximumSize: settings.number(.lmtpMaxSize), logger: logger)
+            lmtpMaximumSize: settings.number(.lmtpMaxSize),
+            metricsListen: try value(.metricsListen).map { try MetricsListenAddress(parsing: $0) }, logger: logger)
         do {
             try await server.run()
         } catch {

@@ -1,3 +1,4 @@
+import AdminAPI
 import EmailChannel
 import LMTPServer
 import Logging
@@ -17,6 +18,7 @@ enum ServeSetting: String, SettingTable {
     case senderRateLimit = "sender-rate-limit"
     case lmtpListen = "lmtp-listen"
     case lmtpMaxSize = "lmtp-max-size"
+    case metricsListen = "metrics-listen"
     case logLevel = "log-level"
     case logFormat = "log-format"
 
@@ -66,6 +68,10 @@ enum ServeSetting: String, SettingTable {
                 summary: "Largest message taken over LMTP, in bytes (announced as SIZE)",
                 kind: .wholeNumber(minimum: 1),
                 fallback: .value("\(MailboxActor.defaultLargestMessage)"))
+        case .metricsListen:
+            SettingRow(
+                summary: "Serve Prometheus metrics on HOST:PORT too (GET /metrics), e.g. 127.0.0.1:9464",
+                kind: .parsed { _ = try MetricsListenAddress(parsing: $0) }, fallback: .none)
         case .logLevel:
             SettingRow(
                 summary: "Log level: trace, debug, info, notice, warning, error, critical",
