@@ -90,7 +90,12 @@ struct AdminRoutes: Sendable {
                 let body = try await decode(ChannelBody.self, request, context)
                 let projectKey = try context.parameters.require("project")
                 let linked = try await linker.link(try body.draft(projectKey: projectKey))
-                await supervisor.reload()
+                // Only the new channel is read and started: the other mailboxes are left as they run.
+                if let id = linked.channel.id {
+                    await supervisor.reload(channelId: id)
+                } else {
+                    await supervisor.reload()
+                }
                 return Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings)
             }
         }
