@@ -214,7 +214,8 @@ struct AdminRoutes: Sendable {
         }
         router.post("/v1/channels/:address/verify") { _, context in
             await respond(status: .created) {
-                let state = try await verifier.start(channelAddress: try context.parameters.require("address"))
+                let state = try await verifier.start(
+                    channelAddress: try context.parameters.require("address"), pushDelivery: supervisor.pushDelivery)
                 return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
             }
         }
