@@ -78,7 +78,12 @@ struct AdminRoutes: Sendable {
             let body = try await request.decode(as: ChannelBody.self, context: context)
             let projectKey = try context.parameters.require("project")
             let linked = try await linker.link(try body.draft(projectKey: projectKey))
-            await supervisor.reload()
+            // Only the new channel is read and started: the other mailboxes are left as they run.
+            if let id = linked.channel.id {
+                await supervisor.reload(channelId: id)
+            } else {
+                await supervisor.reload()
+            }
             return created(Self.view(linked.channel, projectKey: projectKey.uppercased(), warnings: linked.warnings))
         }
         ChannelImportRoutes(store: store, linker: linker, supervisor: supervisor, logger: logger)
@@ -176,7 +181,8 @@ struct AdminRoutes: Sendable {
             return report
         }
         router.post("/v1/channels/:address/verify") { _, context in
-            let state = try await verifier.start(channelAddress: try context.parameters.require("address"))
+            let state = try await verifier.start(
+                channelAddress: try context.parameters.require("address"), pushDelivery: supervisor.pushDelivery)
             return created(VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress)))
         }
         router.get("/v1/verifications/:token") { _, context in

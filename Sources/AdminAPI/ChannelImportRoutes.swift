@@ -123,45 +123,53 @@ struct ChannelImportRoutes: Sendable {
             line.append(UInt8(ascii: "\n"))
             try await writer.write(ByteBuffer(data: line))
         }
-        var linked = 0
+        var linked: [Int64] = []
         var failed = 0
         do {
             for result in work.answered { try await send(result) }
-            try await withThrowingTaskGroup(of: ChannelImportResult.self) { group in
+            try await withThrowingTaskGroup(of: (ChannelImportResult, Int64?).self) { group in
                 var waiting = work.toLink.makeIterator()
                 for _ in 0..<work.concurrency {
                     guard let next = waiting.next() else { break }
                     group.addTask { await link(next.row, next.draft) }
                 }
-                while let result = try await group.next() {
+                while let (result, channelId) = try await group.next() {
                     if let next = waiting.next() { group.addTask { await link(next.row, next.draft) } }
-                    if result.result == .linked { linked += 1 } else { failed += 1 }
+                    if result.result == .linked {
+                        linked.append(contentsOf: channelId.map { [$0] } ?? [])
+                    } else {
+                        failed += 1
+                    }
                     try await send(result)
                 }
             }
         } catch {
-            if linked > 0 { await supervisor.reload() }
+            // Only the linked channels are read and started, not every channel of the desk.
+            if !linked.isEmpty { await supervisor.reload(channelIds: linked) }
             throw error
         }
-        if linked > 0 { await supervisor.reload() }
+        if !linked.isEmpty { await supervisor.reload(channelIds: linked) }
         logger.info(
             "channel import",
             metadata: [
-                "import.rows": "\(work.answered.count + work.toLink.count)", "import.linked": "\(linked)",
+                "import.rows": "\(work.answered.count + work.toLink.count)", "import.linked": "\(linked.count)",
                 "import.failed": "\(failed)", "import.seconds": "\(ContinuousClock.now - started)",
             ])
         try await writer.finish(nil)
     }
 
     /// Tests one mailbox and links it, as `channel add` does; a failure is this row's result, in the server's words.
-    func link(_ row: ChannelImportRow, _ draft: ChannelDraft) async -> ChannelImportResult {
+    /// Also returns the linked channel's id, for the supervisor.
+    func link(_ row: ChannelImportRow, _ draft: ChannelDraft) async -> (ChannelImportResult, Int64?) {
         var result = ChannelImportResult(
             line: row.line, project: row.project.uppercased(),
             address: AddressNormalizer.normalize(draft.address) ?? draft.address, result: .failed)
+        var channelId: Int64?
         do {
             let linked = try await linker.link(draft)
             result.result = .linked
             result.warnings = linked.warnings
+            channelId = linked.channel.id
         } catch let error as MailClientError {
             result.reason = MailboxDiagnosis.explain(error)
         } catch let error as DeskError {
@@ -170,6 +178,6 @@ struct ChannelImportRoutes: Sendable {
         } catch {
             result.reason = "\(error)"
         }
-        return result
+        return (result, channelId)
     }
 }

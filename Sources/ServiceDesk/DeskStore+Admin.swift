@@ -383,11 +383,23 @@ extension DeskStore {
 
     /// All channels with their project keys.
     public func channels() async throws -> [(channel: Channel, projectKey: String)] {
-        try await read { db in
-            let channels = try Channel.order(Channel.Columns.address).fetchAll(db)
-            return try channels.map { channel in
-                (channel, try Project.fetchOne(db, key: channel.projectId)?.key ?? "?")
-            }
+        try await read { db in try Self.channelsWithProjectKeys(where: nil, in: db) }
+    }
+
+    /// Channels and their projects' keys in one query (a join, not a project fetch per channel), by address;
+    /// `condition` is SQL on the `channel` table's columns.
+    static func channelsWithProjectKeys(
+        where condition: String?, arguments: StatementArguments = [], in db: Database
+    ) throws -> [(channel: Channel, projectKey: String)] {
+        let filter = condition.map { "WHERE \($0)" } ?? ""
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT channel.*, project.key AS postdeskProjectKey FROM channel
+                LEFT JOIN project ON project.id = channel.projectId \(filter) ORDER BY channel.address
+                """, arguments: arguments)
+        return try rows.map { row in
+            (try Channel(row: row), (row["postdeskProjectKey"] as String?) ?? "?")
         }
     }
 
@@ -405,10 +417,40 @@ extension DeskStore {
         return RunnableChannel(channel: found.0, password: try secrets.open(found.0.secret), projectKey: found.1)
     }
 
-    /// The enabled channels, with passwords opened, for the supervisor.
+    /// The enabled channels, with passwords opened, for the supervisor: one query, whatever their number.
     public func runnableChannels() async throws -> [RunnableChannel] {
-        let rows = try await channels()
-        return try rows.filter { $0.channel.enabled }.map { row in
+        let rows = try await read { db in try Self.channelsWithProjectKeys(where: "channel.enabled", in: db) }
+        return try opened(rows)
+    }
+
+    /// Those of `ids` that are enabled, with passwords opened: what the supervisor reads when it knows which
+    /// channels changed. Ids without a channel (removed) are simply absent.
+    public func runnableChannels(ids: Set<Int64>) async throws -> [RunnableChannel] {
+        var rows: [(channel: Channel, projectKey: String)] = []
+        // Chunks keep each statement within SQLite's historical limit of 999 bound parameters.
+        let sorted = ids.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 500) {
+            let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            rows += try await read { db in
+                try Self.channelsWithProjectKeys(
+                    where: "channel.enabled AND channel.id IN (\(placeholders))",
+                    arguments: StatementArguments(chunk), in: db)
+            }
+        }
+        return try opened(rows)
+    }
+
+    /// One channel by id with its password opened, enabled or not; nil when there is no such channel.
+    public func runnableChannel(id: Int64) async throws -> RunnableChannel? {
+        let rows = try await read { db in
+            try Self.channelsWithProjectKeys(where: "channel.id = ?", arguments: [id], in: db)
+        }
+        return try opened(rows).first
+    }
+
+    private func opened(_ rows: [(channel: Channel, projectKey: String)]) throws -> [RunnableChannel] {
+        try rows.map { row in
             RunnableChannel(
                 channel: row.channel, password: try secrets.open(row.channel.secret), projectKey: row.projectKey)
         }

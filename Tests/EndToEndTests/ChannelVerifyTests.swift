@@ -46,4 +46,55 @@ struct ChannelVerifyTests {
         #expect(broken.err.contains("relay did not accept"))
         try await desk.stop()
     }
+
+    @Test(
+        "a push channel: verify says what it checks (LMTP routing, the listener, no mailbox to log into) and the mail comes back over LMTP; without --lmtp-listen nothing is sent"
+    )
+    func verifyPush() async throws {
+        let port = try freeLoopbackPort()
+        let servers = try await MailServers.start(
+            lmtpRoutes: [LMTPRoute(domain: LMTPDeliveryTests.pushDomain, destination: "127.0.0.1:\(port)")])
+        defer { servers.stop() }
+        let tag = String(UUID().uuidString.prefix(8)).lowercased()
+        let help = "verify-\(tag)@\(LMTPDeliveryTests.pushDomain)"
+        let desk = try PostdeskProcess(extraArguments: ["--lmtp-listen", "127.0.0.1:\(port)"])
+        try await desk.start()
+        try desk.createProject("VP", name: "Verify push", signup: "restricted")
+        try desk.ok([
+            "smtp", "set", "--host", "127.0.0.1", "--port", "\(servers.smtpPort)", "--tls", "none", "--from", help,
+        ])
+        try desk.ok(["channel", "add", "VP", "--address", help, "--protocol", "lmtp", "--request-type", "Help"])
+        let verified = try desk.run(["channel", "verify", help, "--timeout", "60"])
+        #expect(verified.status == 0, "\(verified.out)\(verified.err)")
+        #expect(
+            verified.out.contains("\(help) is a push channel (LMTP): there is no mailbox to log into"),
+            "\(verified.out)")
+        #expect(verified.out.contains("is routed to this channel over LMTP"), "\(verified.out)")
+        #expect(
+            verified.out.contains("--lmtp-listen (push delivery over LMTP on 127.0.0.1:\(port))"), "\(verified.out)")
+        #expect(verified.out.contains("Sent a test email"))
+        #expect(verified.out.contains("arrived over LMTP at this server's listener and became test request VP-1"))
+        #expect(!verified.out.contains("mailbox idle") && !verified.out.contains("through the mailbox"))
+        try await desk.stop()
+
+        // The same on a server without --lmtp-listen: the mail could never arrive, so verify sends nothing and says why.
+        let unheard = "unheard-\(tag)@\(LMTPDeliveryTests.pushDomain)"
+        let deaf = try PostdeskProcess()
+        try await deaf.start()
+        try deaf.createProject("VQ", name: "No listener", signup: "restricted")
+        try deaf.ok([
+            "smtp", "set", "--host", "127.0.0.1", "--port", "\(servers.smtpPort)", "--tls", "none", "--from", unheard,
+        ])
+        try deaf.ok(["channel", "add", "VQ", "--address", unheard, "--protocol", "lmtp", "--request-type", "Help"])
+        let refused = try deaf.run(["channel", "verify", unheard, "--timeout", "5"])
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("there is no mailbox to log into"), "\(refused.err)")
+        #expect(refused.err.contains("which this server does not run"), "\(refused.err)")
+        #expect(refused.err.contains("--lmtp-listen HOST:PORT") && refused.err.contains("nothing was sent"))
+        let smtpdLog = (try? String(contentsOfFile: servers.smtpdLog, encoding: .utf8)) ?? ""
+        // OpenSMTPD logs every envelope it takes ("smtp envelope … to=<…>"); `smtp set` only tries MAIL FROM.
+        #expect(!smtpdLog.contains("to=<\(unheard)>"), "no test email may have been sent")
+        #expect(try !servers.smtpctl(["show", "queue"]).contains(unheard))
+        try await deaf.stop()
+    }
 }
