@@ -40,6 +40,7 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&fileActions, 0, stdinPath ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        closeInheritedDescriptors(&fileActions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -72,6 +73,21 @@ struct ChildProcess: Sendable {
             )
         }
         return ChildProcess(pid: pid)
+    }
+
+    /// Closes every descriptor above standard error in the child. Without it a long-lived server (OpenSMTPD,
+    /// started on first use while other tests run) inherited whatever pipes the test process had open at that
+    /// moment, such as the stdout pipe of a concurrent `postdesk` CLI run (Foundation's pipes are not
+    /// close-on-exec), and the test reading that pipe to its end waited forever.
+    private static func closeInheritedDescriptors(_ fileActions: inout posix_spawn_file_actions_t) {
+        // glibc ≥ 2.34 has posix_spawn_file_actions_addclosefrom_np; Swift's Glibc module does not import it.
+        guard let addCloseFrom else { return }
+        _ = addCloseFrom(&fileActions, 3)
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
     }
 
     /// Blocks until the process ends and reaps it.
@@ -130,6 +146,7 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&fileActions, 0, input == nil ? "/dev/null" : inputPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&fileActions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        closeInheritedDescriptors(&fileActions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
