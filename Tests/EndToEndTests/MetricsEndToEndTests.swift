@@ -20,37 +20,12 @@ struct MetricsEndToEndTests {
     /// `method path` on 127.0.0.1:`port`, with `Connection: close` (RFC 9112 §9.6) so that the answer ends the
     /// connection.
     static func http(_ method: String, _ path: String, port: Int) throws -> Answer {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PostdeskTestError("socket(AF_INET) failed") }
+        let fd = try LoopbackSocket.connect(port: port, timeoutSeconds: 20)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw PostdeskTestError("nothing accepts on 127.0.0.1:\(port)") }
         let request = Array(
             "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-        var sent = 0
-        while sent < request.count {
-            let count = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw PostdeskTestError("send to 127.0.0.1:\(port) failed") }
-            sent += count
-        }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count == 0 { break }
-            guard count > 0 else { throw PostdeskTestError("reading \(method) \(path) failed or timed out") }
-            answer.append(contentsOf: chunk[0..<count])
-        }
+        try LoopbackSocket.send(request, to: fd, what: "127.0.0.1:\(port)")
+        let answer = try LoopbackSocket.readToEnd(fd, what: "\(method) \(path)")
         let text = String(decoding: answer, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n"), let code = Int(text.split(separator: " ").dropFirst().first ?? "")
         else { throw PostdeskTestError("\(method) \(path): not an HTTP answer: \(text.prefix(200))") }

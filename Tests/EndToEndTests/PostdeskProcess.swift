@@ -90,6 +90,11 @@ final class PostdeskProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments + (useSocket ? ["--socket", socket] : [])
+        return try Self.outcome(of: process, stdin: stdin)
+    }
+
+    /// Runs `process` to its end with `stdin` as its input, and returns its status and what it printed.
+    static func outcome(of process: Process, stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
@@ -202,8 +207,7 @@ extension PostdeskProcess {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw PostdeskTestError("socket(AF_UNIX) failed") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        LoopbackSocket.setReceiveTimeout(fd, seconds: 60)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socket.utf8)
@@ -222,20 +226,8 @@ extension PostdeskProcess {
         guard connected == 0 else { throw PostdeskTestError("cannot connect to \(socket)") }
         // RFC 9112 §9.6: "Connection: close" has the server close after the answer, which ends it.
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        var sent = 0
-        while sent < request.count {
-            let count = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw PostdeskTestError("send to \(socket) failed") }
-            sent += count
-        }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count == 0 { break }
-            guard count > 0 else { throw PostdeskTestError("reading GET \(path) failed or timed out") }
-            answer.append(contentsOf: chunk[0..<count])
-        }
+        try LoopbackSocket.send(request, to: fd, what: socket)
+        let answer = try LoopbackSocket.readToEnd(fd, what: "GET \(path)")
         return try Self.body(ofHTTPAnswer: answer, path: path)
     }
 
