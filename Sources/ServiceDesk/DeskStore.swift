@@ -269,6 +269,27 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // The admin's OAuth 2.0 app registrations (issue 11); the client secret is sealed by SecretBox.
+        migrator.registerMigration("v7-oauth-app") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE oauthApp (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        provider TEXT NOT NULL,
+                        clientId TEXT NOT NULL,
+                        secret BLOB,
+                        tenant TEXT,
+                        authorizationURL TEXT,
+                        tokenURL TEXT NOT NULL,
+                        deviceAuthorizationURL TEXT,
+                        scopes TEXT NOT NULL DEFAULT '[]',
+                        caFile TEXT,
+                        createdAt DATETIME NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -126,5 +126,12 @@ struct BackupTests {
             intake(from: "bob@customer.test", subject: "New", messageID: "m2@customer.test"),
             inboundId: stored.inboundId, policy: IntakePolicy())
         #expect(disposition.requestKey == "SD-2")
+        // And so does every table added since, such as the OAuth app registrations.
+        _ = try await store.addOAuthApp(
+            OAuthAppDraft(
+                name: "upgraded", provider: .custom, clientId: "postdesk", clientSecret: "s", tenant: nil,
+                authorizationURL: nil, tokenURL: "http://127.0.0.1:9/token",
+                deviceAuthorizationURL: "http://127.0.0.1:9/device", scopes: [], caFile: nil))
+        #expect(try await store.oauthApps().map(\.name) == ["upgraded"])
     }
 }
