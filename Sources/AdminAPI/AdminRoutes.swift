@@ -19,6 +19,7 @@ struct AdminRoutes: Sendable {
 
     func register(on router: Router<AdminRequestContext>) {
         InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
+        OAuthAppRoutes(store: store).addRoutes(to: router.group("/v1/oauth/apps"))
         router.post("/v1/projects") { request, context in
             let body = try await request.decode(as: CreateProjectBody.self, context: context)
             let project = try await store.createProject(key: body.key, name: body.name, signup: body.signup)

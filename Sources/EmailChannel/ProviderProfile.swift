@@ -15,6 +15,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var smtp: Server?
     /// The shortest interval between two polls (or logins) this provider tolerates.
     public var minimumPollInterval: Duration
+    /// The identity provider whose OAuth 2.0 grants log in to this provider's mailboxes, if any.
+    public var oauthProvider: OAuthProvider? = nil
 
     /// Gmail: IMAP recommended (POP3 also serves archived mail).
     public static let gmail = ProviderProfile(
@@ -22,7 +24,7 @@ public struct ProviderProfile: Sendable, Equatable {
         imap: Server(host: "imap.gmail.com", port: 993, tls: .implicit),
         pop3: Server(host: "pop.gmail.com", port: 995, tls: .implicit),
         smtp: Server(host: "smtp.gmail.com", port: 587, tls: .starttls),
-        minimumPollInterval: .seconds(60))
+        minimumPollInterval: .seconds(60), oauthProvider: .google)
 
     /// Yahoo Mail.
     public static let yahoo = ProviderProfile(
@@ -38,13 +40,12 @@ public struct ProviderProfile: Sendable, Equatable {
         imap: Server(host: "outlook.office365.com", port: 993, tls: .implicit),
         pop3: Server(host: "outlook.office365.com", port: 995, tls: .implicit),
         smtp: Server(host: "smtp.office365.com", port: 587, tls: .starttls),
-        minimumPollInterval: .seconds(120))
+        minimumPollInterval: .seconds(120), oauthProvider: .microsoft)
 
     /// Any other server: host, port and TLS must be given.
     public static let custom = ProviderProfile(
         name: "custom", imap: nil, pop3: nil, smtp: nil, minimumPollInterval: .seconds(0))
 
-    /// The known providers by name.
     /// The profile of a provider.
     public static func of(_ provider: MailProvider) -> ProviderProfile {
         switch provider {
@@ -72,6 +73,72 @@ public struct ProviderProfile: Sendable, Equatable {
         case .imap: imap
         case .pop3: pop3
         case .lmtp: nil
+        }
+    }
+}
+
+extension ProviderProfile {
+    /// What postdesk knows about an OAuth 2.0 identity provider: the endpoints an app registered
+    /// with it uses, and the scopes that let it read and send mail.
+    public struct OAuth: Sendable, Equatable {
+        /// The tenant the endpoints name (Microsoft only).
+        public var tenant: String?
+        /// Authorization endpoint (RFC 6749 §3.1), for the browser flow.
+        public var authorizationURL: String
+        /// Token endpoint (RFC 6749 §3.2).
+        public var tokenURL: String
+        /// Device authorization endpoint (RFC 8628 §3.1).
+        public var deviceAuthorizationURL: String
+        /// IMAP, POP3 and SMTP access, and a refresh token.
+        public var scopes: [String]
+    }
+
+    /// The Microsoft tenant an app is registered in when the admin names none: any work or school
+    /// account (not personal Outlook.com accounts).
+    public static let defaultMicrosoftTenant = "organizations"
+
+    /// The preset of an identity provider, or nil for `custom`, whose endpoints the admin gives.
+    /// `tenant` is Microsoft's (a tenant id, a verified domain, `organizations`, `common` or
+    /// `consumers`); Google has none.
+    public static func oauth(_ provider: OAuthProvider, tenant: String?) throws -> OAuth? {
+        switch provider {
+        case .microsoft:
+            let tenant = tenant ?? defaultMicrosoftTenant
+            // The tenant becomes a path segment of every endpoint: a GUID or a domain name, nothing else.
+            guard (1...253).contains(tenant.utf8.count),
+                tenant.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "."
+                        || $0 == "-"
+                })
+            else {
+                throw DeskError(
+                    .invalid,
+                    "tenant \"\(tenant)\" is not valid: give the directory (tenant) id, a verified domain such as contoso.onmicrosoft.com, or organizations"
+                )
+            }
+            // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code
+            let base = "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0"
+            return OAuth(
+                tenant: tenant, authorizationURL: base + "/authorize", tokenURL: base + "/token",
+                deviceAuthorizationURL: base + "/devicecode",
+                scopes: [
+                    "https://outlook.office.com/IMAP.AccessAsUser.All",
+                    "https://outlook.office.com/POP.AccessAsUser.All",
+                    "https://outlook.office.com/SMTP.Send",
+                    "offline_access",
+                ])
+        case .google:
+            guard tenant == nil else {
+                throw DeskError(.invalid, "--tenant is for --provider microsoft; a Google app has no tenant")
+            }
+            // https://developers.google.com/identity/protocols/oauth2/limited-input-device
+            return OAuth(
+                tenant: nil, authorizationURL: "https://accounts.google.com/o/oauth2/v2/auth",
+                tokenURL: "https://oauth2.googleapis.com/token",
+                deviceAuthorizationURL: "https://oauth2.googleapis.com/device/code",
+                scopes: ["https://mail.google.com/"])
+        case .custom:
+            return nil
         }
     }
 }
