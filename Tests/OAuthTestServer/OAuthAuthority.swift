@@ -24,7 +24,11 @@ final class OAuthAuthority: @unchecked Sendable {
 
     /// A device code and what the user has done with it (RFC 8628 §3.1–3.5).
     struct DeviceAuthorization {
-        enum State { case pending, approved(user: String), denied, redeemed }
+        enum State {
+            case pending
+            case approved(user: String)
+            case denied, redeemed
+        }
         var clientID: String
         var userCode: String
         var scopes: [String]
@@ -126,8 +130,11 @@ final class OAuthAuthority: @unchecked Sendable {
         grants[grantID] = Grant(clientID: client.id, user: user, scopes: scopes, createdAt: now)
         let access = mintAccessToken(grantID: grantID, scopes: scopes)
         let refresh = mintRefreshToken(grantID: grantID)
-        return (grantID, OAuthTokenSet(
-            accessToken: access, refreshToken: refresh, expiresIn: accessTokenLifetime, scopes: scopes))
+        return (
+            grantID,
+            OAuthTokenSet(
+                accessToken: access, refreshToken: refresh, expiresIn: accessTokenLifetime, scopes: scopes)
+        )
     }
 
     func mintAccessToken(grantID: String, scopes: [String]) -> String {

@@ -80,15 +80,21 @@ public enum OAuthFailure: Error, Sendable, Hashable {
         case .unknownClient:
             (700016, "Application with identifier was not found in the directory 'Test Tenant'.")
         case .missingClientSecret:
-            (7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+            (7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         case .wrongClientSecret:
-            (7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                + "secret value, not the client secret ID, for a secret added to app.")
+            (
+                7_000_215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                    + "secret value, not the client secret ID, for a secret added to app."
+            )
         case .publicClientSentSecret:
             (700025, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
         case .invalidScope(let scopes):
-            (70011, "The provided value for the input parameter 'scope' is not valid. "
-                + "The scope '\(scopes.joined(separator: " "))' does not exist.")
+            (
+                70011,
+                "The provided value for the input parameter 'scope' is not valid. "
+                    + "The scope '\(scopes.joined(separator: " "))' does not exist."
+            )
         case .authorizationPending:
             (70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
         case .slowDown:
@@ -100,24 +106,39 @@ public enum OAuthFailure: Error, Sendable, Hashable {
         case .badVerificationCode:
             (70018, "Invalid verification code. The user typed in an incorrect user code for the device code flow.")
         case .invalidAuthorizationCode:
-            (70008, "The provided authorization code or refresh token has expired due to inactivity. "
-                + "Send a new interactive authorization request for this user and resource.")
+            (
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. "
+                    + "Send a new interactive authorization request for this user and resource."
+            )
         case .authorizationCodeRedeemed:
-            (54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an "
-                + "existing refresh token.")
+            (
+                54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an "
+                    + "existing refresh token."
+            )
         case .redirectURIMismatch:
-            (50148, "The redirect_uri specified in the token request does not match the one used in the "
-                + "authorization request.")
+            (
+                50148,
+                "The redirect_uri specified in the token request does not match the one used in the "
+                    + "authorization request."
+            )
         case .codeVerifierMismatch:
             (501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
         case .invalidRefreshToken:
-            (9002313, "Invalid request. Request is malformed or invalid. The provided refresh token is not valid.")
+            (9_002_313, "Invalid request. Request is malformed or invalid. The provided refresh token is not valid.")
         case .grantRevokedPasswordChanged:
-            (50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. "
-                + "The user might have changed or reset their password.")
+            (
+                50173,
+                "The provided grant has expired due to it being revoked, a fresh auth token is needed. "
+                    + "The user might have changed or reset their password."
+            )
         case .grantExpired:
-            (700082, "The refresh token has expired due to inactivity. The token was issued on "
-                + "2026-01-01T00:00:00.0000000Z and was inactive for 90.00:00:00.")
+            (
+                700082,
+                "The refresh token has expired due to inactivity. The token was issued on "
+                    + "2026-01-01T00:00:00.0000000Z and was inactive for 90.00:00:00."
+            )
         case .grantRevoked:
             (70000, "The provided value for the 'refresh_token' is not valid. The grant was revoked.")
         case .unauthorizedClient:

@@ -89,7 +89,8 @@ struct AuthorizationCodeTests {
                 "https://login.example.com/callback", "http://localhost:49152/callback",
                 "http://10.0.0.1:49152/callback", "http://127.0.0.1:49152/callback#frag",
             ] {
-                let answer = try await OAuthHTTP.get(Self.authorizeURL(server, redirect: redirect, challenge: challenge))
+                let answer = try await OAuthHTTP.get(
+                    Self.authorizeURL(server, redirect: redirect, challenge: challenge))
                 #expect(answer.status == 400, "\(redirect)")
                 #expect(answer.headers.first(name: "Location") == nil, "\(redirect)")
             }
@@ -152,7 +153,8 @@ struct AuthorizationCodeTests {
                 server.tokenURL, form(first) + [("client_id", "desk-google"), ("client_secret", "g-secret")])
             #expect(body.status == 200)
             #expect(body.json["ext_expires_in"] == nil)  // Google style
-            let basic = try await OAuthHTTP.post(server.tokenURL, form(try await code()), basic: ("desk-google", "g-secret"))
+            let basic = try await OAuthHTTP.post(
+                server.tokenURL, form(try await code()), basic: ("desk-google", "g-secret"))
             #expect(basic.status == 200)
 
             // A public client must not send a secret (Entra ID AADSTS700025).

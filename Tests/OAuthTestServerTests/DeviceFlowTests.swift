@@ -36,7 +36,8 @@ struct DeviceFlowTests {
             server.clock.advance(by: .seconds(16))
             #expect(try await pollDeviceCode(server, deviceCode).error == "authorization_pending")
 
-            try server.approve(userCode: userCode.lowercased().replacingOccurrences(of: "-", with: ""), as: "help@oauth.test")
+            try server.approve(
+                userCode: userCode.lowercased().replacingOccurrences(of: "-", with: ""), as: "help@oauth.test")
             #expect(server.pendingUserCodes().isEmpty)
             server.clock.advance(by: .seconds(20))
             let tokens = try await pollDeviceCode(server, deviceCode)

@@ -10,7 +10,8 @@ func withOAuthServer<R>(
     let server = try await OAuthTestServer.start(configuration)
     server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: msScopes))
     server.register(
-        OAuthClientRegistration(id: "desk-google", secret: "g-secret", style: .google, scopes: ["https://mail.google.com/"]))
+        OAuthClientRegistration(
+            id: "desk-google", secret: "g-secret", style: .google, scopes: ["https://mail.google.com/"]))
     server.register(
         OAuthClientRegistration(id: "desk-google-tv", style: .google, scopes: ["https://mail.google.com/"]))
     do {
@@ -29,7 +30,9 @@ let msScopes = [
 
 /// A PKCE verifier (RFC 7636 §4.1) and its S256 challenge (§4.2), computed here independently of the server.
 func pkcePair() -> (verifier: String, challenge: String) {
-    let verifier = (0..<64).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".randomElement() ?? "a" }
+    let verifier = (0..<64).map { _ in
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".randomElement() ?? "a"
+    }
     let text = String(verifier)
     let digest = Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString()
         .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

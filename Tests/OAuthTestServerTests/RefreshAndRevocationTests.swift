@@ -23,7 +23,10 @@ struct RefreshAndRevocationTests {
             let third = try await refresh(server, second)
             #expect(third.status == 200)
             #expect(server.refreshCount(of: "help@oauth.test") == 2)
-            #expect(server.grants(of: "help@oauth.test").first?.validRefreshTokens == [third.string("refresh_token") ?? "missing"])
+            #expect(
+                server.grants(of: "help@oauth.test").first?.validRefreshTokens == [
+                    third.string("refresh_token") ?? "missing"
+                ])
         }
     }
 
@@ -40,7 +43,8 @@ struct RefreshAndRevocationTests {
         var reuse = OAuthTestServerConfiguration()
         reuse.refreshTokenRotation = .reuse
         try await withOAuthServer(reuse) { server in
-            let only = try #require(try server.issueTokens(clientID: "desk-google-tv", user: "b@gmail.test").refreshToken)
+            let only = try #require(
+                try server.issueTokens(clientID: "desk-google-tv", user: "b@gmail.test").refreshToken)
             let answer = try await refresh(server, only, clientID: "desk-google-tv")
             #expect(answer.status == 200)
             #expect(answer.json["refresh_token"] == nil)
@@ -94,9 +98,13 @@ struct RefreshAndRevocationTests {
             let expired = try await introspect(server, issued.accessToken)
             #expect(expired.json as NSDictionary == ["active": false] as NSDictionary)
             let renewed = try await refresh(server, try #require(issued.refreshToken))
-            #expect(try await introspect(server, try #require(renewed.string("access_token"))).json["active"] as? Bool == true)
+            #expect(
+                try await introspect(server, try #require(renewed.string("access_token"))).json["active"] as? Bool
+                    == true)
             // A refresh token is not a bearer token for the mail server.
-            #expect(try await introspect(server, try #require(renewed.string("refresh_token"))).json["active"] as? Bool == false)
+            #expect(
+                try await introspect(server, try #require(renewed.string("refresh_token"))).json["active"] as? Bool
+                    == false)
         }
     }
 
@@ -111,7 +119,10 @@ struct RefreshAndRevocationTests {
             #expect(wrong.status == 401)
             let inBody = try await OAuthHTTP.post(
                 server.introspectionURL,
-                [("token", issued.accessToken), ("client_id", "dovecot"), ("client_secret", "dovecot-introspection-secret")])
+                [
+                    ("token", issued.accessToken), ("client_id", "dovecot"),
+                    ("client_secret", "dovecot-introspection-secret"),
+                ])
             #expect(inBody.json["active"] as? Bool == true)
             #expect(try await introspect(server, "at.unknown").json["active"] as? Bool == false)
         }
@@ -143,7 +154,8 @@ struct RefreshAndRevocationTests {
             #expect(server.grants(of: "help@oauth.test").first?.isRevoked == true)
 
             // §2.2: an unknown token is not an error; another client may not revoke this one's tokens.
-            let unknown = try await OAuthHTTP.post(server.revocationURL, [("token", "rt.nope"), ("client_id", "desk-ms")])
+            let unknown = try await OAuthHTTP.post(
+                server.revocationURL, [("token", "rt.nope"), ("client_id", "desk-ms")])
             #expect(unknown.status == 200)
             let two = try server.issueTokens(clientID: "desk-ms", user: "help@oauth.test")
             let foreign = try await OAuthHTTP.post(
@@ -168,9 +180,10 @@ struct RefreshAndRevocationTests {
             #expect((msAnswer.json["error_codes"] as? [Int]) == [50173])
             #expect(msAnswer.string("trace_id") != nil && msAnswer.string("correlation_id") != nil)
             let googleAnswer = try await refresh(server, try #require(google.refreshToken), clientID: "desk-google-tv")
-            #expect(googleAnswer.json as NSDictionary == [
-                "error": "invalid_grant", "error_description": "Token has been expired or revoked.",
-            ] as NSDictionary)
+            #expect(
+                googleAnswer.json as NSDictionary == [
+                    "error": "invalid_grant", "error_description": "Token has been expired or revoked.",
+                ] as NSDictionary)
             #expect(try await introspect(server, ms.accessToken).json["active"] as? Bool == false)
             #expect(try await refresh(server, try #require(other.refreshToken)).status == 200)
 
