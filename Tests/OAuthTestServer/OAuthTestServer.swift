@@ -68,6 +68,7 @@ public final class OAuthTestServer: Sendable {
             logger: logger
         )
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        // Test support: the server outlives this call, so it runs in a task that `stop()` ends and awaits.
         let running = Task {
             defer { portContinuation.finish() }
             try await group.run()

@@ -97,6 +97,21 @@ struct DeviceFlowTests {
         }
     }
 
+    @Test("a 50 KB form of 6,000 parameters is parsed in linear time, and a body over 64 KiB is refused")
+    func largeForms() async throws {
+        try await withOAuthServer { server in
+            let many = (0..<6000).map { ("p\($0)", "AB") } + [("client_id", "desk-ms")]
+            let clock = ContinuousClock()
+            let started = clock.now
+            let answer = try await OAuthHTTP.post(server.tokenURL, many)
+            #expect(clock.now - started < .seconds(2))
+            #expect(answer.error == "invalid_request")  // no grant_type
+            let huge = try await OAuthHTTP.post(
+                server.tokenURL, [("grant_type", String(repeating: "a", count: 70_000))])
+            #expect(huge.status == 413)
+        }
+    }
+
     @Test("another client's device code, an unknown client and a bad grant_type are refused")
     func refusals() async throws {
         try await withOAuthServer { server in
