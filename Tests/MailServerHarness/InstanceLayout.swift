@@ -12,6 +12,8 @@ struct InstanceLayout: Sendable {
     let instanceName: String
     /// Domains OpenSMTPD hands to an LMTP listener of the test's instead of Dovecot.
     var lmtpRoutes: [LMTPRoute] = []
+    /// An oauth2 passdb for one more domain; `nil` adds nothing to the configuration but blank lines.
+    var oauth2: OAuth2Passdb? = nil
 
     /// The TCP ports of one instance.
     struct Ports: Sendable {
@@ -43,6 +45,7 @@ struct InstanceLayout: Sendable {
     var dovecotConfig: String { path("dovecot", "dovecot.conf") }
     var dovecotLog: String { path("dovecot", "dovecot.log") }
     var dovecotOutput: String { path("dovecot", "dovecot.out") }
+    var oauth2Config: String { path("dovecot", "dovecot-oauth2.conf.ext") }
     /// One passwd-file per user: Dovecot re-reads a changed passwd-file at most once per second, so one shared
     /// file would hide a user added within a second of another lookup. A file that did not exist is read at once.
     var passwdDirectory: String { path("dovecot", "passwd.d") }
@@ -96,14 +99,16 @@ struct InstanceLayout: Sendable {
             ssl_key = <\(serverKey)
             \(dh)
             disable_plaintext_auth = no
-            auth_mechanisms = plain login
+            auth_mechanisms = plain login\(oauth2 == nil ? "" : " xoauth2 oauthbearer")
             # New users must work at once.
             auth_cache_size = 0
 
             passdb {
               driver = passwd-file
               args = scheme=PLAIN username_format=%u \(passwdDirectory)/%u
+            \(oauth2 == nil ? "" : "  mechanisms = plain login")
             }
+            \(oauth2.map(oauth2PassdbText) ?? "")
             userdb {
               driver = passwd-file
               args = username_format=%u \(passwdDirectory)/%u
@@ -148,6 +153,20 @@ struct InstanceLayout: Sendable {
             \(Self.hasSieve ? sieveConfigText : "")
 
             """
+    }
+
+    /// The oauth2 passdb (Dovecot 2.3): XOAUTH2 and OAUTHBEARER for the users of its domain only, while the password
+    /// passdb takes only PLAIN and LOGIN, so a token is never compared with a password. (The oauth users'
+    /// passwd-file entries, for the userdb, have random passwords, so PLAIN and LOGIN always fail for them.)
+    private func oauth2PassdbText(_ oauth2: OAuth2Passdb) -> String {
+        """
+        passdb {
+          driver = oauth2
+          mechanisms = xoauth2 oauthbearer
+          username_filter = *@\(oauth2.domain)
+          args = \(oauth2Config)
+        }
+        """
     }
 
     /// Whether Pigeonhole (Debian dovecot-sieve) is installed: then LMTP delivery runs each user's

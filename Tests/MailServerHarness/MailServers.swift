@@ -33,6 +33,8 @@ public final class MailServers: Sendable {
     public let dovecotLog: String
     /// OpenSMTPD's log (its stderr).
     public let smtpdLog: String
+    /// The oauth2 passdb this instance was started with, if any.
+    public let oauth2: OAuth2Passdb?
 
     private let layout: InstanceLayout
     private let state = InstanceState()
@@ -58,6 +60,7 @@ public final class MailServers: Sendable {
         lmtpSocket = layout.lmtpSocket
         dovecotLog = layout.dovecotLog
         smtpdLog = layout.smtpdLog
+        oauth2 = layout.oauth2
     }
 
     // MARK: Start and stop
@@ -74,8 +77,11 @@ public final class MailServers: Sendable {
     /// - Parameters:
     ///   - domains: the mail domains OpenSMTPD accepts and delivers into Dovecot.
     ///   - lmtpRoutes: further domains OpenSMTPD delivers to the test's own LMTP listeners.
+    ///   - oauth2: an oauth2 passdb for one more domain, whose users log in with XOAUTH2/OAUTHBEARER tokens
+    ///     (`addOAuthUser`); the users of `domains` keep their passwords.
     public static func start(
-        domains: [String] = MailServerHarness.defaultDomains, lmtpRoutes: [LMTPRoute] = []
+        domains: [String] = MailServerHarness.defaultDomains, lmtpRoutes: [LMTPRoute] = [],
+        oauth2: OAuth2Passdb? = nil
     ) async throws -> MailServers {
         try checkPrerequisites()
         guard !domains.isEmpty, domains.allSatisfy(isPlainToken) else {
@@ -88,6 +94,17 @@ public final class MailServers: Sendable {
         else {
             throw MailServerHarnessError(.invalidArgument, "LMTP routes need plain domains and destinations")
         }
+        if let oauth2 {
+            let plain = [oauth2.introspectionURL, oauth2.clientID, oauth2.clientSecret].allSatisfy {
+                !$0.isEmpty && !$0.contains(where: { $0.isWhitespace || $0 == "#" || $0 == "\"" })
+            }
+            guard plain, isPlainToken(oauth2.domain), !domains.contains(oauth2.domain),
+                !oauth2.clientID.contains(":"), !oauth2.clientID.contains("@"), !oauth2.clientSecret.contains("@")
+            else {
+                throw MailServerHarnessError(
+                    .invalidArgument, "the oauth2 passdb needs plain values and a domain of its own")
+            }
+        }
         let attempts = 3
         for attempt in 1...attempts {
             let layout = InstanceLayout(
@@ -95,7 +112,8 @@ public final class MailServers: Sendable {
                 ports: try .free(),
                 domains: domains,
                 instanceName: "postdesk-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())",
-                lmtpRoutes: lmtpRoutes
+                lmtpRoutes: lmtpRoutes,
+                oauth2: oauth2
             )
             let servers = MailServers(layout: layout)
             InstanceRegistry.shared.register(servers)
@@ -406,6 +424,7 @@ public final class MailServers: Sendable {
         try write("\(getpid())\n", to: layout.ownerPIDFile)
         try makeCertificates()
         try write(layout.dovecotConfigText, to: layout.dovecotConfig)
+        if let oauth2 = layout.oauth2 { try write(oauth2.configText, to: layout.oauth2Config, mode: 0o600) }
         try write(layout.smtpdConfigText, to: layout.smtpdConfig)
         try write(layout.smtpdVirtualUsersText, to: layout.smtpdVirtualUsers)
         try await launchDovecot()

@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import MailClients
+import MailServerHarness
+import OAuthTestServer
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Real Dovecot checks OAuth tokens at the test server's introspection endpoint")
+struct DovecotOAuth2Tests {
+    static let logger = Logger(label: "DovecotOAuth2Tests")
+    static let user = "help@oauth.test"
+
+    /// A private Dovecot whose oauth2 passdb asks `server`, with an oauth user holding one message and a password
+    /// user; stopped after `body`.
+    static func withDovecot(
+        _ server: OAuthTestServer, _ body: (MailServers, MailServerEndpoint) async throws -> Void
+    ) async throws {
+        let credentials = try #require(server.configuration.introspectionCredentials)
+        let servers = try await MailServers.start(
+            oauth2: OAuth2Passdb(
+                introspectionURL: server.introspectionURL, clientID: credentials.id,
+                clientSecret: credentials.secret))
+        defer { servers.stop() }
+        try servers.addOAuthUser(user)
+        try servers.deliver(Array("From: a@customer.test\r\nSubject: hi\r\n\r\nBody\r\n".utf8), to: user)
+        try await body(
+            servers,
+            MailServerEndpoint(host: "127.0.0.1", port: servers.imapPort, tls: .starttls, caFile: servers.caFile))
+    }
+
+    static func imapLogin(_ endpoint: MailServerEndpoint, _ credentials: MailCredentials) async throws -> Int {
+        try await IMAPClient.withConnection(to: endpoint, logger: logger) { imap in
+            try await imap.login(credentials)
+            return try await imap.select("INBOX", readOnly: true).exists
+        }
+    }
+
+    @Test("IMAP XOAUTH2 with a device-flow token logs in; expired, revoked and another user's tokens are refused")
+    func imapXOAuth2() async throws {
+        try await withOAuthServer { server in
+            try await Self.withDovecot(server) { servers, endpoint in
+                let start = try await startDeviceFlow(server, clientID: "desk-ms")
+                try server.approve(userCode: try #require(start.string("user_code")), as: Self.user)
+                let tokens = try await pollDeviceCode(server, try #require(start.string("device_code")))
+                let access = try #require(tokens.string("access_token"))
+
+                let asked = server.introspectionCount
+                let good = MailCredentials.oauth2(username: Self.user, accessToken: access)
+                #expect(try await Self.imapLogin(endpoint, good) == 1)
+                #expect(server.introspectionCount > asked, "Dovecot must ask the introspection endpoint")
+
+                // Each refusal is followed by a good login: Dovecot's per-address auth penalty (2, 4, 8, 15 s)
+                // starts over after a success, so the test stays short.
+                // Users of the other domains keep their passwords.
+                try servers.addUser("pw@desk.test", password: "secret")
+                #expect(
+                    try await Self.imapLogin(endpoint, MailCredentials(username: "pw@desk.test", password: "secret"))
+                        == 0)
+                // The token is not a password, and the oauth user has none.
+                let asPassword = await #expect(throws: MailClientError.self) {
+                    try await Self.imapLogin(endpoint, MailCredentials(username: Self.user, password: access))
+                }
+                #expect(asPassword?.code == .authenticationFailed)
+                #expect(try await Self.imapLogin(endpoint, good) == 1)
+
+                // Someone else's valid token does not open this mailbox (username_attribute).
+                let other = try server.issueTokens(clientID: "desk-ms", user: "other@oauth.test")
+                let foreign = await #expect(throws: MailClientError.self) {
+                    try await Self.imapLogin(endpoint, .oauth2(username: Self.user, accessToken: other.accessToken))
+                }
+                #expect(foreign?.code == .authenticationFailed)
+                #expect(try await Self.imapLogin(endpoint, good) == 1)
+
+                // Expired: the server's clock passes expires_in; a refreshed token works again.
+                server.clock.advance(by: .seconds(3601))
+                let expired = await #expect(throws: MailClientError.self) {
+                    try await Self.imapLogin(endpoint, good)
+                }
+                #expect(expired?.code == .authenticationFailed)
+                let renewed = try await refresh(server, try #require(tokens.string("refresh_token")))
+                let fresh = try #require(renewed.string("access_token"))
+                #expect(try await Self.imapLogin(endpoint, .oauth2(username: Self.user, accessToken: fresh)) == 1)
+
+                // Revoked ("password changed"): the same token is refused from now on.
+                server.revokeGrants(of: Self.user)
+                let revoked = await #expect(throws: MailClientError.self) {
+                    try await Self.imapLogin(endpoint, .oauth2(username: Self.user, accessToken: fresh))
+                }
+                #expect(revoked?.code == .authenticationFailed)
+            }
+        }
+    }
+
+    @Test("POP3 AUTH XOAUTH2 with a fresh token logs in and a revoked one is refused")
+    func pop3XOAuth2() async throws {
+        try await withOAuthServer { server in
+            try await Self.withDovecot(server) { servers, _ in
+                let endpoint = MailServerEndpoint(
+                    host: "127.0.0.1", port: servers.pop3Port, tls: .starttls, caFile: servers.caFile)
+                let tokens = try server.issueTokens(clientID: "desk-ms", user: Self.user)
+                let credentials = MailCredentials.oauth2(username: Self.user, accessToken: tokens.accessToken)
+                let count = try await POP3Client.withConnection(to: endpoint, logger: Self.logger) { pop3 in
+                    try await pop3.login(credentials)
+                    return try await pop3.stat().count
+                }
+                #expect(count == 1)
+                server.revokeGrants(of: Self.user)
+                let error = await #expect(throws: MailClientError.self) {
+                    try await POP3Client.withConnection(to: endpoint, logger: Self.logger) { pop3 in
+                        try await pop3.login(credentials)
+                    }
+                }
+                #expect(error?.code == .authenticationFailed)
+            }
+        }
+    }
+
+    @Test("IMAP AUTHENTICATE OAUTHBEARER (RFC 7628 §3.1) with a fresh token logs in; a revoked one gets the JSON error")
+    func oauthBearer() async throws {
+        try await withOAuthServer { server in
+            try await Self.withDovecot(server) { servers, _ in
+                let tokens = try server.issueTokens(clientID: "desk-ms", user: Self.user)
+                let message =
+                    "n,a=\(Self.user),\u{1}host=127.0.0.1\u{1}port=\(servers.imapPort)\u{1}"
+                    + "auth=Bearer \(tokens.accessToken)\u{1}\u{1}"
+                let initial = Data(message.utf8).base64EncodedString()
+                let accepted = try RawIMAP.exchange(
+                    port: servers.imapPort, lines: ["a1 AUTHENTICATE OAUTHBEARER \(initial)"], until: "a1 ")
+                #expect(accepted.last?.hasPrefix("a1 OK") == true, "\(accepted)")
+
+                server.revokeGrants(of: Self.user)
+                // §3.2.2: the server sends a JSON error challenge, the client answers with a lone ^A.
+                let refused = try RawIMAP.exchange(
+                    port: servers.imapPort, lines: ["a1 AUTHENTICATE OAUTHBEARER \(initial)", "AQ=="], until: "a1 ")
+                let challenge = try #require(refused.first { $0.hasPrefix("+ ") })
+                let json = String(
+                    decoding: Data(base64Encoded: String(challenge.dropFirst(2))) ?? Data(), as: UTF8.self)
+                #expect(json.contains("\"status\""), "\(json)")
+                #expect(refused.last?.hasPrefix("a1 NO") == true, "\(refused)")
+            }
+        }
+    }
+}
+
+/// A minimal blocking IMAP exchange on 127.0.0.1 for a mechanism MailClients does not speak (OAUTHBEARER): reads
+/// the greeting, then sends each line after the server's previous answer, until a line starting with `until`.
+enum RawIMAP {
+    static func exchange(port: Int, lines: [String], until tagged: String) throws -> [String] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw OAuthTestServerError(description: "socket() failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw OAuthTestServerError(description: "connect to \(port) failed") }
+        var pending: [UInt8] = []
+        func readLine() throws -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                if let end = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[..<end], as: UTF8.self)
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                    pending.removeSubrange(...end)
+                    return line
+                }
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { throw OAuthTestServerError(description: "IMAP connection closed or timed out") }
+                pending.append(contentsOf: buffer[0..<count])
+            }
+        }
+        var received = [try readLine()]
+        for line in lines {
+            let bytes = Array((line + "\r\n").utf8)
+            guard send(fd, bytes, bytes.count, 0) == bytes.count else {
+                throw OAuthTestServerError(description: "send failed")
+            }
+            // Wait for a continuation or the tagged answer.
+            while true {
+                let answer = try readLine()
+                received.append(answer)
+                if answer.hasPrefix("+") || answer.hasPrefix(tagged) { break }
+            }
+            if received.last?.hasPrefix(tagged) == true { break }
+        }
+        return received
+    }
+}
