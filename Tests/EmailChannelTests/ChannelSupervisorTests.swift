@@ -93,7 +93,7 @@ struct ChannelSupervisorTests {
         let running = Task { try await supervisor.run() }
         defer { running.cancel() }
         for _ in 1...4 { await supervisor.restart(channelId: id) }
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(120)
         while ledger.starts < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(ledger.starts == 5)
         #expect(ledger.most == 1)
@@ -109,7 +109,7 @@ struct ChannelSupervisorTests {
     }
 
     static func until(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(120)
         while try await !condition() {
             guard ContinuousClock.now < deadline else { throw SupervisorTestError(what) }
             try await Task.sleep(for: .milliseconds(10))

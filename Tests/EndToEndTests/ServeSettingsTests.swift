@@ -183,13 +183,12 @@ struct ServeSettingsTests {
         #expect(problems.first?.message.hasPrefix("cannot read the config file \(path)") == true)
     }
 
-    @Test("reading a config file is linear: 200,000 lines well within a second")
+    // Speed is not asserted (no timed unit tests); a quadratic reader would make this test hang, not pass.
+    @Test("a config file of 200,000 lines is read to its last line, with the right line number")
     func largeFile() throws {
         let text = String(repeating: "# comment line of a reasonable length\n", count: 200_000) + "poll-seconds = 9\n"
-        let started = ContinuousClock.now
         let file = try Self.file(text)
         #expect(file.entries[.pollSeconds]?.line == 200_001)
-        #expect(ContinuousClock.now - started < .seconds(5))
         // A long unknown key gets no suggestion (the edit distance would be quadratic in it).
         #expect(ConfigFile<ServeSetting>.closestName(to: String(repeating: "x", count: 100_000)) == nil)
     }
