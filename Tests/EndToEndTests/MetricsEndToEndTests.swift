@@ -20,7 +20,12 @@ struct MetricsEndToEndTests {
     /// `method path` on 127.0.0.1:`port`, with `Connection: close` (RFC 9112 §9.6) so that the answer ends the
     /// connection.
     static func http(_ method: String, _ path: String, port: Int) throws -> Answer {
-        let fd = try LoopbackSocket.connect(port: port, timeoutSeconds: 20)
+        let fd: Int32
+        do {
+            fd = try LoopbackSocket.connect(port: port, timeoutSeconds: 20)
+        } catch {
+            throw PostdeskTestError("\(error)")
+        }
         defer { close(fd) }
         let request = Array(
             "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import MailServerHarness
 import Testing
 
 #if canImport(Glibc)

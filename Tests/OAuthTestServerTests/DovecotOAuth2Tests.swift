@@ -150,21 +150,8 @@ struct DovecotOAuth2Tests {
 /// the greeting, then sends each line after the server's previous answer, until a line starting with `until`.
 enum RawIMAP {
     static func exchange(port: Int, lines: [String], until tagged: String) throws -> [String] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw OAuthTestServerError(description: "socket() failed") }
+        let fd = try LoopbackSocket.connect(port: port, timeoutSeconds: 10)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw OAuthTestServerError(description: "connect to \(port) failed") }
         var pending: [UInt8] = []
         func readLine() throws -> String {
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -182,10 +169,7 @@ enum RawIMAP {
         }
         var received = [try readLine()]
         for line in lines {
-            let bytes = Array((line + "\r\n").utf8)
-            guard send(fd, bytes, bytes.count, 0) == bytes.count else {
-                throw OAuthTestServerError(description: "send failed")
-            }
+            try LoopbackSocket.send(Array((line + "\r\n").utf8), to: fd, what: "Dovecot's IMAP")
             // Wait for a continuation or the tagged answer.
             while true {
                 let answer = try readLine()
