@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ServiceDesk", targets: ["ServiceDesk"]),
         .library(name: "EmailChannel", targets: ["EmailChannel"]),
         .library(name: "AdminAPI", targets: ["AdminAPI"]),
+        .library(name: "OAuthClient", targets: ["OAuthClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -67,6 +68,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OAuthClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ServiceDesk",
             dependencies: [
                 "MailMessage",
@@ -78,7 +92,7 @@ let package = Package(
         .target(
             name: "EmailChannel",
             dependencies: [
-                "MailMessage", "MailClients", "ServiceDesk", "LMTPServer",
+                "MailMessage", "MailClients", "ServiceDesk", "LMTPServer", "OAuthClient",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel", "LMTPServer",
+                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel", "LMTPServer", "OAuthClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -140,6 +154,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OAuthClientTests",
+            dependencies: [
+                "OAuthClient", "OAuthTestServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
