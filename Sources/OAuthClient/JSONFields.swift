@@ -19,9 +19,9 @@ struct JSONFields: Sendable {
         for (name, value) in object {
             if let text = value as? String {
                 values[name] = .string(text)
-            } else if value is Bool {
-                values[name] = .other
             } else if let number = value as? NSNumber {
+                // Not `value is Bool` first: on Linux an NSNumber of 0 or 1 also casts to Bool, so `"interval": 1`
+                // would be lost. A JSON true or false is read as 1 or 0, which no field here minds.
                 values[name] = .number(number.doubleValue)
             } else {
                 values[name] = .other

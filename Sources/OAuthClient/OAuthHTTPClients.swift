@@ -39,11 +39,13 @@ final class OAuthHTTPClients: @unchecked Sendable {
                 }
                 tls.trustRoots = .certificates(certificates)
             }
-            let client = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                configuration: HTTPClient.Configuration(
-                    tlsConfiguration: tls, redirectConfiguration: .disallow,
-                    timeout: .init(connect: .seconds(15), read: .seconds(60)), decompression: .disabled))
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(15), read: .seconds(60)), decompression: .disabled)
+            // A refused or failed connection fails the call at once with its real cause, instead of being retried
+            // in the pool until the deadline and reported as a timeout; callers have their own backoff.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[key] = client
             return .success(client)
         }
