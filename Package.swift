@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "MailServerHarness", "MailClients", "postdesk",
+                "MailServerHarness", "MailClients", "postdesk", "OAuthTestServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -79,6 +79,14 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
         public var fix: String
         /// Only an admin can clear it; retrying will not help.
         public var needsAttention: Bool
+
+        /// A diagnosis.
+        public init(cause: String, summary: String, fix: String, needsAttention: Bool) {
+            self.cause = cause
+            self.summary = summary
+            self.fix = fix
+            self.needsAttention = needsAttention
+        }
     }
 
     /// Whether every step succeeded.
@@ -391,16 +399,8 @@ public struct ChannelTester: Sendable {
         }
     }
 
+    /// The cause's name in reports: the one the metrics label it with.
     private static func causeName(_ cause: MailboxDiagnosis.Cause) -> String {
-        switch cause {
-        case .gmailWebLoginRequired: "gmailWebLoginRequired"
-        case .yahooAccountVerification: "yahooAccountVerification"
-        case .outlookLoginLimit: "outlookLoginLimit"
-        case .microsoftNotConnected: "microsoftNotConnected"
-        case .throttled: "throttled"
-        case .badCredentials: "badCredentials"
-        case .tlsConfiguration: "tlsConfiguration"
-        case .transient: "transient"
-        }
+        PostdeskMetrics.FetchFailureCause(cause).rawValue
     }
 }
