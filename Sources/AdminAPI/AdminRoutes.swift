@@ -69,10 +69,15 @@ struct AdminRoutes: Sendable {
                 }
                 grant = try await flows.grant(flow)
             }
-            let report = await Self.testRelay(
+            var report = await Self.testRelay(
                 MailServerEndpoint(host: host, port: port, tls: TLSMode(tls), caFile: body.caFile), from: from,
                 username: body.username, secret: body.password, authMethod: authMethod,
                 grantToken: grant?.tokens.accessToken, logger: logger)
+            if body.username != nil,
+                let advice = ProviderProfile.of(body.provider ?? .custom, host: host).oauthAdvice(for: authMethod)
+            {
+                report.advice.append(advice)
+            }
             if !report.ok && body.saveAnyway != true {
                 let reason =
                     "the SMTP relay test failed, so nothing was saved (add --save-anyway to save these settings "
@@ -211,7 +216,10 @@ struct AdminRoutes: Sendable {
             let target = ChannelTestTarget(
                 protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
                 credentials: credentials, watermark: watermark, smtpRelay: relay)
-            let report = await ChannelTester().test(target, logger: logger)
+            var report = await ChannelTester().test(target, logger: logger)
+            if let advice = ProviderProfile.of(channel.provider, host: channel.host).oauthAdvice(for: channel.authMethod) {
+                report.advice.append(advice)
+            }
             // A channel waiting for an admin is started again once its test passes.
             if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
             return report

@@ -100,6 +100,8 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
     public var serverText: String?
     /// Diagnosis of the first failure.
     public var diagnosis: Diagnosis?
+    /// What the admin should know even when every step passed (OAuth 2.0 recommended for Gmail and Microsoft).
+    public var advice: [String] = []
 
     /// A report.
     public init(
@@ -135,6 +137,7 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
             lines.append("Diagnosis: \(diagnosis.summary)")
             lines.append("Fix: \(diagnosis.fix)")
         }
+        lines += advice.map { "Advice: \($0)" }
         return lines.joined(separator: "\n") + "\n"
     }
 }

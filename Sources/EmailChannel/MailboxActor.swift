@@ -58,10 +58,8 @@ public actor MailboxActor {
         self.fetchBatchSize = max(1, fetchBatchSize)
         self.largestMessage = largestMessage
         self.commandTimeout = commandTimeout
-        let provider = channel.channel.provider
         self.backoff = MailboxBackoff(
-            provider: provider == .custom
-                ? ProviderProfile.matching(host: channel.channel.host) : ProviderProfile.of(provider))
+            provider: ProviderProfile.of(channel.channel.provider, host: channel.channel.host))
         self.clock = clock
         self.runnable = channel
         self.store = store

@@ -46,6 +46,11 @@ public struct MailboxLinker: Sendable {
     }
 
     static func warnings(for draft: ChannelDraft, watermark: LinkWatermark) -> [String] {
+        let advice = ProviderProfile.of(draft.provider, host: draft.host).oauthAdvice(for: draft.authMethod)
+        return (advice.map { [$0] } ?? []) + protocolWarnings(for: draft, watermark: watermark)
+    }
+
+    private static func protocolWarnings(for draft: ChannelDraft, watermark: LinkWatermark) -> [String] {
         if draft.protocol == .lmtp {
             return [
                 "Push delivery: mail reaches this address only when an MTA delivers it to postdesk serve --lmtp-listen."
@@ -56,7 +61,7 @@ public struct MailboxLinker: Sendable {
         var warnings = [
             "POP3 deletes each message from the server once postdesk has stored it. The \(present) message(s) in the mailbox now are left alone; an empty inbox is the safe start."
         ]
-        if ProviderProfile.matching(host: draft.host) == .gmail || draft.provider == .gmail {
+        if ProviderProfile.of(draft.provider, host: draft.host) == .gmail {
             warnings.append(
                 "Gmail serves archived mail over POP3 too, which would become requests; IMAP is recommended for Gmail (--protocol imap)."
             )
