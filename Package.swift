@@ -216,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "EmailChannelTests",
             dependencies: [
-                "EmailChannel", "MailServerHarness", "LMTPServer",
+                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings

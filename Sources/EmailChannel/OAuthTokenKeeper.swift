@@ -59,8 +59,12 @@ public actor OAuthTokenKeeper: Service {
 
     /// When `grant` should be refreshed: ahead of expiry by the margin, or at 3/4 of a short token's life.
     static func refreshDue(_ grant: LiveOAuthGrant) -> Date {
-        let issued = grant.lastRefreshAt ?? grant.grantedAt
-        let expires = grant.accessExpiresAt ?? issued.addingTimeInterval(assumedLifetime)
+        refreshDue(issuedAt: grant.lastRefreshAt ?? grant.grantedAt, expiresAt: grant.accessExpiresAt)
+    }
+
+    /// When a token issued at `issued` and valid until `expiresAt` (nil: unknown) should be refreshed.
+    static func refreshDue(issuedAt issued: Date, expiresAt: Date?) -> Date {
+        let expires = expiresAt ?? issued.addingTimeInterval(assumedLifetime)
         let life = max(0, expires.timeIntervalSince(issued))
         return expires.addingTimeInterval(-min(refreshMargin, life / 4))
     }
