@@ -218,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "EmailChannelTests",
             dependencies: [
-                "EmailChannel", "MailServerHarness", "LMTPServer",
+                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
@@ -226,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "MailServerHarness", "MailClients", "postdesk",
+                "MailServerHarness", "MailClients", "postdesk", "OAuthTestServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

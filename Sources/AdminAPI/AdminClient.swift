@@ -15,6 +15,9 @@ public struct AdminClient: Sendable {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+
+        /// A failure the CLI met on its own side of a call (a sign-in's local listener), shown like the server's.
+        public init(message: String) { self.message = message }
     }
 
     /// Sends a request and decodes the JSON answer, or throws the server's error line.

@@ -59,11 +59,14 @@ public struct SMTPBody: Codable, Sendable {
     public var insecurePlaintext: Bool?
     /// Save the settings even when the relay's test fails.
     public var saveAnyway: Bool?
+    /// For `oauth2-app`: the finished sign-in whose grant the relay logs in with.
+    public var oauthFlow: String?
     public init(
         provider: MailProvider?, host: String?, port: Int?, tls: ServerTLS?, caFile: String?, from: String,
         username: String?, password: String?, authMethod: AuthMethod? = nil, insecurePlaintext: Bool? = nil,
-        saveAnyway: Bool? = nil
+        saveAnyway: Bool? = nil, oauthFlow: String? = nil
     ) {
+        self.oauthFlow = oauthFlow
         self.insecurePlaintext = insecurePlaintext
         self.saveAnyway = saveAnyway
         self.authMethod = authMethod
@@ -104,12 +107,15 @@ public struct ChannelBody: Codable, Sendable {
     public var extraAddresses: [String]
     /// The admin accepts `tls: none` to a server that is not on this machine.
     public var insecurePlaintext: Bool?
+    /// For `oauth2-app`: the finished sign-in (`POST /v1/oauth/flows`) whose grant the channel logs in with.
+    public var oauthFlow: String?
 
     public init(
         address: String, protocol: MailboxProtocol, provider: MailProvider, host: String?, port: Int?, tls: ServerTLS?,
         caFile: String?, username: String, password: String, authMethod: AuthMethod, requestType: String,
-        extraAddresses: [String], insecurePlaintext: Bool? = nil
+        extraAddresses: [String], insecurePlaintext: Bool? = nil, oauthFlow: String? = nil
     ) {
+        self.oauthFlow = oauthFlow
         self.insecurePlaintext = insecurePlaintext
         self.address = address
         self.protocol = `protocol`
@@ -249,6 +255,8 @@ public struct ChannelStatusView: Codable, Sendable {
     public var lastSuccessAt: Date?
     public var lastError: String?
     public var processedToday: Int
+    /// The channel's OAuth 2.0 grant, when postdesk holds one: when it was last refreshed, and why it failed.
+    public var oauth: OAuthGrantView? = nil
 }
 
 /// One line of the processing log.

@@ -47,6 +47,7 @@ struct AdminError: HTTPResponseError {
                 case .conflict: .conflict
                 case .invalid, .unsuitableRequestType: .badRequest
                 case .storage: .internalServerError
+                case .upstream: .badGateway
                 }
             self.init(status: status, body: ErrorBody(error: error.message))
         case let error as MailClientError:

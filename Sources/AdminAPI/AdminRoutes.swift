@@ -15,11 +15,17 @@ struct AdminRoutes: Sendable {
     let statusBoard: ChannelStatusBoard
     let verifier: ChannelVerifier
     let requestRouter: RequestRouter
+    let tokenKeeper: OAuthTokenKeeper
+    let flows: OAuthFlows
     let logger: Logger
 
     func register(on router: Router<AdminRequestContext>) {
         InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
         OAuthAppRoutes(store: store).addRoutes(to: router.group("/v1/oauth/apps"))
+        OAuthFlowRoutes(
+            store: store, flows: flows, linker: linker, supervisor: supervisor, tokenKeeper: tokenKeeper
+        )
+        .addRoutes(flows: router.group("/v1/oauth/flows"), channels: router.group("/v1/channels"))
         router.post("/v1/projects") { request, context in
             let body = try await request.decode(as: CreateProjectBody.self, context: context)
             let project = try await store.createProject(key: body.key, name: body.name, signup: body.signup)
@@ -56,9 +62,22 @@ struct AdminRoutes: Sendable {
             try TransportSecurity.permit(
                 host: host, tls: tls, insecurePlaintext: body.insecurePlaintext ?? false, what: "the SMTP relay")
             let view = SMTPView(host: host, port: port, tls: tls, from: from, username: body.username)
-            let report = await Self.testRelay(
+            var grant: OAuthFlows.Grant?
+            if authMethod == .oauth2App {
+                guard let flow = body.oauthFlow, body.username != nil else {
+                    throw DeskError(.invalid, "an OAuth 2.0 relay needs --username and a finished sign-in")
+                }
+                grant = try await flows.grant(flow)
+            }
+            var report = await Self.testRelay(
                 MailServerEndpoint(host: host, port: port, tls: TLSMode(tls), caFile: body.caFile), from: from,
-                username: body.username, secret: body.password, authMethod: authMethod, logger: logger)
+                username: body.username, secret: body.password, authMethod: authMethod,
+                grantToken: grant?.tokens.accessToken, logger: logger)
+            if body.username != nil,
+                let advice = ProviderProfile.of(body.provider ?? .custom, host: host).oauthAdvice(for: authMethod)
+            {
+                report.advice.append(advice)
+            }
             if !report.ok && body.saveAnyway != true {
                 let reason =
                     "the SMTP relay test failed, so nothing was saved (add --save-anyway to save these settings "
@@ -69,8 +88,12 @@ struct AdminRoutes: Sendable {
             }
             try await store.setSMTP(
                 host: host, port: port, tls: tls, caFile: body.caFile, fromAddress: from,
-                username: body.username, password: body.password, authMethod: authMethod,
-                insecurePlaintext: body.insecurePlaintext ?? false)
+                username: body.username, password: grant == nil ? body.password : nil, authMethod: authMethod,
+                insecurePlaintext: body.insecurePlaintext ?? false, grant: grant.map { ($0.appId, $0.tokens) })
+            if let flow = body.oauthFlow {
+                await flows.complete(flow)
+                await tokenKeeper.grantsChanged()
+            }
             // New settings: the relay is tried at once, whatever its backoff.
             await notifier.retryRelayNow()
             return SMTPSetResult(relay: view, test: report, saved: true, error: nil)
@@ -78,7 +101,13 @@ struct AdminRoutes: Sendable {
         router.post("/v1/projects/:project/channels") { request, context in
             let body = try await request.decode(as: ChannelBody.self, context: context)
             let projectKey = try context.parameters.require("project")
-            let linked = try await linker.link(try body.draft(projectKey: projectKey))
+            var grant: OAuthFlows.Grant?
+            if let flow = body.oauthFlow { grant = try await flows.grant(flow) }
+            let linked = try await linker.link(try body.draft(projectKey: projectKey), grant: grant)
+            if let flow = body.oauthFlow {
+                await flows.complete(flow)
+                await tokenKeeper.grantsChanged()
+            }
             // Only the new channel is read and started: the other mailboxes are left as they run.
             if let id = linked.channel.id {
                 await supervisor.reload(channelId: id)
@@ -158,8 +187,19 @@ struct AdminRoutes: Sendable {
         router.post("/v1/channels/:address/test") { _, context in
             let runnable = try await store.runnableChannel(address: try context.parameters.require("address"))
             let channel = runnable.channel
-            let credentials = try await MailboxCredentials.resolve(
-                username: channel.username, secret: runnable.password, method: channel.authMethod)
+            let credentials: MailCredentials
+            do {
+                credentials = try await MailboxCredentials.resolve(
+                    username: channel.username, secret: runnable.password, method: channel.authMethod,
+                    oauth: channel.id.map { OAuthLogin(keeper: tokenKeeper, owner: .channel($0), forceRefresh: true) })
+            } catch let error as EmailChannelError {
+                return ChannelTestReport(
+                    steps: [.init(name: "Get an access token", ok: false, detail: error.message)],
+                    diagnosis: .init(
+                        cause: PostdeskMetrics.FetchFailureCause(error.code).rawValue, summary: error.message,
+                        fix: "postdesk channel reauthorize \(channel.address) signs in again; the watermark stays",
+                        needsAttention: true))
+            }
             var watermark: ChannelTestTarget.Watermark?
             if let validity = channel.uidValidity, let next = channel.uidNextAtLink {
                 watermark = .imap(uidValidity: UInt32(clamping: validity), uidNextAtLink: UInt32(clamping: next))
@@ -170,13 +210,16 @@ struct AdminRoutes: Sendable {
             if let settings = try await store.relay() {
                 relay = ChannelTestTarget.SMTPRelay(
                     endpoint: MailServerEndpoint(relay: settings.settings),
-                    credentials: try await settings.credentials(),
+                    credentials: try await settings.credentials(keeper: tokenKeeper),
                     from: settings.settings.fromAddress)
             }
             let target = ChannelTestTarget(
                 protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
                 credentials: credentials, watermark: watermark, smtpRelay: relay)
-            let report = await ChannelTester().test(target, logger: logger)
+            var report = await ChannelTester().test(target, logger: logger)
+            if let advice = ProviderProfile.of(channel.provider, host: channel.host).oauthAdvice(for: channel.authMethod) {
+                report.advice.append(advice)
+            }
             // A channel waiting for an admin is started again once its test passes.
             if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
             return report
@@ -199,8 +242,20 @@ struct AdminRoutes: Sendable {
             }
             var relay = Self.view(status, outbox: counts)
             relay.oldestPendingAt = counts.pending > 0 ? try await store.oldestPendingNotificationAt() : nil
+            let grants = try await store.oauthGrantSummaries()
+            relay.oauth = grants[.relay].map(OAuthGrantView.init)
+            var channels = await statusBoard.all().map(Self.view)
+            if !grants.isEmpty {
+                let ids = Dictionary(
+                    try await store.channels().compactMap { row in row.channel.id.map { (row.channel.address, $0) } },
+                    uniquingKeysWith: { a, _ in a })
+                for index in channels.indices {
+                    guard let id = ids[channels[index].address] else { continue }
+                    channels[index].oauth = grants[.channel(id)].map(OAuthGrantView.init)
+                }
+            }
             return HealthView(
-                status: "ok", version: PostdeskVersion.current, channels: await statusBoard.all().map(Self.view),
+                status: "ok", version: PostdeskVersion.current, channels: channels,
                 plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
         }
         OutboxRoutes(store: store, notifier: notifier).addRoutes(to: router.group("/v1/outbox"))
@@ -257,13 +312,16 @@ struct AdminRoutes: Sendable {
     }
 
     /// `smtp set`'s test: the relay's login and our sender, as the notifier will use them; a token that cannot be
-    /// read is a failed step too.
+    /// read is a failed step too. `grantToken`: the access token of the sign-in the relay is being set with.
     static func testRelay(
         _ endpoint: MailServerEndpoint, from: String, username: String?, secret: String?, authMethod: AuthMethod,
-        logger: Logger
+        grantToken: String? = nil, logger: Logger
     ) async -> ChannelTestReport {
         var credentials: MailCredentials?
-        if let username {
+        if let username, let grantToken {
+            // A sign-in just finished: its access token, before the grant is stored.
+            credentials = .oauth2(username: username, accessToken: grantToken)
+        } else if let username {
             do {
                 credentials = try await MailboxCredentials.resolve(
                     username: username, secret: secret ?? "", method: authMethod)

@@ -48,6 +48,8 @@ public struct OAuthAppView: Codable, Sendable {
     public var caFile: String?
     public var secretSet: Bool
     public var createdAt: Date
+    /// How a sign-in with this app goes unless the admin says otherwise.
+    public var signIn: OAuthSignIn
 
     init(_ app: OAuthApp) {
         name = app.name
@@ -61,6 +63,7 @@ public struct OAuthAppView: Codable, Sendable {
         caFile = app.caFile
         secretSet = app.hasSecret
         createdAt = app.createdAt
+        signIn = app.defaultSignIn
     }
 }
 

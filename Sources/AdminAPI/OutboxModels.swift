@@ -53,6 +53,8 @@ public struct RelayStatusView: Codable, Sendable {
     public var failed: Int
     /// When the oldest pending notification was queued (for `postdesk status --check`); nil when none waits.
     public var oldestPendingAt: Date?
+    /// The relay's OAuth 2.0 grant, when postdesk holds one.
+    public var oauth: OAuthGrantView? = nil
 }
 
 /// The answer to `PUT /v1/smtp`: the relay, the test of its login, and whether the settings were saved.

@@ -83,12 +83,21 @@ public struct PostdeskServer: Sendable {
         let router = RequestRouter(
             store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
             sweepInterval: inboundRetryInterval, metrics: metrics, logger: logger)
-        let notifier = Notifier(store: store, metrics: metrics, logger: logger)
+        let tokenKeeper = OAuthTokenKeeper(store: store, logger: logger)
+        let notifier = Notifier(store: store, metrics: metrics, tokenKeeper: tokenKeeper, logger: logger)
         let metricsEndpoint = MetricsEndpoint(
             registry: registry, metrics: metrics, statusBoard: statusBoard, store: store, logger: logger)
         let supervisor = ChannelSupervisor(
             store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
-            pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, logger: logger)
+            pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, tokenKeeper: tokenKeeper, logger: logger)
+        // A grant the provider refused: its mailbox starts again and shows why (needs-attention); the relay tries at
+        // once, so its status says so too.
+        await tokenKeeper.onGrantFailure { owner in
+            switch owner {
+            case .channel(let id): await supervisor.restart(channelId: id)
+            case .relay: await notifier.retryRelayNow()
+            }
+        }
         var lmtp: [any Service] = []
         if let lmtpListen {
             lmtp.append(
@@ -101,8 +110,9 @@ public struct PostdeskServer: Sendable {
         }
         let routes = AdminRoutes(
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
-            notifier: notifier, statusBoard: statusBoard, verifier: ChannelVerifier(store: store, logger: logger),
-            requestRouter: router, logger: logger)
+            notifier: notifier, statusBoard: statusBoard,
+            verifier: ChannelVerifier(store: store, tokenKeeper: tokenKeeper, logger: logger), requestRouter: router,
+            tokenKeeper: tokenKeeper, flows: OAuthFlows(store: store, logger: logger), logger: logger)
         let httpRouter = Router(context: AdminRequestContext.self)
         httpRouter.add(middleware: AdminErrorMiddleware())
         routes.register(on: httpRouter)
@@ -123,7 +133,7 @@ public struct PostdeskServer: Sendable {
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, router, supervisor] + lmtp + metricsListener + [app],
+            services: [notifier, tokenKeeper, router, supervisor] + lmtp + metricsListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline

@@ -55,14 +55,15 @@ public actor ChannelSupervisor: Service {
     /// A supervisor whose mailboxes share one `FetchLimiter` of `fetchStreams` slots.
     public init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
-        fetchStreams: Int = ChannelSupervisor.defaultFetchStreams, pushDetail: String? = nil, logger: Logger
+        fetchStreams: Int = ChannelSupervisor.defaultFetchStreams, pushDetail: String? = nil,
+        tokenKeeper: OAuthTokenKeeper? = nil, logger: Logger
     ) {
         let limiter = FetchLimiter(limit: fetchStreams)
         self.init(store: store, router: router, statusBoard: statusBoard, pushDetail: pushDetail, logger: logger) {
             channel in
             MailboxActor(
                 channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
-                fetchLimiter: limiter, logger: logger)
+                fetchLimiter: limiter, tokenKeeper: tokenKeeper, logger: logger)
         }
     }
 

@@ -79,6 +79,14 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
         public var fix: String
         /// Only an admin can clear it; retrying will not help.
         public var needsAttention: Bool
+
+        /// A diagnosis.
+        public init(cause: String, summary: String, fix: String, needsAttention: Bool) {
+            self.cause = cause
+            self.summary = summary
+            self.fix = fix
+            self.needsAttention = needsAttention
+        }
     }
 
     /// Whether every step succeeded.
@@ -92,6 +100,8 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
     public var serverText: String?
     /// Diagnosis of the first failure.
     public var diagnosis: Diagnosis?
+    /// What the admin should know even when every step passed (OAuth 2.0 recommended for Gmail and Microsoft).
+    public var advice: [String] = []
 
     /// A report.
     public init(
@@ -127,6 +137,7 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
             lines.append("Diagnosis: \(diagnosis.summary)")
             lines.append("Fix: \(diagnosis.fix)")
         }
+        lines += advice.map { "Advice: \($0)" }
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -391,16 +402,8 @@ public struct ChannelTester: Sendable {
         }
     }
 
+    /// The cause's name in reports: the one the metrics label it with.
     private static func causeName(_ cause: MailboxDiagnosis.Cause) -> String {
-        switch cause {
-        case .gmailWebLoginRequired: "gmailWebLoginRequired"
-        case .yahooAccountVerification: "yahooAccountVerification"
-        case .outlookLoginLimit: "outlookLoginLimit"
-        case .microsoftNotConnected: "microsoftNotConnected"
-        case .throttled: "throttled"
-        case .badCredentials: "badCredentials"
-        case .tlsConfiguration: "tlsConfiguration"
-        case .transient: "transient"
-        }
+        PostdeskMetrics.FetchFailureCause(cause).rawValue
     }
 }

@@ -15,7 +15,11 @@ public struct ChannelVerifier: Sendable {
     private let store: DeskStore
     private let logger: Logger
 
-    public init(store: DeskStore, logger: Logger) {
+    /// Gives the relay's access token when postdesk holds its OAuth 2.0 grant.
+    private let tokenKeeper: OAuthTokenKeeper?
+
+    public init(store: DeskStore, tokenKeeper: OAuthTokenKeeper? = nil, logger: Logger) {
+        self.tokenKeeper = tokenKeeper
         self.store = store
         self.logger = logger
     }
@@ -48,7 +52,8 @@ public struct ChannelVerifier: Sendable {
             extraHeaders: [(Self.header, token)])
         do {
             let receipt = try await relay.send(
-                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address], logger: logger)
+                MailComposer.compose(mail), from: settings.fromAddress, to: [channel.address], keeper: tokenKeeper,
+                logger: logger)
             try await store.recordVerificationSend(token: token, reply: receipt.serverText, error: nil)
         } catch let error as MailClientError {
             try await store.recordVerificationSend(token: token, reply: nil, error: MailboxDiagnosis.explain(error))

@@ -6,6 +6,9 @@ public struct EmailChannelError: Error, Sendable, CustomStringConvertible {
         /// A login credential cannot be had now (token file unreadable, token command failed or
         /// timed out): shown as needs-attention, retried with backoff.
         case credentialUnavailable
+        /// The provider refused the OAuth 2.0 grant (revoked, password changed, expired): needs-attention, not
+        /// retried until the grant is replaced (`channel reauthorize`).
+        case grantRefused
         /// The store refused a write (disk full, database locked): transient, retried with backoff.
         case storage
     }

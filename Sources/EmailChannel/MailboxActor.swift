@@ -25,6 +25,11 @@ public actor MailboxActor {
     private let metrics: PostdeskMetrics.Mailbox?
     private let intakeMetrics: PostdeskMetrics
     private var failures = 0
+    /// Gives the access token of a channel that holds an OAuth 2.0 grant; nil: such a channel cannot log in.
+    private let tokenKeeper: OAuthTokenKeeper?
+    /// The server refused the last access token: the next login refreshes first, once, before the channel is
+    /// taken to need attention.
+    private var refreshBeforeLogin = false
     /// The highest UID already looked at for mail marked read before we fetched it.
     private var examinedThrough: UInt32 = 0
 
@@ -41,8 +46,10 @@ public actor MailboxActor {
         fetchLimiter: FetchLimiter? = nil,
         fetchBatchSize: Int = MailboxActor.defaultFetchBatchSize,
         metrics: PostdeskMetrics? = nil,
+        tokenKeeper: OAuthTokenKeeper? = nil,
         logger: Logger
     ) {
+        self.tokenKeeper = tokenKeeper
         // The router's metrics unless told otherwise: the supervisor makes mailboxes without naming them.
         let intakeMetrics = metrics ?? router.metrics
         self.intakeMetrics = intakeMetrics
@@ -51,10 +58,8 @@ public actor MailboxActor {
         self.fetchBatchSize = max(1, fetchBatchSize)
         self.largestMessage = largestMessage
         self.commandTimeout = commandTimeout
-        let provider = channel.channel.provider
         self.backoff = MailboxBackoff(
-            provider: provider == .custom
-                ? ProviderProfile.matching(host: channel.channel.host) : ProviderProfile.of(provider))
+            provider: ProviderProfile.of(channel.channel.provider, host: channel.channel.host))
         self.clock = clock
         self.runnable = channel
         self.store = store
@@ -77,6 +82,14 @@ public actor MailboxActor {
                 try await session()
             } catch is CancellationError {
                 break
+            } catch let error as EmailChannelError where error.code == .grantRefused {
+                if Task.isCancelled { break }
+                // The provider refused the grant: only a new sign-in helps, and `channel reauthorize` restarts this
+                // mailbox with it.
+                metrics?.failed(.init(error.code))
+                await report(state: .needsAttention, detail: error.message, error: error)
+                logger.warning("mailbox needs a new OAuth 2.0 sign-in", metadata: ["error": "\(error)"])
+                try? await clock.sleep(for: .seconds(365 * 24 * 3600))
             } catch let error as EmailChannelError {
                 if Task.isCancelled { break }
                 // A credential that cannot be read (token file, token command) or a store that refused a
@@ -93,7 +106,15 @@ public actor MailboxActor {
                 if Task.isCancelled { break }
                 let clientError =
                     error as? MailClientError ?? MailClientError(.connectionClosed, "\(error)", underlying: nil)
-                let diagnosis = MailboxDiagnosis.diagnose(clientError)
+                if channel.authMethod == .oauth2App, clientError.code == .authenticationFailed, !refreshBeforeLogin {
+                    // A token refused before its time (revoked early, issued before a scope change): one new token
+                    // is tried at once before anyone is asked to act.
+                    refreshBeforeLogin = true
+                    logger.info(
+                        "the server refused the access token; refreshing it", metadata: ["error": "\(clientError)"])
+                    continue
+                }
+                let diagnosis = MailboxDiagnosis.diagnose(clientError, oauth: channel.authMethod == .oauth2App)
                 metrics?.failed(.init(diagnosis.cause))
                 failures += 1
                 switch backoff.decision(for: diagnosis, attempt: failures) {
@@ -135,6 +156,16 @@ public actor MailboxActor {
         }
     }
 
+    /// The credentials of this session's login: for a channel holding an OAuth 2.0 grant, a token from the keeper
+    /// (refreshed first when the server refused the last one).
+    private func loginCredentials() async throws -> MailCredentials {
+        let oauth = tokenKeeper.map {
+            OAuthLogin(keeper: $0, owner: .channel(channelId), forceRefresh: refreshBeforeLogin)
+        }
+        return try await MailboxCredentials.resolve(
+            username: channel.username, secret: runnable.password, method: channel.authMethod, oauth: oauth)
+    }
+
     /// The channel's server, with this actor's deadline for every command (and the greeting).
     var endpoint: MailServerEndpoint {
         var endpoint = MailServerEndpoint(channel: channel)
@@ -143,10 +174,10 @@ public actor MailboxActor {
     }
 
     private func imapSession() async throws {
-        let credentials = try await MailboxCredentials.resolve(
-            username: channel.username, secret: runnable.password, method: channel.authMethod)
+        let credentials = try await loginCredentials()
         try await IMAPClient.withConnection(to: endpoint, logger: logger) { connection in
             try await connection.login(credentials)
+            self.refreshBeforeLogin = false
             let status = try await connection.select("INBOX")
             let canIdle = connection.capabilities.contains("IDLE")
             let pollInterval = max(self.pollInterval, self.backoff.provider.minimumPollInterval)
@@ -375,8 +406,7 @@ public actor MailboxActor {
         while !Task.isCancelled {
             await report(state: .fetching, detail: nil)
             // Read anew at each login: an OAuth 2 token may have been refreshed since.
-            let credentials = try await MailboxCredentials.resolve(
-                username: channel.username, secret: runnable.password, method: channel.authMethod)
+            let credentials = try await loginCredentials()
             var ids: [Int64] = []
             var undeletable: [String] = []
             do {
@@ -390,6 +420,7 @@ public actor MailboxActor {
                 throw error
             }
             failures = 0
+            refreshBeforeLogin = false
             var detail = "POP3, polling every \(pollInterval)"
             if let refusal = undeletable.first {
                 detail +=

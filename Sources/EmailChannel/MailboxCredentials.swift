@@ -6,13 +6,37 @@ import ServiceDesk
     import Glibc
 #endif
 
-/// Turns a channel's stored secret into login credentials: a password as it is, or for OAuth 2 an
+/// Where a login that holds an OAuth 2.0 grant gets its access token.
+public struct OAuthLogin: Sendable {
+    public var keeper: OAuthTokenKeeper
+    public var owner: OAuthGrantOwner
+    /// Refresh even a token that looks fresh: the server refused the last one.
+    public var forceRefresh: Bool
+
+    public init(keeper: OAuthTokenKeeper, owner: OAuthGrantOwner, forceRefresh: Bool = false) {
+        self.keeper = keeper
+        self.owner = owner
+        self.forceRefresh = forceRefresh
+    }
+}
+
+/// Turns a channel's stored secret into login credentials: a password as it is, for OAuth 2 an
 /// access token read anew at each login from a file or from a command's output, so that an
-/// external refresher keeps it valid.
+/// external refresher keeps it valid, or the access token of postdesk's own grant.
 public enum MailboxCredentials {
     /// The credentials to log in with now.
-    public static func resolve(username: String, secret: String, method: AuthMethod) async throws -> MailCredentials {
+    public static func resolve(username: String, secret: String, method: AuthMethod, oauth: OAuthLogin? = nil)
+        async throws -> MailCredentials
+    {
         switch method {
+        case .oauth2App:
+            guard let oauth else {
+                throw EmailChannelError(
+                    .credentialUnavailable, "this login holds an OAuth 2.0 grant, but no token keeper runs")
+            }
+            return .oauth2(
+                username: username,
+                accessToken: try await oauth.keeper.accessToken(for: oauth.owner, forceRefresh: oauth.forceRefresh))
         case .password:
             return MailCredentials(username: username, password: secret)
         case .oauth2File:

@@ -18,6 +18,8 @@ public struct MailboxDiagnosis: Sendable, Equatable {
         case throttled(Duration)
         /// User name or password refused.
         case badCredentials
+        /// A fresh OAuth 2.0 access token refused: a scope, the protocol or the user name is wrong.
+        case oauthTokenRefused
         /// The TLS certificate is not trusted or names another host, or STARTTLS is missing.
         case tlsConfiguration
         /// Network trouble: refused, DNS, timeout, closed connection, server busy.
@@ -36,7 +38,7 @@ public struct MailboxDiagnosis: Sendable, Equatable {
     public var needsAttention: Bool {
         switch cause {
         case .gmailWebLoginRequired, .yahooAccountVerification, .microsoftNotConnected, .badCredentials,
-            .tlsConfiguration:
+            .oauthTokenRefused, .tlsConfiguration:
             true
         case .outlookLoginLimit, .throttled, .transient:
             false
@@ -50,8 +52,8 @@ public struct MailboxDiagnosis: Sendable, Equatable {
         return text + ". " + fix
     }
 
-    /// Reads a failure.
-    public static func diagnose(_ error: MailClientError) -> MailboxDiagnosis {
+    /// Reads a failure; `oauth` when the login sent an access token of postdesk's own grant.
+    public static func diagnose(_ error: MailClientError, oauth: Bool = false) -> MailboxDiagnosis {
         let words = error.serverText ?? ""
         let lower = words.lowercased()
         func make(_ cause: Cause, _ summary: String, _ fix: String) -> MailboxDiagnosis {
@@ -86,10 +88,16 @@ public struct MailboxDiagnosis: Sendable, Equatable {
                 "postdesk waits the suggested \(suggested) before trying again")
         }
         switch error.code {
+        case .authenticationFailed where oauth:
+            return make(
+                .oauthTokenRefused, "The server refused a freshly refreshed OAuth 2.0 access token",
+                "Check that the app's scopes cover this protocol (Microsoft: IMAP.AccessAsUser.All, POP.AccessAsUser.All or SMTP.Send; Google: https://mail.google.com/), that IMAP/POP is enabled for the mailbox, and that the user name is the mailbox's address (a Microsoft shared mailbox: the shared address, with a delegate's sign-in); then run postdesk channel reauthorize"
+            )
         case .authenticationFailed, .authenticationMechanismUnsupported:
             return make(
                 .badCredentials, "The server refused the user name or password",
-                "Check both; Gmail and Yahoo accounts with two-step verification need an app password")
+                "Check both. Gmail and Microsoft 365 accounts are best linked with OAuth 2.0 (postdesk oauth app add, then channel add --oauth-app); accounts with two-step verification that still have app passwords (Gmail, Yahoo) can use one"
+            )
         case .tlsCertificateUntrusted:
             return make(
                 .tlsConfiguration, "The server's TLS certificate is not trusted",

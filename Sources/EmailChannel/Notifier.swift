@@ -61,6 +61,9 @@ public actor Notifier: Service {
         case storeFailed(any Error)
     }
 
+    /// Gives the relay's access token when postdesk holds its OAuth 2.0 grant.
+    private let tokenKeeper: OAuthTokenKeeper?
+
     /// A notifier; `clock` times the relay's backoff, recording retries and the poll (tests step it).
     public init(
         store: DeskStore,
@@ -70,8 +73,10 @@ public actor Notifier: Service {
         pollInterval: Duration = .seconds(5),
         clock: any Clock<Duration> = ContinuousClock(),
         metrics: PostdeskMetrics = PostdeskMetrics(),
+        tokenKeeper: OAuthTokenKeeper? = nil,
         logger: Logger
     ) {
+        self.tokenKeeper = tokenKeeper
         self.metrics = metrics
         self.store = store
         self.policy = policy
@@ -174,7 +179,7 @@ public actor Notifier: Service {
         }
         let end: SessionEnd
         do {
-            let credentials = try await settings.credentials()
+            let credentials = try await settings.credentials(keeper: tokenKeeper)
             end = try await SMTPClient.withConnection(
                 to: MailServerEndpoint(relay: settings.settings), credentials: credentials,
                 heloName: ehloName(forSender: settings.settings.fromAddress), logger: logger
@@ -443,20 +448,22 @@ extension MailServerEndpoint {
 }
 
 extension RelaySettings {
-    /// The relay's login, when it needs one; an OAuth 2 token is read anew each time.
-    public func credentials() async throws -> MailCredentials? {
+    /// The relay's login, when it needs one; an OAuth 2 token is read anew each time, from `keeper` when postdesk
+    /// holds the relay's grant.
+    public func credentials(keeper: OAuthTokenKeeper?) async throws -> MailCredentials? {
         guard let username = settings.username else { return nil }
         return try await MailboxCredentials.resolve(
-            username: username, secret: password ?? "", method: settings.authMethod)
+            username: username, secret: password ?? "", method: settings.authMethod,
+            oauth: keeper.map { OAuthLogin(keeper: $0, owner: .relay) })
     }
 
     /// Sends one message through the relay, as the notifier and `channel verify` do.
-    func send(_ raw: [UInt8], from sender: String, to recipients: [String], logger: Logger) async throws
-        -> SMTPSendReceipt
-    {
+    func send(
+        _ raw: [UInt8], from sender: String, to recipients: [String], keeper: OAuthTokenKeeper?, logger: Logger
+    ) async throws -> SMTPSendReceipt {
         try await SMTPClient.send(
             raw, from: sender, to: recipients, via: MailServerEndpoint(relay: settings),
-            credentials: try await credentials(), heloName: ehloName(forSender: sender), logger: logger)
+            credentials: try await credentials(keeper: keeper), heloName: ehloName(forSender: sender), logger: logger)
     }
 }
 

@@ -38,8 +38,8 @@ public final class PostdeskMetrics: Sendable {
     /// Why a mailbox session failed: `MailboxDiagnosis.Cause` without its payload, and EmailChannel's own failures.
     public enum FetchFailureCause: String, Sendable, CaseIterable {
         case gmailWebLoginRequired, yahooAccountVerification, outlookLoginLimit, microsoftNotConnected, throttled
-        case badCredentials, tlsConfiguration, transient
-        case credentialUnavailable, storage
+        case badCredentials, oauthTokenRefused, tlsConfiguration, transient
+        case credentialUnavailable, grantRefused, storage
 
         /// The cause of a diagnosed mail-server failure.
         public init(_ cause: MailboxDiagnosis.Cause) {
@@ -50,6 +50,7 @@ public final class PostdeskMetrics: Sendable {
             case .microsoftNotConnected: self = .microsoftNotConnected
             case .throttled: self = .throttled
             case .badCredentials: self = .badCredentials
+            case .oauthTokenRefused: self = .oauthTokenRefused
             case .tlsConfiguration: self = .tlsConfiguration
             case .transient: self = .transient
             }
@@ -59,6 +60,7 @@ public final class PostdeskMetrics: Sendable {
         public init(_ code: EmailChannelError.Code) {
             switch code {
             case .credentialUnavailable: self = .credentialUnavailable
+            case .grantRefused: self = .grantRefused
             case .storage: self = .storage
             }
         }

@@ -46,6 +46,21 @@ public struct ProviderProfile: Sendable, Equatable {
     public static let custom = ProviderProfile(
         name: "custom", imap: nil, pop3: nil, smtp: nil, minimumPollInterval: .seconds(0))
 
+    /// The profile of a login: the provider it was linked as, else the one its host belongs to.
+    public static func of(_ provider: MailProvider, host: String) -> ProviderProfile {
+        provider == .custom ? matching(host: host) : of(provider)
+    }
+
+    /// What `channel add`, `channel test` and `smtp set` advise for a login at this provider that does not hold an
+    /// OAuth 2.0 grant: Microsoft has turned off basic authentication for IMAP and POP in Exchange Online, and Google
+    /// no longer lets new Workspace users create app passwords. Nil where OAuth is not the better way, or is used.
+    public func oauthAdvice(for method: AuthMethod) -> String? {
+        guard method != .oauth2App, let oauthProvider else { return nil }
+        let vendor = oauthProvider == .microsoft ? "Microsoft 365" : "Gmail and Google Workspace"
+        return
+            "\(vendor) accounts are best linked with OAuth 2.0: register your app once (postdesk oauth app add NAME --provider \(oauthProvider.rawValue) --client-id ID), then sign in with --oauth-app NAME (channel reauthorize switches a linked mailbox without unlinking it). Passwords and app passwords keep working only for accounts that still allow them."
+    }
+
     /// The profile of a provider.
     public static func of(_ provider: MailProvider) -> ProviderProfile {
         switch provider {

@@ -7,6 +7,8 @@ public struct DeskError: Error, Sendable, CustomStringConvertible, Equatable {
     /// A closed set of reasons, used by the admin API to pick an HTTP status.
     public enum Code: String, Sendable, Codable {
         case notFound, conflict, invalid, unsuitableRequestType, storage
+        /// A server postdesk called for the admin (an OAuth provider) refused or failed: 502.
+        case upstream
     }
 
     public var code: Code

@@ -273,8 +273,13 @@ extension DeskStore {
     /// a relay that is not on this machine.
     public func setSMTP(
         host: String, port: Int, tls: ServerTLS, caFile: String?, fromAddress: String, username: String?,
-        password: String?, authMethod: AuthMethod = .password, insecurePlaintext: Bool = false
+        password: String?, authMethod: AuthMethod = .password, insecurePlaintext: Bool = false,
+        grant: (appId: Int64, tokens: OAuthTokenSet)? = nil
     ) async throws {
+        guard (authMethod == .oauth2App) == (grant != nil) else {
+            throw DeskError.invalid("an OAuth 2.0 relay is set with the grant of a flow, and only such a relay")
+        }
+        let grantRow = try grant.map { try sealedRow(owner: .relay, appId: $0.appId, tokens: $0.tokens, at: Date()) }
         try TransportSecurity.permit(host: host, tls: tls, insecurePlaintext: insecurePlaintext, what: "the SMTP relay")
         guard let from = AddressNormalizer.normalize(fromAddress) else {
             throw DeskError.invalid("\"\(fromAddress)\" is not an email address")
@@ -284,7 +289,15 @@ extension DeskStore {
         let settings = SMTPSettings(
             host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret,
             authMethod: authMethod)
-        try await write { db in try settings.save(db) }
+        try await write { db in
+            try settings.save(db)
+            // The relay's grant lives as long as its settings say OAuth: another login method drops it.
+            if let grantRow {
+                try Self.replaceGrant(grantRow, in: db)
+            } else {
+                try OAuthGrantRow.filter(owner: .relay).deleteAll(db)
+            }
+        }
     }
 
     /// The relay with its password, or nil when none is set.
@@ -359,8 +372,15 @@ extension DeskStore {
     }
 
     /// Links a channel at the watermark its server reported.
-    public func linkChannel(_ draft: ChannelDraft, watermark: LinkWatermark) async throws -> Channel {
+    /// Stores a checked channel with its watermark and, for `.oauth2App`, the flow's grant in the same transaction.
+    public func linkChannel(
+        _ draft: ChannelDraft, watermark: LinkWatermark, grant: (appId: Int64, tokens: OAuthTokenSet)? = nil
+    ) async throws -> Channel {
         let secret = try secrets.seal(draft.password)
+        guard (draft.authMethod == .oauth2App) == (grant != nil) else {
+            throw DeskError.invalid("an OAuth 2.0 channel is linked with the grant of a flow, and only such a channel")
+        }
+        let grantRow = try grant.map { try sealedRow(owner: .relay, appId: $0.appId, tokens: $0.tokens, at: Date()) }
         return try await write { db in
             let (project, type, address, extras, accountKey) = try Self.check(draft, in: db)
             guard let projectId = project.id, let typeId = type.id else { throw DeskError(.storage, "row without id") }
@@ -376,6 +396,10 @@ extension DeskStore {
                 try db.execute(
                     sql: "INSERT INTO channelAddress (address, channelId) VALUES (?, ?)",
                     arguments: [linked, channel.id])
+            }
+            if var grantRow, let id = channel.id {
+                (grantRow.channelId, grantRow.relay) = (id, false)
+                try Self.replaceGrant(grantRow, in: db)
             }
             return channel
         }

@@ -45,7 +45,7 @@ extension DeskStore {
         } catch let error as DeskError {
             switch error.code {
             case .conflict: return .conflict(error.message)
-            case .storage: throw error
+            case .storage, .upstream: throw error
             case .invalid, .notFound, .unsuitableRequestType: return .invalid(error)
             }
         }
@@ -83,6 +83,7 @@ extension DeskStore {
                 case .password: "password"
                 case .oauth2File: "OAuth 2 token file"
                 case .oauth2Command: "OAuth 2 token command"
+                case .oauth2App: "OAuth 2.0 grant"
                 }
             differences.append("the \(secretName) differs")
         }

@@ -36,12 +36,17 @@ extension DeskStore {
         }
     }
 
-    /// Who logs in with the app. Nothing can yet: channels and the relay gain a column naming their
-    /// app with the flows (issue 11), and its queries go here, read in the remove's transaction:
-    /// `SELECT address FROM channel WHERE oauthAppId = ?` and `SELECT 1 FROM smtpSettings WHERE
-    /// oauthAppId = ?`.
+    /// Who logs in with the app, read in the remove's transaction.
     static func usage(ofOAuthApp id: Int64, in db: Database) throws -> OAuthAppUsage {
-        OAuthAppUsage()
+        let channels = try String.fetchAll(
+            db,
+            sql:
+                "SELECT channel.address FROM oauthGrant JOIN channel ON channel.id = oauthGrant.channelId WHERE oauthGrant.appId = ?",
+            arguments: [id])
+        let relay =
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM oauthGrant WHERE appId = ? AND relay = 1", arguments: [id]) ?? false
+        return OAuthAppUsage(channels: channels, relay: relay)
     }
 
     /// The record a draft becomes, after every check that needs no database.

@@ -290,6 +290,29 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // The grants the OAuth flows bring (issue 11): one per channel or for the relay, tokens sealed by SecretBox.
+        migrator.registerMigration("v8-oauth-grant") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE oauthGrant (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        appId INTEGER NOT NULL REFERENCES oauthApp(id) ON DELETE RESTRICT,
+                        channelId INTEGER UNIQUE REFERENCES channel(id) ON DELETE CASCADE,
+                        relay INTEGER NOT NULL DEFAULT 0,
+                        refreshToken BLOB NOT NULL,
+                        accessToken BLOB,
+                        accessExpiresAt DATETIME,
+                        grantedAt DATETIME NOT NULL,
+                        lastRefreshAt DATETIME,
+                        refreshCount INTEGER NOT NULL DEFAULT 0,
+                        failure TEXT,
+                        failedAt DATETIME,
+                        CHECK ((channelId IS NOT NULL) <> (relay = 1))
+                    );
+                    CREATE UNIQUE INDEX oauthGrant_relay ON oauthGrant(relay) WHERE relay = 1;
+                    """
+            )
+        }
         return migrator
     }
 

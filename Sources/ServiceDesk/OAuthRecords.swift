@@ -114,6 +114,20 @@ public struct OAuthApp: Codable, Sendable, Equatable, FetchableRecord, MutablePe
 
     /// Whether a client secret is stored; the secret itself never leaves the store but to a flow.
     public var hasSecret: Bool { secret != nil }
+
+    /// How `channel add --oauth-app` signs in when not told: the device flow where the app has one, except at
+    /// Google, whose device flow does not grant the Gmail scope (https://mail.google.com/).
+    public var defaultSignIn: OAuthSignIn {
+        deviceAuthorizationURL != nil && provider != .google ? .device : .browser
+    }
+}
+
+/// How the user signs in for a grant.
+public enum OAuthSignIn: String, Sendable, Codable, CaseIterable {
+    /// The device authorization grant (RFC 8628): a code entered at an address, on any device.
+    case device
+    /// Authorization code with PKCE (RFC 7636) through a browser, redirected to the CLI's loopback listener.
+    case browser
 }
 
 /// Who uses an OAuth app: an app in use is not removed, or those logins would break.

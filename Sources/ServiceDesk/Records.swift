@@ -113,6 +113,9 @@ public enum AuthMethod: String, Sendable, Codable, CaseIterable, DatabaseValueCo
     case oauth2File = "oauth2-file"
     /// The secret is a command that prints the access token.
     case oauth2Command = "oauth2-command"
+    /// postdesk holds an OAuth 2.0 grant from one of the admin's apps (`oauth app add`) and refreshes it itself;
+    /// the secret is empty.
+    case oauth2App = "oauth2-app"
 }
 
 /// The TLS mode of a stored server setting (mirrors the client library's modes).

@@ -37,9 +37,11 @@ struct ChannelAddColumns {
     let columns: [Column]
 
     /// The columns, from `channel add`'s own description of its arguments (what `--experimental-dump-help`
-    /// prints), without the admin options every command takes (`--socket`, `--json`) and `--help`.
+    /// prints), without the admin options every command takes (`--socket`, `--json`), the OAuth sign-in and `--help`.
     static func load() throws -> ChannelAddColumns {
-        let adminNames = Set(try arguments(of: AdminOptions.self).flatMap { $0.longNames })
+        // An OAuth 2.0 sign-in is interactive (a code, or a browser), one mailbox at a time: not a column.
+        let adminNames = Set(
+            try (arguments(of: AdminOptions.self) + arguments(of: OAuthSignInOptions.self)).flatMap { $0.longNames })
         var columns: [Column] = []
         for argument in try arguments(of: ChannelCommand.Add.self) {
             let kind: Kind

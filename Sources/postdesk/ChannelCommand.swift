@@ -18,6 +18,7 @@ struct ChannelCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Add.self, ChannelImportCommand.self, List.self, ChannelTestCommand.self, ChannelVerifyCommand.self,
+            Reauthorize.self,
         ])
 
     struct Add: AsyncParsableCommand {
@@ -25,6 +26,8 @@ struct ChannelCommand: AsyncParsableCommand {
             abstract: "Link a mailbox to a project; only mail arriving after linking is processed.",
             discussion: """
                 Examples:
+                  postdesk channel add SD --address help@contoso.com --provider outlook \\
+                      --oauth-app contoso --request-type "Get help"
                   postdesk channel add SD --address help@desk.test --protocol imap \\
                       --host 127.0.0.1 --port 10143 --tls none --username help@desk.test \\
                       --password-file pw.txt --request-type "Get help"
@@ -55,10 +58,19 @@ struct ChannelCommand: AsyncParsableCommand {
         var extraAddresses: [String] = []
         @Flag(help: "Allow --tls none to a server not on this machine: password and mail unencrypted.")
         var insecurePlaintext = false
+        @OptionGroup(title: "OAuth 2.0 sign-in") var signIn: OAuthSignInOptions
 
         func validate() throws {
-            if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
-                throw ValidationError("give only one of --password-file, --oauth2-token-file, --oauth2-token-command")
+            let logins = [
+                passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil, signIn.oauthApp != nil,
+            ]
+            if logins.filter({ $0 }).count > 1 {
+                throw ValidationError(
+                    "give only one of --oauth-app, --password-file, --oauth2-token-file, --oauth2-token-command")
+            }
+            if mailProtocol == .lmtp, signIn.oauthApp != nil {
+                throw ValidationError(
+                    "--protocol lmtp is push delivery: it logs in nowhere, so it takes no --oauth-app")
             }
             if mailProtocol == .lmtp,
                 host != nil || port != nil || tls != nil || username != nil || passwordFile != nil
@@ -77,6 +89,9 @@ struct ChannelCommand: AsyncParsableCommand {
             if mailProtocol == .lmtp {
                 // Push delivery logs in nowhere: nothing to read from stdin.
                 (method, secret) = (.password, "")
+            } else if signIn.oauthApp != nil {
+                // The grant of the sign-in `run` does first; no secret is read.
+                (method, secret) = (.oauth2App, "")
             } else if let oauth2TokenFile {
                 (method, secret) = (.oauth2File, URL(fileURLWithPath: oauth2TokenFile).path)
             } else if let oauth2TokenCommand {
@@ -91,9 +106,14 @@ struct ChannelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let body = try body { try readSecret(file: passwordFile, what: "mailbox password") }
+            var body = try body { try readSecret(file: passwordFile, what: "mailbox password") }
             let data = try await admin {
-                try await options.client.raw(.POST, "/v1/projects/\(project.uppercased())/channels", body: body)
+                if let app = signIn.oauthApp {
+                    body.oauthFlow = try await OAuthSignInRunner.signIn(
+                        app: app, options: signIn, loginHint: body.username, client: options.client)
+                }
+                return try await options.client.raw(
+                    .POST, "/v1/projects/\(project.uppercased())/channels", body: body)
             }
             if options.json { return printJSON(data) }
             let view = try decodeAnswer(ChannelView.self, data)
@@ -107,6 +127,42 @@ struct ChannelCommand: AsyncParsableCommand {
         static func serverText(_ view: ChannelView) -> String {
             view.protocol == .lmtp
                 ? "push delivery over LMTP" : "\(view.protocol.rawValue.uppercased()) \(view.host):\(view.port)"
+        }
+    }
+
+    struct Reauthorize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign in again for a mailbox (or switch it to OAuth 2.0) without unlinking it.",
+            discussion: """
+                The new grant replaces the old one; the mailbox keeps its place, so mail that arrived meanwhile \
+                still becomes requests. A mailbox that logs in with a password becomes an OAuth 2.0 mailbox.
+
+                Examples:
+                  postdesk channel reauthorize help@contoso.com --oauth-app contoso
+                  postdesk channel reauthorize help@example.com --oauth-app google --browser --redirect-port 8765
+                """)
+        @OptionGroup var options: AdminOptions
+        @Argument(help: "The mailbox's address.") var address: String
+        @OptionGroup(title: "OAuth 2.0 sign-in") var signIn: OAuthSignInOptions
+
+        func validate() throws {
+            if signIn.oauthApp == nil { throw ValidationError("name the app to sign in with: --oauth-app NAME") }
+        }
+
+        func run() async throws {
+            let app = signIn.oauthApp ?? ""
+            let data = try await admin {
+                let channel = try await options.client.call(.GET, "/v1/channels", as: [ChannelView].self).first {
+                    $0.address.lowercased() == address.lowercased()
+                }
+                let flow = try await OAuthSignInRunner.signIn(
+                    app: app, options: signIn, loginHint: channel?.username ?? address, client: options.client)
+                return try await options.client.raw(
+                    .POST, "/v1/channels/\(address)/reauthorize", body: ReauthorizeBody(oauthFlow: flow))
+            }
+            if options.json { return printJSON(data) }
+            let view = try decodeAnswer(ChannelView.self, data)
+            print("Reauthorized \(view.address) with OAuth app \(app); the mailbox carries on from where it stood.")
         }
     }
 

@@ -25,6 +25,8 @@ struct SMTPCommand: AsyncParsableCommand {
                 Saving makes the notifier try the relay at once.
 
                 Examples:
+                  postdesk smtp set --provider outlook --from help@contoso.com \\
+                      --username help@contoso.com --oauth-app contoso
                   postdesk smtp set --host 127.0.0.1 --port 10025 --tls none \\
                       --from help@desk.test
                   postdesk smtp set --provider outlook --from help@example.com \\
@@ -49,12 +51,17 @@ struct SMTPCommand: AsyncParsableCommand {
         @Flag(help: "Allow --tls none to a relay not on this machine: password and mail unencrypted.")
         var insecurePlaintext = false
         @Flag(help: "Save the settings even when the relay's test fails.") var saveAnyway = false
+        @OptionGroup(title: "OAuth 2.0 sign-in") var signIn: OAuthSignInOptions
 
         func validate() throws {
-            if [passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil].filter({ $0 }).count > 1 {
-                throw ValidationError("give only one of --password-file, --oauth2-token-file, --oauth2-token-command")
+            let logins = [
+                passwordFile != nil, oauth2TokenFile != nil, oauth2TokenCommand != nil, signIn.oauthApp != nil,
+            ]
+            if logins.filter({ $0 }).count > 1 {
+                throw ValidationError(
+                    "give only one of --oauth-app, --password-file, --oauth2-token-file, --oauth2-token-command")
             }
-            if (oauth2TokenFile != nil || oauth2TokenCommand != nil) && username == nil {
+            if (oauth2TokenFile != nil || oauth2TokenCommand != nil || signIn.oauthApp != nil) && username == nil {
                 throw ValidationError("OAuth 2 needs --username")
             }
         }
@@ -62,17 +69,25 @@ struct SMTPCommand: AsyncParsableCommand {
         func run() async throws {
             var method = AuthMethod.password
             var secret: String?
-            if let oauth2TokenFile {
+            if signIn.oauthApp != nil {
+                method = .oauth2App
+            } else if let oauth2TokenFile {
                 (method, secret) = (.oauth2File, URL(fileURLWithPath: oauth2TokenFile).path)
             } else if let oauth2TokenCommand {
                 (method, secret) = (.oauth2Command, oauth2TokenCommand)
             } else if username != nil {
                 secret = try readSecret(file: passwordFile, what: "SMTP password")
             }
-            let body = SMTPBody(
+            var body = SMTPBody(
                 provider: provider, host: host, port: port, tls: tls, caFile: caFile, from: from, username: username,
                 password: secret, authMethod: method, insecurePlaintext: insecurePlaintext, saveAnyway: saveAnyway)
-            let data = try await admin { try await options.client.raw(.PUT, "/v1/smtp", body: body) }
+            let data = try await admin {
+                if let app = signIn.oauthApp {
+                    body.oauthFlow = try await OAuthSignInRunner.signIn(
+                        app: app, options: signIn, loginHint: username, client: options.client)
+                }
+                return try await options.client.raw(.PUT, "/v1/smtp", body: body)
+            }
             if options.json { return printJSON(data) }
             let result = try decodeAnswer(SMTPSetResult.self, data)
             let relay = result.relay

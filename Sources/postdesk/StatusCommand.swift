@@ -51,6 +51,9 @@ struct StatusCommand: AsyncParsableCommand {
                             String($0.processedToday), detail,
                         ]
                     }))
+            for channel in health.channels {
+                if let oauth = channel.oauth { print(Self.grantText(channel.address, oauth)) }
+            }
         }
         print(Self.relayText(health.relay))
         for line in health.plaintext { print("Warning: \(line)") }
@@ -94,6 +97,20 @@ struct StatusCommand: AsyncParsableCommand {
             + "\(health.relay.pending) notification\(health.relay.pending == 1 ? "" : "s") pending"
     }
 
+    /// One line on an OAuth 2.0 grant: its app, when it was last refreshed and until when its token runs, or why it
+    /// no longer works.
+    static func grantText(_ owner: String, _ grant: OAuthGrantView) -> String {
+        var line = "OAuth \(owner): app \(grant.app), "
+        if let refreshed = grant.lastRefreshAt {
+            line += "refreshed \(refreshed.shortText) (\(grant.refreshCount) time\(grant.refreshCount == 1 ? "" : "s"))"
+        } else {
+            line += "signed in \(grant.grantedAt.shortText), not refreshed yet"
+        }
+        if let expires = grant.accessExpiresAt { line += ", token valid until \(expires.shortText)" }
+        if let failure = grant.failure { line += "; NOT WORKING: \(failure)" }
+        return line
+    }
+
     /// The relay's state, its words, the diagnosis and the fix, and what the outbox holds.
     static func relayText(_ relay: RelayStatusView) -> String {
         var lines: [String] = []
@@ -112,6 +129,7 @@ struct StatusCommand: AsyncParsableCommand {
         if let diagnosis = relay.diagnosis { lines.append("  Diagnosis: \(diagnosis)") }
         if let fix = relay.fix { lines.append("  Fix: \(fix)") }
         if let last = relay.lastDeliveryAt { lines.append("  Last notification sent: \(last.shortText)") }
+        if let oauth = relay.oauth { lines.append("  " + grantText("relay", oauth)) }
         lines.append(
             "Outbox: \(relay.pending) pending (\(relay.due) due now), \(relay.failed) failed (postdesk outbox)")
         if relay.unrecordedDeliveries > 0 {
