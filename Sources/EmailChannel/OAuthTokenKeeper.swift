@@ -103,7 +103,12 @@ public actor OAuthTokenKeeper: Service {
             let wait = min(max(next.timeIntervalSince(now()), 1), Double(Self.loopCeiling.components.seconds))
             let sleeper = Task { _ = try? await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
             self.sleeper = sleeper
-            await sleeper.value
+            // The sleeper is a task of its own (so that `grantsChanged` can end it): a shutdown must end it too.
+            await withTaskCancellationHandler {
+                await sleeper.value
+            } onCancel: {
+                sleeper.cancel()
+            }
             self.sleeper = nil
         }
     }

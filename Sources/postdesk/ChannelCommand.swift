@@ -110,7 +110,7 @@ struct ChannelCommand: AsyncParsableCommand {
             let data = try await admin {
                 if let app = signIn.oauthApp {
                     body.oauthFlow = try await OAuthSignInRunner.signIn(
-                        app: app, options: signIn, loginHint: body.username, client: options.client)
+                        app: app, options: signIn, client: options.client)
                 }
                 return try await options.client.raw(
                     .POST, "/v1/projects/\(project.uppercased())/channels", body: body)
@@ -152,11 +152,7 @@ struct ChannelCommand: AsyncParsableCommand {
         func run() async throws {
             let app = signIn.oauthApp ?? ""
             let data = try await admin {
-                let channel = try await options.client.call(.GET, "/v1/channels", as: [ChannelView].self).first {
-                    $0.address.lowercased() == address.lowercased()
-                }
-                let flow = try await OAuthSignInRunner.signIn(
-                    app: app, options: signIn, loginHint: channel?.username ?? address, client: options.client)
+                let flow = try await OAuthSignInRunner.signIn(app: app, options: signIn, client: options.client)
                 return try await options.client.raw(
                     .POST, "/v1/channels/\(address)/reauthorize", body: ReauthorizeBody(oauthFlow: flow))
             }

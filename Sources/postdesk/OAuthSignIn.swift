@@ -20,11 +20,17 @@ struct OAuthSignInOptions: ParsableArguments {
     @Flag(help: "Sign in with a device code even where the app prefers the browser.") var device = false
     @Option(help: "Local port the browser is sent back to (default: a free one); fix it to forward it over SSH.")
     var redirectPort: Int?
+    @Option(
+        help: """
+            The account that signs in, offered to the provider's sign-in page (default: none; for a Microsoft shared \
+            mailbox, the delegate whose grant reads it, while --username stays the shared address).
+            """)
+    var loginHint: String?
 
     func validate() throws {
         if browser && device { throw ValidationError("give --browser or --device, not both") }
-        if (browser || device || redirectPort != nil) && oauthApp == nil {
-            throw ValidationError("--browser, --device and --redirect-port go with --oauth-app")
+        if (browser || device || redirectPort != nil || loginHint != nil) && oauthApp == nil {
+            throw ValidationError("--browser, --device, --redirect-port and --login-hint go with --oauth-app")
         }
         if let redirectPort, !(1...65535).contains(redirectPort) {
             throw ValidationError("--redirect-port \(redirectPort) is out of range")
@@ -36,9 +42,8 @@ struct OAuthSignInOptions: ParsableArguments {
 /// the address, with progress while the server polls; or the browser address, with this process listening on
 /// 127.0.0.1 for the redirect (RFC 8252 §7.3). Returns the finished flow's id for the command that stores the grant.
 enum OAuthSignInRunner {
-    static func signIn(app: String, options: OAuthSignInOptions, loginHint: String?, client: AdminClient) async throws
-        -> String
-    {
+    static func signIn(app: String, options: OAuthSignInOptions, client: AdminClient) async throws -> String {
+        let loginHint = options.loginHint
         let signIn: OAuthSignIn
         if options.browser {
             signIn = .browser
@@ -66,6 +71,8 @@ enum OAuthSignInRunner {
         if let message = started.message { print(message) }
         let minutes = max(1, Int(started.expiresAt.timeIntervalSinceNow / 60))
         print("The code is good for \(minutes) minute(s). Waiting for the sign-in…")
+        // Shown now, even when stdout is a pipe (a script, `tee`): the user must act on it before the command ends.
+        fflush(nil)
         try await follow(started.id, client: client)
         return started.id
     }
@@ -95,6 +102,7 @@ enum OAuthSignInRunner {
                 "The browser is sent back to \(listener.redirectURI). If it runs on another machine, forward that port first: ssh -L \(redirect?.port ?? port):127.0.0.1:\(redirect?.port ?? port) THIS-HOST"
             )
             print("Waiting for the sign-in…")
+            fflush(nil)
             let code: String
             do {
                 code = try await listener.waitForCode(state: state, timeout: .seconds(15 * 60))

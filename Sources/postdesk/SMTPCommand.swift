@@ -84,7 +84,7 @@ struct SMTPCommand: AsyncParsableCommand {
             let data = try await admin {
                 if let app = signIn.oauthApp {
                     body.oauthFlow = try await OAuthSignInRunner.signIn(
-                        app: app, options: signIn, loginHint: username, client: options.client)
+                        app: app, options: signIn, client: options.client)
                 }
                 return try await options.client.raw(.PUT, "/v1/smtp", body: body)
             }
