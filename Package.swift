@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "MailClients", "ServiceDesk",
+                "AdminAPI", "MailClients", "ServiceDesk", "EmailChannel", "OAuthTestServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

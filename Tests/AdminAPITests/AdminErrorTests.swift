@@ -39,6 +39,9 @@ struct AdminErrorTests {
             name: "a storage failure is 500", path: "/desk/storage", status: .internalServerError,
             error: "no project HD"),
         Fixture(
+            name: "a provider postdesk called for the admin failed: 502", path: "/desk/upstream", status: .badGateway,
+            error: "no project HD"),
+        Fixture(
             name: "a mail server's refusal is 502, explained", path: "/mail", status: .badGateway,
             error: "refused the user name or password"),
         Fixture(
@@ -77,6 +80,7 @@ struct AdminErrorTests {
                 case "conflict": .conflict
                 case "invalid": .invalid
                 case "unsuitableRequestType": .unsuitableRequestType
+                case "upstream": .upstream
                 default: .storage
                 }
             throw DeskError(code, "no project HD")
