@@ -7,7 +7,7 @@ import Testing
 let imapBearerIR = Data(
     "n,a=help@desk.test,\u{1}host=127.0.0.1\u{1}port=143\u{1}auth=Bearer ya29.token\u{1}\u{1}".utf8
 ).base64EncodedString()
-/// Dovecot's OAUTHBEARER error challenge JSON and its base64 form.
+/// An OAUTHBEARER error challenge JSON with a scope (RFC 7628 §3.2.2) and its base64 form.
 let bearerErrorJSON = #"{"status":"invalid_token","schemes":"bearer","scope":"mail"}"#
 let bearerErrorChallenge = Data(bearerErrorJSON.utf8).base64EncodedString()
 

@@ -30,8 +30,10 @@ private func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedStrin
 struct OAuthBearerFailureTests {
     static let fixtures: [OAuthChallengeFixture] = [
         .init(
-            "Dovecot's OAUTHBEARER error", json: #"{"status":"invalid_token","schemes":"bearer","scope":"mail"}"#,
-            .init(status: "invalid_token", scope: "mail")),
+            "Dovecot 2.3.19's OAUTHBEARER error", json: #"{"status":"invalid_token"}"#, .init(status: "invalid_token")),
+        .init(
+            "Dovecot 2.3.19's XOAUTH2 error", json: #"{"status":"401","schemes":"bearer","scope":"mail"}"#,
+            .init(status: "401", scope: "mail")),
         .init(
             "RFC 7628 §4.3's example with openid-configuration",
             json:
