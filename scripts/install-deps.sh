@@ -3,8 +3,9 @@
 # Idempotent: prints nothing to do and touches nothing when everything is present.
 set -euo pipefail
 
+# dovecot-submissiond: the harness's SMTP submission (STARTTLS, AUTH incl. OAUTHBEARER) relaying into OpenSMTPD.
 # fetchmail: the load harness (Benchmarks/load) measures the backlog drain against it in the same run.
-packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve opensmtpd openssl python3 fetchmail)
+packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve dovecot-submissiond opensmtpd openssl python3 fetchmail)
 # deploy/check-runtime.sh (DeployTests): a bookworm root for the image's runtime stage, the unit's checks.
 packages+=(debootstrap strace systemd)
 

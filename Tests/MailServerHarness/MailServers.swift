@@ -6,8 +6,8 @@ import Foundation
 
 /// Real Dovecot + OpenSMTPD for one test process.
 ///
-/// Dovecot serves IMAP, IMAPS, POP3 and POP3S on 127.0.0.1 and takes LMTP on a Unix socket; OpenSMTPD takes SMTP on
-/// 127.0.0.1 and delivers every address of its domains into Dovecot by LMTP. Each instance lives in its own
+/// Dovecot serves IMAP, IMAPS, POP3, POP3S and submission on 127.0.0.1 and takes LMTP on a Unix socket; OpenSMTPD
+/// takes SMTP on 127.0.0.1 and delivers every address of its domains into Dovecot by LMTP. Each instance lives in its own
 /// temporary directory with its own ports, users and TLS certificate. Needs root (OpenSMTPD runs in a private
 /// mount namespace) and the Debian packages that `scripts/install-deps.sh` installs.
 public final class MailServers: Sendable {
@@ -21,6 +21,9 @@ public final class MailServers: Sendable {
     public let pop3sPort: Int
     /// SMTP port on 127.0.0.1 (no TLS, no authentication; accepts mail for `domains`).
     public let smtpPort: Int
+    /// Dovecot's submission port on 127.0.0.1 (RFC 6409): STARTTLS with `caFile`'s certificate, AUTH PLAIN/LOGIN
+    /// for password users and XOAUTH2/OAUTHBEARER for the oauth2 passdb's users; relays into OpenSMTPD.
+    public let submissionPort: Int
     /// PEM of the CA that signed the TLS listeners' certificate (valid for 127.0.0.1 and localhost).
     public let caFile: String
     /// The instance's temporary directory (removed by `stop()` unless `POSTDESK_KEEP_MAILSERVERS` is set).
@@ -54,6 +57,7 @@ public final class MailServers: Sendable {
         pop3Port = layout.ports.pop3
         pop3sPort = layout.ports.pop3s
         smtpPort = layout.ports.smtp
+        submissionPort = layout.ports.submission
         caFile = layout.caFile
         baseDirectory = layout.base
         domains = layout.domains
@@ -394,11 +398,21 @@ public final class MailServers: Sendable {
         let lmtp = "/usr/lib/dovecot/lmtp"
         let pop3 = "/usr/lib/dovecot/pop3"
         let imap = "/usr/lib/dovecot/imap"
-        let missingParts = [imap, pop3, lmtp].filter { !FileManager.default.isExecutableFile(atPath: $0) }
+        let missingParts = [(imap, "dovecot-imapd"), (pop3, "dovecot-pop3d"), (lmtp, "dovecot-lmtpd")]
+            .filter { !FileManager.default.isExecutableFile(atPath: $0.0) }
         if !missingParts.isEmpty {
             throw MailServerHarnessError(
                 .notInstalled,
-                "missing \(missingParts.joined(separator: ", ")): \(MailServerHarness.installHint)"
+                "missing \(missingParts.map { "\($0.0) (package \($0.1))" }.joined(separator: ", ")): "
+                    + "\(MailServerHarness.installHint)"
+            )
+        }
+        let submission = "/usr/lib/dovecot/submission"
+        if !FileManager.default.isExecutableFile(atPath: submission) {
+            throw MailServerHarnessError(
+                .notInstalled,
+                "missing \(submission): Dovecot's submission service needs the Debian package dovecot-submissiond; "
+                    + "\(MailServerHarness.installHint)"
             )
         }
         guard geteuid() == 0 else {
@@ -496,6 +510,8 @@ public final class MailServers: Sendable {
         }
         try await waitForGreeting(port: imapPort, containing: "Dovecot", server: "Dovecot IMAP", log: dovecotLog)
         try await waitForGreeting(port: pop3Port, containing: "Dovecot", server: "Dovecot POP3", log: dovecotLog)
+        try await waitForGreeting(
+            port: submissionPort, containing: "Dovecot", server: "Dovecot submission", log: dovecotLog)
     }
 
     /// Starts OpenSMTPD in the foreground, in a private mount namespace so that its compiled-in spool

@@ -117,8 +117,9 @@ public final class IMAPConnection {
     // MARK: - Authentication
 
     /// Logs in: AUTHENTICATE PLAIN (with SASL-IR, RFC 4959, when offered) if AUTH=PLAIN is advertised, else LOGIN
-    /// unless the server says LOGINDISABLED. An OAuth 2.0 access token always uses AUTHENTICATE XOAUTH2
-    /// (`mechanism` is then ignored; `.authenticationMechanismUnsupported` when AUTH=XOAUTH2 is not offered).
+    /// unless the server says LOGINDISABLED. An OAuth 2.0 access token uses AUTHENTICATE OAUTHBEARER (RFC 7628) or
+    /// XOAUTH2 as its `OAuthMechanism` says (`.automatic`: OAUTHBEARER when AUTH=OAUTHBEARER is offered, else
+    /// XOAUTH2; `mechanism` is then ignored; `.authenticationMechanismUnsupported` when neither fits).
     /// A refusal throws `.authenticationFailed` with the server's words, response code included
     /// (`[ALERT] Please log in via your web browser…`).
     nonisolated(nonsending) public func login(
@@ -126,8 +127,9 @@ public final class IMAPConnection {
         mechanism: IMAPLoginMechanism = .automatic
     ) async throws {
         guard !self.isAuthenticated else { return }
-        if let accessToken = credentials.oauth2AccessToken {
-            try await self.authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+        if case .oauth2AccessToken(let accessToken, let requested) = credentials.secret {
+            try await self.authenticateOAuth(
+                username: credentials.username, accessToken: accessToken, requested: requested)
             return
         }
         let chosen: IMAPLoginMechanism
@@ -201,22 +203,24 @@ public final class IMAPConnection {
     }
 
     // authenticate    = "AUTHENTICATE" SP auth-type [SP (base64 / "=")] *(CRLF base64)   (RFC 4959 §7)
-    // XOAUTH2: https://developers.google.com/gmail/imap/xoauth2-protocol (error challenge as in RFC 7628 §3.2.2)
-    /// AUTHENTICATE XOAUTH2 with an OAuth 2.0 access token, with SASL-IR when offered. On failure the server sends
-    /// a base64 JSON error as a continuation; we answer it with an empty line and surface the JSON together with
-    /// the final NO in `serverText`.
-    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
-        guard self.supports("AUTH=XOAUTH2") else {
-            throw MailClientError(
-                .authenticationMechanismUnsupported,
-                "the credentials are an OAuth 2.0 access token, but the server does not offer AUTH=XOAUTH2"
-            )
-        }
+    // OAUTHBEARER: RFC 7628 §3.1, §4.1; XOAUTH2: https://developers.google.com/gmail/imap/xoauth2-protocol
+    /// AUTHENTICATE OAUTHBEARER or XOAUTH2 (as `requested` and the `AUTH=` capabilities decide) with an OAuth 2.0
+    /// access token, with SASL-IR when offered. On failure the server sends a base64 JSON error as a continuation
+    /// (RFC 7628 §3.2.2); we answer it with a lone %x01 (OAUTHBEARER, §3.2.3) or an empty line (XOAUTH2), and
+    /// surface the JSON with the final NO in `serverText`, decoded in `oauthFailure`.
+    nonisolated(nonsending) private func authenticateOAuth(
+        username: String, accessToken: String, requested: OAuthMechanism
+    ) async throws {
+        let offered = self.capabilities.filter { $0.hasPrefix("AUTH=") }.map { String($0.dropFirst(5)) }.sorted()
+        let mechanism = try SASLOAuthMechanism.choose(requested, offered: offered)
         let encoded = Array(
-            try SASLMechanismEncoding.xoauth2InitialResponse(username: username, accessToken: accessToken).utf8)
-        var parts: [IMAPCommand.Part] = [.raw("AUTHENTICATE"), .raw("XOAUTH2")]
+            try SASLMechanismEncoding.oauthInitialResponse(
+                mechanism, username: username, accessToken: accessToken, host: self.endpoint.host,
+                port: self.endpoint.port
+            ).utf8)
+        var parts: [IMAPCommand.Part] = [.raw("AUTHENTICATE"), .raw(mechanism.name)]
         var responded = false
-        var errorChallenge: String?
+        var errorChallenge: (text: String, failure: OAuthBearerFailure?)?
         if self.supports("SASL-IR") {
             parts.append(.secret(.init(bytes: encoded, asString: false)))
             responded = true
@@ -229,24 +233,27 @@ public final class IMAPConnection {
                     return IMAPCommand.Secret(bytes: Array("*".utf8), asString: false)
                 }
                 if responded {
-                    // The error challenge: answer with an empty response, the server then sends NO.
-                    errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: challenge)
-                    return IMAPCommand.Secret(bytes: [], asString: false)
+                    // The error challenge: answer it, the server then sends NO (RFC 7628 §3.2.3).
+                    errorChallenge = SASLMechanismEncoding.oauthErrorChallenge(challenge)
+                    return IMAPCommand.Secret(
+                        bytes: Array(SASLMechanismEncoding.errorChallengeAnswer(mechanism).utf8), asString: false)
                 }
                 responded = true
                 return IMAPCommand.Secret(bytes: encoded, asString: false)
             })
-        let serverText = SASLMechanismEncoding.xoauth2ServerText(
-            errorChallenge: errorChallenge, finalText: status.rawText)
+        let serverText = SASLMechanismEncoding.oauthServerText(
+            errorChallenge: errorChallenge?.text, finalText: status.rawText)
         switch status.kind {
         case .ok:
-            try await self.didAuthenticate(status, mechanism: "XOAUTH2")
+            try await self.didAuthenticate(status, mechanism: mechanism.name)
         case .no:
             throw MailClientError(
-                .authenticationFailed, "the server refused the OAuth 2.0 access token", serverText: serverText)
+                .authenticationFailed, "the server refused the OAuth 2.0 access token (\(mechanism.name))",
+                serverText: serverText, oauthFailure: errorChallenge?.failure)
         default:
             throw MailClientError(
-                .commandRejected, "the server rejected the AUTHENTICATE XOAUTH2 command", serverText: serverText)
+                .commandRejected, "the server rejected the AUTHENTICATE \(mechanism.name) command",
+                serverText: serverText, oauthFailure: errorChallenge?.failure)
         }
     }
 

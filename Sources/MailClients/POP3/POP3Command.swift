@@ -17,6 +17,9 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
     /// `AUTH XOAUTH2 [<initial response>]`: OAuth 2.0 access token (RFC 5034 §4; Google's and Microsoft's XOAUTH2).
     /// Without an initial response the server asks with an empty `+ ` challenge.
     case authXOAuth2(initialResponse: String?)
+    /// `AUTH OAUTHBEARER [<initial response>]`: OAuth 2.0 access token (RFC 5034 §4, RFC 7628 §3.1).
+    /// Without an initial response the server asks with an empty `+ ` challenge.
+    case authOAuthBearer(initialResponse: String?)
     /// `AUTH LOGIN` (RFC 5034 §4 with the SASL LOGIN mechanism): the user name and password answer
     /// two `+ ` challenges, each in base64.
     case authLogin
@@ -59,6 +62,7 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
         case .apop: "APOP <redacted>"
         case .authPlain: "AUTH PLAIN <redacted>"
         case .authXOAuth2: "AUTH XOAUTH2 <redacted>"
+        case .authOAuthBearer: "AUTH OAUTHBEARER <redacted>"
         case .authLogin: "AUTH LOGIN"
         case .authResponse: "<redacted auth response>"
         case .stat: "STAT"
@@ -96,12 +100,9 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
             // RFC 5034 §4: an empty initial response is sent as "=".
             buffer.writeString("AUTH PLAIN \(initialResponse.isEmpty ? "=" : initialResponse)\r\n")
         case .authXOAuth2(let initialResponse):
-            if let initialResponse {
-                try Self.validateBase64(initialResponse)
-                buffer.writeString("AUTH XOAUTH2 \(initialResponse)\r\n")
-            } else {
-                buffer.writeString("AUTH XOAUTH2\r\n")
-            }
+            try Self.encodeAuth("XOAUTH2", initialResponse, into: &buffer)
+        case .authOAuthBearer(let initialResponse):
+            try Self.encodeAuth("OAUTHBEARER", initialResponse, into: &buffer)
         case .authLogin: buffer.writeString("AUTH LOGIN\r\n")
         case .authResponse(let response):
             try Self.validateBase64(response)
@@ -126,6 +127,17 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible {
         case .rset: buffer.writeString("RSET\r\n")
         case .noop: buffer.writeString("NOOP\r\n")
         case .quit: buffer.writeString("QUIT\r\n")
+        }
+    }
+
+    private static func encodeAuth(_ mechanism: String, _ initialResponse: String?, into buffer: inout ByteBuffer)
+        throws
+    {
+        if let initialResponse {
+            try Self.validateBase64(initialResponse)
+            buffer.writeString("AUTH \(mechanism) \(initialResponse)\r\n")
+        } else {
+            buffer.writeString("AUTH \(mechanism)\r\n")
         }
     }
 

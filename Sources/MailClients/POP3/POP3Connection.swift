@@ -48,8 +48,9 @@ public final class POP3Connection {
     }
 
     /// Logs in: AUTH PLAIN (RFC 5034) when CAPA offers SASL PLAIN and `preferSASLPlain`, else USER/PASS
-    /// (RFC 1939 §7). An OAuth 2.0 access token always uses AUTH XOAUTH2 (`.authenticationMechanismUnsupported`
-    /// when CAPA does not list it under SASL).
+    /// (RFC 1939 §7). An OAuth 2.0 access token uses AUTH OAUTHBEARER (RFC 7628) or XOAUTH2 as its
+    /// `OAuthMechanism` says (`.automatic`: OAUTHBEARER when CAPA lists it under SASL, else XOAUTH2;
+    /// `.authenticationMechanismUnsupported` naming the offered mechanisms when neither fits).
     ///
     /// A refusal is `.authenticationFailed` with the server's status line verbatim as `serverText`
     /// (e.g. Outlook's `-ERR Logon failure: unknown user name or bad password.`), unless its response code says
@@ -58,14 +59,9 @@ public final class POP3Connection {
     nonisolated(nonsending) public func login(_ credentials: MailCredentials, preferSASLPlain: Bool = true) async throws
     {
         let capabilities = try await capabilities()
-        if let accessToken = credentials.oauth2AccessToken {
-            guard capabilities.saslMechanisms.contains("XOAUTH2") else {
-                throw MailClientError(
-                    .authenticationMechanismUnsupported,
-                    "the credentials are an OAuth 2.0 access token, but the server does not offer SASL XOAUTH2"
-                )
-            }
-            try await authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+        if case .oauth2AccessToken(let accessToken, let requested) = credentials.secret {
+            let mechanism = try SASLOAuthMechanism.choose(requested, offered: capabilities.saslMechanisms)
+            try await authenticateOAuth(mechanism, username: credentials.username, accessToken: accessToken)
         } else if preferSASLPlain && capabilities.saslMechanisms.contains("PLAIN") {
             let initialResponse = try SASLMechanismEncoding.plainInitialResponse(
                 username: credentials.username,
@@ -94,36 +90,42 @@ public final class POP3Connection {
     }
 
     // RFC 5034 §4: auth = "AUTH" SP sasl-mech [SP initial-response] *(CRLF [base64]) [CRLF cancel-response] CRLF
-    /// AUTH XOAUTH2: with the initial response on the command line when the line stays within 255 octets
-    /// (RFC 5034 §4), else after the server's empty challenge (Microsoft's servers ask that way). An error
-    /// challenge (base64 JSON) is answered with an empty line; the `-ERR` that follows is thrown with the decoded
-    /// JSON in `serverText`.
-    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
-        let initialResponse = try SASLMechanismEncoding.xoauth2InitialResponse(
-            username: username, accessToken: accessToken)
-        let fitsOnLine = "AUTH XOAUTH2 ".utf8.count + initialResponse.utf8.count + 2 <= 255
-        var response = try await execute(.authXOAuth2(initialResponse: fitsOnLine ? initialResponse : nil))
+    /// AUTH OAUTHBEARER or XOAUTH2: with the initial response on the command line when the line stays within 255
+    /// octets (RFC 5034 §4), else after the server's empty challenge (Microsoft's servers ask that way). An error
+    /// challenge (base64 JSON, RFC 7628 §3.2.2) is answered with a lone %x01 (OAUTHBEARER, §3.2.3) or an empty line
+    /// (XOAUTH2); the `-ERR` that follows is thrown with the decoded JSON in `serverText` and `oauthFailure`.
+    nonisolated(nonsending) private func authenticateOAuth(
+        _ mechanism: SASLOAuthMechanism, username: String, accessToken: String
+    ) async throws {
+        let initialResponse = try SASLMechanismEncoding.oauthInitialResponse(
+            mechanism, username: username, accessToken: accessToken, host: endpoint.host, port: endpoint.port)
+        let fitsOnLine = "AUTH \(mechanism.name) ".utf8.count + initialResponse.utf8.count + 2 <= 255
+        let onLine = fitsOnLine ? initialResponse : nil
+        var response = try await execute(
+            mechanism == .xoauth2
+                ? .authXOAuth2(initialResponse: onLine) : .authOAuthBearer(initialResponse: onLine))
         var responded = fitsOnLine
-        var errorChallenge: String?
+        var errorChallenge: (text: String, failure: OAuthBearerFailure?)?
         while response.status == .continuation {
             if responded {
                 guard errorChallenge == nil else {
                     throw MailClientError(
-                        .protocolViolation, "the server sent a second challenge after the XOAUTH2 error",
+                        .protocolViolation, "the server sent a second challenge after the \(mechanism.name) error",
                         serverText: response.statusLine)
                 }
-                errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: response.text)
-                response = try await execute(.authResponse(""))
+                errorChallenge = SASLMechanismEncoding.oauthErrorChallenge(response.text)
+                response = try await execute(.authResponse(SASLMechanismEncoding.errorChallengeAnswer(mechanism)))
             } else {
                 responded = true
                 response = try await execute(.authResponse(initialResponse))
             }
         }
         do {
-            try Self.checkLogin(response, step: "AUTH XOAUTH2")
+            try Self.checkLogin(response, step: "AUTH \(mechanism.name)")
         } catch var error as MailClientError {
-            error.serverText = SASLMechanismEncoding.xoauth2ServerText(
-                errorChallenge: errorChallenge, finalText: response.statusLine)
+            error.serverText = SASLMechanismEncoding.oauthServerText(
+                errorChallenge: errorChallenge?.text, finalText: response.statusLine)
+            error.oauthFailure = errorChallenge?.failure
             throw error
         }
     }

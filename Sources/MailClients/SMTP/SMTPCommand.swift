@@ -14,6 +14,8 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
     case authLogin
     /// `AUTH XOAUTH2 <initial response>`: an OAuth 2.0 access token (RFC 4954 §4; Google's and Microsoft's XOAUTH2).
     case authXOAuth2(initialResponse: String)
+    /// `AUTH OAUTHBEARER <initial response>`: an OAuth 2.0 access token (RFC 4954 §4, RFC 7628 §3.1).
+    case authOAuthBearer(initialResponse: String)
     /// One base64 line answering a 334 challenge (RFC 4954 §4); empty to answer an error challenge.
     case authResponse(String)
     /// `MAIL FROM:<path>` with the ESMTP parameters the server offered (RFC 5321 §4.1.1.2).
@@ -40,6 +42,7 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
         case .authPlain: "AUTH PLAIN <redacted>"
         case .authLogin: "AUTH LOGIN"
         case .authXOAuth2: "AUTH XOAUTH2 <redacted>"
+        case .authOAuthBearer: "AUTH OAUTHBEARER <redacted>"
         case .authResponse: "<redacted auth response>"
         case .mailFrom: "MAIL FROM"
         case .rcptTo: "RCPT TO"
@@ -72,6 +75,9 @@ public enum SMTPCommand: Sendable, Hashable, CustomStringConvertible {
         case .authXOAuth2(let initialResponse):
             try Self.validateBase64(initialResponse)
             buffer.writeString("AUTH XOAUTH2 \(initialResponse)\r\n")
+        case .authOAuthBearer(let initialResponse):
+            try Self.validateBase64(initialResponse)
+            buffer.writeString("AUTH OAUTHBEARER \(initialResponse)\r\n")
         case .authResponse(let response):
             try Self.validateBase64(response)
             buffer.writeString("\(response)\r\n")

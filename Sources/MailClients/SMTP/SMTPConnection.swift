@@ -240,17 +240,21 @@ public final class SMTPConnection {
         capabilities = SMTPCapabilities()
     }
 
-    /// AUTH PLAIN when offered, else AUTH LOGIN (RFC 4954 §4); AUTH XOAUTH2 for an OAuth 2.0 access token.
+    /// AUTH PLAIN when offered, else AUTH LOGIN (RFC 4954 §4); AUTH OAUTHBEARER (RFC 7628) or XOAUTH2 for an OAuth 2.0
+    /// access token, as its `OAuthMechanism` says (`.automatic`: OAUTHBEARER when EHLO offers it, else XOAUTH2).
     nonisolated(nonsending) private func authenticate(_ credentials: MailCredentials) async throws {
         let mechanisms = capabilities.authenticationMechanisms
-        if let accessToken = credentials.oauth2AccessToken {
-            guard mechanisms.contains("XOAUTH2") else {
-                throw MailClientError(
-                    .authenticationMechanismUnsupported,
-                    "the credentials are an OAuth 2.0 access token, but the server does not offer AUTH XOAUTH2"
-                )
+        if case .oauth2AccessToken(let accessToken, let requested) = credentials.secret {
+            let mechanism: SASLOAuthMechanism
+            do {
+                mechanism = try SASLOAuthMechanism.choose(requested, offered: mechanisms)
+            } catch var error as MailClientError {
+                if endpoint.tls == .none && capabilities.supportsStartTLS {
+                    error.message += " (the server may offer AUTH only after STARTTLS)"
+                }
+                throw error
             }
-            try await authenticateXOAuth2(username: credentials.username, accessToken: accessToken)
+            try await authenticateOAuth(mechanism, username: credentials.username, accessToken: accessToken)
         } else if mechanisms.contains("PLAIN") {
             let initialResponse = try SASLMechanismEncoding.plainInitialResponse(
                 username: credentials.username,
@@ -283,22 +287,31 @@ public final class SMTPConnection {
     }
 
     // RFC 4954 §4: "AUTH" SP sasl-mech [SP initial-response] *(CRLF [base64]) [CRLF cancel-response] CRLF
-    /// AUTH XOAUTH2 with the initial response. A 334 error challenge (base64 JSON) is answered with an empty
-    /// line; the 535/534 that follows is thrown with the decoded JSON in `serverText`.
-    nonisolated(nonsending) private func authenticateXOAuth2(username: String, accessToken: String) async throws {
-        let initialResponse = try SASLMechanismEncoding.xoauth2InitialResponse(
-            username: username, accessToken: accessToken)
-        var reply = try await execute(.authXOAuth2(initialResponse: initialResponse))
-        var errorChallenge: String?
+    /// AUTH OAUTHBEARER or XOAUTH2 with the initial response. A 334 error challenge (base64 JSON, RFC 7628 §3.2.2)
+    /// is answered with a lone %x01 (OAUTHBEARER, §3.2.3) or an empty line (XOAUTH2); the 535/534 that follows is
+    /// thrown with the decoded JSON in `serverText` and `oauthFailure`.
+    nonisolated(nonsending) private func authenticateOAuth(
+        _ mechanism: SASLOAuthMechanism, username: String, accessToken: String
+    ) async throws {
+        let initialResponse = try SASLMechanismEncoding.oauthInitialResponse(
+            mechanism, username: username, accessToken: accessToken, host: endpoint.host, port: endpoint.port)
+        var reply = try await execute(
+            mechanism == .xoauth2
+                ? .authXOAuth2(initialResponse: initialResponse) : .authOAuthBearer(initialResponse: initialResponse))
+        var errorChallenge: (text: String, failure: OAuthBearerFailure?)?
         if reply.code == 334 {
-            errorChallenge = SASLMechanismEncoding.xoauth2ErrorText(challenge: reply.lines.joined())
-            reply = try await execute(.authResponse(""))
+            errorChallenge = SASLMechanismEncoding.oauthErrorChallenge(reply.lines.joined())
+            reply = try await execute(.authResponse(SASLMechanismEncoding.errorChallengeAnswer(mechanism)))
         }
         do {
             try Self.checkAuthenticationReply(reply)
         } catch var error as MailClientError {
-            error.serverText = SASLMechanismEncoding.xoauth2ServerText(
-                errorChallenge: errorChallenge, finalText: reply.verbatim)
+            error.serverText = SASLMechanismEncoding.oauthServerText(
+                errorChallenge: errorChallenge?.text, finalText: reply.verbatim)
+            error.oauthFailure = errorChallenge?.failure
+            if error.code == .authenticationFailed {
+                error.message = "the server refused the OAuth 2.0 access token (\(mechanism.name))"
+            }
             throw error
         }
     }

@@ -46,6 +46,9 @@ public struct MailClientError: Error, Sendable, CustomStringConvertible {
     public var serverText: String?
     /// Reply code when the protocol has one (SMTP 3-digit code).
     public var replyCode: Int?
+    /// The server's OAuth 2.0 error, decoded from the JSON challenge of a refused OAUTHBEARER or XOAUTH2 login
+    /// (RFC 7628 §3.2.2); `nil` when there was none or it was not that JSON (`serverText` still has its text).
+    public var oauthFailure: OAuthBearerFailure?
     public var underlying: (any Error & Sendable)?
     public var file: String
     public var line: Int
@@ -55,6 +58,7 @@ public struct MailClientError: Error, Sendable, CustomStringConvertible {
         _ message: String,
         serverText: String? = nil,
         replyCode: Int? = nil,
+        oauthFailure: OAuthBearerFailure? = nil,
         underlying: (any Error & Sendable)? = nil,
         file: String = #fileID,
         line: Int = #line
@@ -63,6 +67,7 @@ public struct MailClientError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.serverText = serverText
         self.replyCode = replyCode
+        self.oauthFailure = oauthFailure
         self.underlying = underlying
         self.file = file
         self.line = line

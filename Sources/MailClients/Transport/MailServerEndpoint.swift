@@ -39,15 +39,16 @@ public struct MailServerEndpoint: Sendable, Hashable {
     }
 }
 
-/// A user name and a secret (a password, or an OAuth 2.0 access token for SASL XOAUTH2); its description never
-/// shows the secret.
+/// A user name and a secret (a password, or an OAuth 2.0 access token for SASL OAUTHBEARER or XOAUTH2); its
+/// description never shows the secret.
 public struct MailCredentials: Sendable, Hashable, CustomStringConvertible {
     /// What proves the user's identity.
     public enum Secret: Sendable, Hashable {
         /// A password (or app password): AUTH PLAIN, LOGIN, USER/PASS.
         case password(String)
-        /// An OAuth 2.0 access token (Google, Microsoft): SASL XOAUTH2 only.
-        case oauth2AccessToken(String)
+        /// An OAuth 2.0 access token (Google, Microsoft, any RFC 7628 server), sent with SASL OAUTHBEARER or
+        /// XOAUTH2 as `mechanism` says (by default OAUTHBEARER when the server offers it, else XOAUTH2).
+        case oauth2AccessToken(String, mechanism: OAuthMechanism = .automatic)
     }
 
     public var username: String
@@ -65,9 +66,13 @@ public struct MailCredentials: Sendable, Hashable, CustomStringConvertible {
         self.secret = secret
     }
 
-    /// A user name and an OAuth 2.0 access token, sent with SASL XOAUTH2.
-    public static func oauth2(username: String, accessToken: String) -> MailCredentials {
-        MailCredentials(username: username, secret: .oauth2AccessToken(accessToken))
+    /// A user name and an OAuth 2.0 access token, sent with `mechanism`: by default SASL OAUTHBEARER (RFC 7628)
+    /// when the server offers it, else XOAUTH2; a forced mechanism the server does not offer is
+    /// `.authenticationMechanismUnsupported`.
+    public static func oauth2(
+        username: String, accessToken: String, mechanism: OAuthMechanism = .automatic
+    ) -> MailCredentials {
+        MailCredentials(username: username, secret: .oauth2AccessToken(accessToken, mechanism: mechanism))
     }
 
     /// The password; empty when the secret is an access token. Setting it makes the secret a password.
@@ -81,7 +86,13 @@ public struct MailCredentials: Sendable, Hashable, CustomStringConvertible {
 
     /// The OAuth 2.0 access token, when the secret is one.
     public var oauth2AccessToken: String? {
-        if case .oauth2AccessToken(let token) = secret { return token }
+        if case .oauth2AccessToken(let token, _) = secret { return token }
+        return nil
+    }
+
+    /// The SASL mechanism asked for the OAuth 2.0 access token, when the secret is one.
+    public var oauthMechanism: OAuthMechanism? {
+        if case .oauth2AccessToken(_, let mechanism) = secret { return mechanism }
         return nil
     }
 

@@ -12,11 +12,15 @@ struct SMTPXOAuth2Tests {
         ),
     ]
 
+    /// The test token with XOAUTH2 forced: Gmail's EHLO also offers OAUTHBEARER, which `.automatic` would pick.
+    static let xoauth2Credentials = MailCredentials.oauth2(
+        username: "help@desk.test", accessToken: "ya29.token", mechanism: .xoauth2)
+
     @Test("a token is sent as AUTH XOAUTH2 with the initial response")
     func accepted() async throws {
         try await runSMTPScript(
             Self.hello + [.client("AUTH XOAUTH2 \(xoauth2IR)\r\n"), .server("235 2.7.0 Accepted\r\n")],
-            credentials: tokenCredentials
+            credentials: Self.xoauth2Credentials
         ) { _ in }
     }
 
@@ -31,13 +35,14 @@ struct SMTPXOAuth2Tests {
                         "535-5.7.8 Username and Password not accepted. For more information, go to\r\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm123 - gsmtp\r\n"
                     ),
                 ],
-                credentials: tokenCredentials
+                credentials: Self.xoauth2Credentials
             ) { _ in }
         }
         #expect(error?.code == .authenticationFailed)
         #expect(error?.replyCode == 535)
         #expect(error?.serverText?.hasPrefix("535-5.7.8 Username and Password not accepted.") == true)
         #expect(error?.serverText?.hasSuffix("\n\(xoauth2ErrorJSON)") == true)
+        #expect(error?.oauthFailure == OAuthBearerFailure(status: "400", scope: "https://mail.google.com/"))
     }
 
     @Test("a token for a relay without AUTH XOAUTH2 fails before AUTH")
