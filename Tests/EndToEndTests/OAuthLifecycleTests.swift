@@ -29,7 +29,12 @@ struct OAuthLifecycleTests {
             var detail: String?
             var oauth: Grant?
         }
+        struct Relay: Decodable {
+            var state: String
+            var oauth: Grant?
+        }
         var channels: [Mailbox]
+        var relay: Relay
     }
 
     /// Runs a CLI command on a thread of its own (it waits for the device flow), so the test can approve the code
@@ -178,5 +183,77 @@ struct OAuthLifecycleTests {
                 #expect(!log.contains(token), "a token is in the server log")
             }
         }
+    }
+
+    @Test("the SMTP relay signs in with OAuth 2.0: smtp set --oauth-app, then notifications go out by submission")
+    func relay() async throws {
+        var configuration = OAuthTestServerConfiguration()
+        configuration.pollingInterval = 1
+        let server = try await OAuthTestServer.start(configuration)
+        server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: Self.scopes))
+        let credentials = try #require(server.configuration.introspectionCredentials)
+        let servers = try await MailServers.start(
+            oauth2: OAuth2Passdb(
+                introspectionURL: server.introspectionURL, clientID: credentials.id, clientSecret: credentials.secret))
+        let desk = try PostdeskProcess()
+        defer { servers.stop() }
+        do {
+            try await relay(server: server, servers: servers, desk: desk)
+        } catch {
+            Issue.record("server log:\n\(desk.serverLog.suffix(6000))")
+            try? await desk.stop()
+            await server.stop()
+            throw error
+        }
+        try await desk.stop()
+        await server.stop()
+    }
+
+    private func relay(server: OAuthTestServer, servers: MailServers, desk: PostdeskProcess) async throws {
+        let support = "support@desk.test"
+        try servers.addOAuthUser(Self.user)
+        try servers.addUser(support, password: "secret")
+        try servers.addUser(Self.customer, password: "secret")
+        try await desk.start()
+        try desk.createProject("RL", name: "Relay desk", signup: "public")
+        var app = [
+            "oauth", "app", "add", "entra", "--provider", "custom", "--client-id", "desk-ms", "--token-url",
+            server.tokenURL, "--device-authorization-url", server.deviceAuthorizationURL,
+        ]
+        for scope in Self.scopes { app += ["--scope", scope] }
+        try desk.ok(app)
+
+        // The relay: Dovecot's submission service, which checks the token at the authorization server.
+        async let setting = Self.runDetached(
+            desk,
+            [
+                "smtp", "set", "--host", "127.0.0.1", "--port", "\(servers.submissionPort)", "--tls", "starttls",
+                "--ca-file", servers.caFile, "--from", Self.user, "--username", Self.user, "--oauth-app", "entra",
+            ])
+        _ = try await Self.approveNextCode(server, as: Self.user)
+        let set = try await setting
+        #expect(set.status == 0, "smtp set failed: \(set.err) \(set.out)")
+        #expect(set.out.contains("SMTP relay set"), "\(set.out)")
+        #expect(try desk.json(Health.self, ["status"]).relay.oauth?.app == "entra")
+        // The app is in use: it cannot be removed from under the relay.
+        #expect(try desk.run(["oauth", "app", "remove", "entra"]).err.contains("the SMTP relay"))
+
+        let passwordFile = desk.dataDirectory.appendingPathComponent("pw.txt")
+        try Data("secret\n".utf8).write(to: passwordFile)
+        try desk.ok([
+            "channel", "add", "RL", "--address", support, "--protocol", "imap", "--host", "127.0.0.1", "--port",
+            "\(servers.imapPort)", "--tls", "none", "--password-file", passwordFile.path, "--request-type", "Help",
+        ])
+        var mail = Self.mail("Relay me")
+        mail = Array(String(decoding: mail, as: UTF8.self).replacingOccurrences(of: Self.user, with: support).utf8)
+        try servers.deliver(mail, to: support)
+        let request = try await desk.eventually("the mail as a request") {
+            try desk.json([QueueRow].self, ["queue", "RL"]).first
+        }
+        try desk.ok(["request", "comment", request.key, "--author", "agent@desk.test", "--body", "On our way"])
+        let delivered = try await servers.waitForMessages(1, in: Self.customer, timeout: .seconds(30))
+        #expect(delivered.first?.raw.contains("On our way") == true)
+        #expect(try desk.json(Health.self, ["status"]).relay.state == "ok")
+        #expect(try String(contentsOfFile: servers.dovecotLog, encoding: .utf8).contains("method=OAUTHBEARER"))
     }
 }
