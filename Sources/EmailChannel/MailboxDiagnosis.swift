@@ -90,8 +90,18 @@ public struct MailboxDiagnosis: Sendable, Equatable {
         switch error.code {
         case .authenticationFailed where oauth:
             return make(
-                .oauthTokenRefused, "The server refused a freshly refreshed OAuth 2.0 access token",
+                .oauthTokenRefused,
+                "The server refused a freshly refreshed OAuth 2.0 access token"
+                    + (error.oauthFailure.map { ": " + $0.explanation } ?? ""),
                 "Check that the app's scopes cover this protocol (Microsoft: IMAP.AccessAsUser.All, POP.AccessAsUser.All or SMTP.Send; Google: https://mail.google.com/), that IMAP/POP is enabled for the mailbox, and that the user name is the mailbox's address (a Microsoft shared mailbox: the shared address, with a delegate's sign-in); then run postdesk channel reauthorize"
+            )
+        case .authenticationFailed where error.oauthFailure != nil:
+            // A token from the admin's own file or command (the server's JSON error says how it was refused).
+            return make(
+                .oauthTokenRefused,
+                "The server refused the OAuth 2.0 access token from the token file or command: "
+                    + (error.oauthFailure?.explanation ?? ""),
+                "The token has expired or lacks that scope: check what refreshes it, or let postdesk hold and refresh the grant itself (postdesk oauth app add, then postdesk channel reauthorize ADDRESS --oauth-app NAME)"
             )
         case .authenticationFailed, .authenticationMechanismUnsupported:
             return make(

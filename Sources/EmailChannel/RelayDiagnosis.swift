@@ -81,6 +81,13 @@ public struct RelayDiagnosis: Sendable, Equatable {
                 "Use --tls starttls (usually port 587) or --tls implicit (port 465). " + waitingNote)
         }
         switch error.code {
+        case .authenticationFailed where error.oauthFailure != nil:
+            return make(
+                .badCredentials,
+                "The relay refused the OAuth 2.0 access token: " + (error.oauthFailure?.explanation ?? ""),
+                "Check that the app has the SMTP.Send scope (Microsoft) or https://mail.google.com/ (Google) and that "
+                    + "authenticated SMTP is enabled for the mailbox, then run postdesk smtp set --oauth-app again. "
+                    + waitingNote)
         case .authenticationFailed:
             return make(
                 .badCredentials, "The relay refused the user name or password",

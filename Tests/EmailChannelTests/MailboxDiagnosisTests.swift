@@ -54,6 +54,12 @@ struct MailboxDiagnosisTests {
                 .authenticationFailed, "login refused", serverText: "[AUTHENTICATIONFAILED] Authentication failed."),
             cause: .badCredentials, fixMentions: "app password"),
         Case(
+            name: "an external OAuth token refused, with the server's JSON",
+            error: MailClientError(
+                .authenticationFailed, "AUTHENTICATE failed", serverText: "NO [AUTHENTICATIONFAILED] failed",
+                oauthFailure: OAuthBearerFailure(status: "invalid_token", scope: "mail")),
+            cause: .oauthTokenRefused, fixMentions: "postdesk oauth app add"),
+        Case(
             name: "self-signed certificate",
             error: MailClientError(.tlsCertificateUntrusted, "certificate not trusted"),
             cause: .tlsConfiguration, fixMentions: "--ca-file"),
@@ -83,6 +89,21 @@ struct MailboxDiagnosisTests {
         if let words = sample.error.serverText {
             #expect(diagnosis.line.contains(words))
         }
+    }
+
+    @Test("a fresh token of postdesk's own grant refused: the scope and the mailbox settings are named, with the JSON")
+    func ownGrantRefused() {
+        let error = MailClientError(
+            .authenticationFailed, "AUTHENTICATE failed", serverText: "NO [AUTHENTICATIONFAILED] failed",
+            oauthFailure: OAuthBearerFailure(status: "401", scope: "https://mail.google.com/"))
+        let diagnosis = MailboxDiagnosis.diagnose(error, oauth: true)
+        #expect(diagnosis.cause == .oauthTokenRefused)
+        #expect(diagnosis.summary.contains("status 401 and wants a token with scope https://mail.google.com/"))
+        #expect(diagnosis.fix.contains("IMAP.AccessAsUser.All"))
+        #expect(diagnosis.fix.contains("reauthorize"))
+        #expect(diagnosis.needsAttention)
+        // Without the JSON, a password refusal stays a password refusal.
+        #expect(MailboxDiagnosis.diagnose(MailClientError(.authenticationFailed, "x")).cause == .badCredentials)
     }
 
     @Test("authentication failures never retry in a loop")

@@ -45,3 +45,12 @@ public struct OAuthBearerFailure: Sendable, Equatable {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 }
+
+extension OAuthBearerFailure {
+    /// The refusal in words, for a diagnosis: the status, and the scope the server wants, when it names one.
+    public var explanation: String {
+        var text = "the server answered status \(status)"
+        if let scope, !scope.isEmpty { text += " and wants a token with scope \(scope)" }
+        return text
+    }
+}
