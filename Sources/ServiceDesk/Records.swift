@@ -105,7 +105,7 @@ public enum MailProvider: String, Sendable, Codable, CaseIterable, DatabaseValue
 }
 
 /// How postdesk logs in to a mailbox or the relay: the stored secret is a password, or names where an
-/// OAuth 2 access token is read anew at each login (XOAUTH2).
+/// OAuth 2.0 access token is read anew at each login, or postdesk holds the grant (OAUTHBEARER or XOAUTH2).
 public enum AuthMethod: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// The secret is the password.
     case password

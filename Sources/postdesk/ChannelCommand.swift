@@ -49,9 +49,11 @@ struct ChannelCommand: AsyncParsableCommand {
         @Option(help: "PEM file of a private CA to trust.") var caFile: String?
         @Option(help: "Login name (default: the address).") var username: String?
         @Option(help: "File holding the password (else read from stdin).") var passwordFile: String?
-        @Option(help: "OAuth 2 (XOAUTH2): file holding the access token, read anew at each login.")
+        @Option(
+            help: "An OAuth 2.0 access token kept fresh by your own tool: the file holding it, read anew at each login."
+        )
         var oauth2TokenFile: String?
-        @Option(help: "OAuth 2 (XOAUTH2): command that prints an access token, run at each login.")
+        @Option(help: "An OAuth 2.0 access token from your own tool: a command that prints it, run at each login.")
         var oauth2TokenCommand: String?
         @Option(help: "Request type new mail creates.") var requestType: String
         @Option(name: .customLong("extra-address"), help: "Another address delivered into this mailbox (repeatable).")

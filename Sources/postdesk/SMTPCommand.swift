@@ -44,9 +44,11 @@ struct SMTPCommand: AsyncParsableCommand {
         @Option(help: "User name, when the relay needs a login.") var username: String?
         @Option(help: "File holding the password (else read from stdin when --username is given).")
         var passwordFile: String?
-        @Option(help: "OAuth 2 (XOAUTH2): file holding the access token, read anew at each login.")
+        @Option(
+            help: "An OAuth 2.0 access token kept fresh by your own tool: the file holding it, read anew at each login."
+        )
         var oauth2TokenFile: String?
-        @Option(help: "OAuth 2 (XOAUTH2): command that prints an access token, run at each login.")
+        @Option(help: "An OAuth 2.0 access token from your own tool: a command that prints it, run at each login.")
         var oauth2TokenCommand: String?
         @Flag(help: "Allow --tls none to a relay not on this machine: password and mail unencrypted.")
         var insecurePlaintext = false
