@@ -92,31 +92,19 @@ struct OAuthBrowserSignInTests {
     func browserSignIn() async throws {
         var configuration = OAuthTestServerConfiguration()
         configuration.accessTokenLifetime = 600
-        let server = try await OAuthTestServer.start(configuration)
-        server.register(
-            OAuthClientRegistration(
-                id: "desk-web", secret: "web-secret", style: .google, scopes: ["https://mail.google.com/"]))
-        let credentials = try #require(server.configuration.introspectionCredentials)
-        let servers = try await MailServers.start(
-            oauth2: OAuth2Passdb(
-                introspectionURL: server.introspectionURL, clientID: credentials.id, clientSecret: credentials.secret))
-        let desk = try PostdeskProcess()
-        defer { servers.stop() }
-        do {
+        try await withOAuthDesk(
+            configuration,
+            clients: [
+                OAuthClientRegistration(
+                    id: "desk-web", secret: "web-secret", style: .google, scopes: ["https://mail.google.com/"])
+            ]
+        ) { server, servers, desk in
             try await run(server: server, servers: servers, desk: desk)
-        } catch {
-            Issue.record("server log:\n\(desk.serverLog.suffix(6000))")
-            try? await desk.stop()
-            await server.stop()
-            throw error
         }
-        try await desk.stop()
-        await server.stop()
     }
 
     private func run(server: OAuthTestServer, servers: MailServers, desk: PostdeskProcess) async throws {
         try servers.addOAuthUser(Self.user)
-        try await desk.start()
         try desk.createProject("BR", name: "Browser desk", signup: "public")
         let secretFile = desk.dataDirectory.appendingPathComponent("web-secret.txt")
         try Data("web-secret\n".utf8).write(to: secretFile)

@@ -80,30 +80,15 @@ struct OAuthLifecycleTests {
         configuration.pollingInterval = 1
         configuration.accessTokenLifetime = 8
         configuration.refreshTokenRotation = .rotate
-        let server = try await OAuthTestServer.start(configuration)
-        server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: Self.scopes))
-        let credentials = try #require(server.configuration.introspectionCredentials)
-        let servers = try await MailServers.start(
-            oauth2: OAuth2Passdb(
-                introspectionURL: server.introspectionURL, clientID: credentials.id, clientSecret: credentials.secret))
-        let desk = try PostdeskProcess()
-        do {
+        try await withOAuthDesk(
+            configuration, clients: [OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: Self.scopes)]
+        ) { server, servers, desk in
             try await lifecycle(server: server, servers: servers, desk: desk)
-        } catch {
-            Issue.record("server log:\n\(desk.serverLog.suffix(6000))")
-            try? await desk.stop()
-            servers.stop()
-            await server.stop()
-            throw error
         }
-        try await desk.stop()
-        servers.stop()
-        await server.stop()
     }
 
     private func lifecycle(server: OAuthTestServer, servers: MailServers, desk: PostdeskProcess) async throws {
         try servers.addOAuthUser(Self.user)
-        try await desk.start()
         try desk.createProject("OA", name: "OAuth desk", signup: "public")
         var app = [
             "oauth", "app", "add", "entra", "--provider", "custom", "--client-id", "desk-ms", "--token-url",
@@ -189,24 +174,11 @@ struct OAuthLifecycleTests {
     func relay() async throws {
         var configuration = OAuthTestServerConfiguration()
         configuration.pollingInterval = 1
-        let server = try await OAuthTestServer.start(configuration)
-        server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: Self.scopes))
-        let credentials = try #require(server.configuration.introspectionCredentials)
-        let servers = try await MailServers.start(
-            oauth2: OAuth2Passdb(
-                introspectionURL: server.introspectionURL, clientID: credentials.id, clientSecret: credentials.secret))
-        let desk = try PostdeskProcess()
-        defer { servers.stop() }
-        do {
+        try await withOAuthDesk(
+            configuration, clients: [OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: Self.scopes)]
+        ) { server, servers, desk in
             try await relay(server: server, servers: servers, desk: desk)
-        } catch {
-            Issue.record("server log:\n\(desk.serverLog.suffix(6000))")
-            try? await desk.stop()
-            await server.stop()
-            throw error
         }
-        try await desk.stop()
-        await server.stop()
     }
 
     private func relay(server: OAuthTestServer, servers: MailServers, desk: PostdeskProcess) async throws {
@@ -214,7 +186,6 @@ struct OAuthLifecycleTests {
         try servers.addOAuthUser(Self.user)
         try servers.addUser(support, password: "secret")
         try servers.addUser(Self.customer, password: "secret")
-        try await desk.start()
         try desk.createProject("RL", name: "Relay desk", signup: "public")
         var app = [
             "oauth", "app", "add", "entra", "--provider", "custom", "--client-id", "desk-ms", "--token-url",

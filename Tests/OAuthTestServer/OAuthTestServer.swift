@@ -51,6 +51,23 @@ public final class OAuthTestServer: Sendable {
 
     // MARK: Start and stop
 
+    /// Runs `body` with a server that has `clients` registered, and stops it afterwards, also when `body` throws.
+    public static func with<R>(
+        _ configuration: OAuthTestServerConfiguration = .init(), registering clients: [OAuthClientRegistration],
+        _ body: (OAuthTestServer) async throws -> R
+    ) async throws -> R {
+        let server = try await start(configuration)
+        for client in clients { server.register(client) }
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
     /// Starts a server on a free port of 127.0.0.1 and returns once it accepts connections.
     public static func start(_ configuration: OAuthTestServerConfiguration = .init()) async throws -> OAuthTestServer {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

@@ -7,21 +7,14 @@ import OAuthTestServer
 func withOAuthServer<R>(
     _ configuration: OAuthTestServerConfiguration = .init(), _ body: (OAuthTestServer) async throws -> R
 ) async throws -> R {
-    let server = try await OAuthTestServer.start(configuration)
-    server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: msScopes))
-    server.register(
-        OAuthClientRegistration(
-            id: "desk-google", secret: "g-secret", style: .google, scopes: ["https://mail.google.com/"]))
-    server.register(
-        OAuthClientRegistration(id: "desk-google-tv", style: .google, scopes: ["https://mail.google.com/"]))
-    do {
-        let result = try await body(server)
-        await server.stop()
-        return result
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await OAuthTestServer.with(
+        configuration,
+        registering: [
+            OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: msScopes),
+            OAuthClientRegistration(
+                id: "desk-google", secret: "g-secret", style: .google, scopes: ["https://mail.google.com/"]),
+            OAuthClientRegistration(id: "desk-google-tv", style: .google, scopes: ["https://mail.google.com/"]),
+        ], body)
 }
 
 let msScopes = [

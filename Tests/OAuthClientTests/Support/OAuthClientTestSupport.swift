@@ -17,23 +17,15 @@ let customSecret = "c s+cret/é"
 func withOAuthServer<R>(
     _ configuration: OAuthTestServerConfiguration = .init(), _ body: (OAuthTestServer) async throws -> R
 ) async throws -> R {
-    let server = try await OAuthTestServer.start(configuration)
-    server.register(OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: msScopes))
-    server.register(
-        OAuthClientRegistration(id: "desk-ms-conf", secret: "ms-secret", style: .microsoft, scopes: msScopes))
-    server.register(
-        OAuthClientRegistration(id: "desk-google", secret: "g-secret", style: .google, scopes: googleScopes))
-    server.register(OAuthClientRegistration(id: "desk-google-tv", style: .google, scopes: googleScopes))
-    server.register(
-        OAuthClientRegistration(id: "desk-custom", secret: customSecret, style: .microsoft, scopes: msScopes))
-    do {
-        let result = try await body(server)
-        await server.stop()
-        return result
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await OAuthTestServer.with(
+        configuration,
+        registering: [
+            OAuthClientRegistration(id: "desk-ms", style: .microsoft, scopes: msScopes),
+            OAuthClientRegistration(id: "desk-ms-conf", secret: "ms-secret", style: .microsoft, scopes: msScopes),
+            OAuthClientRegistration(id: "desk-google", secret: "g-secret", style: .google, scopes: googleScopes),
+            OAuthClientRegistration(id: "desk-google-tv", style: .google, scopes: googleScopes),
+            OAuthClientRegistration(id: "desk-custom", secret: customSecret, style: .microsoft, scopes: msScopes),
+        ], body)
 }
 
 /// A client configuration for one of the registrations of `withOAuthServer`.
