@@ -66,7 +66,7 @@ public struct MetricsEndpoint: Sendable {
     }
 
     /// The TCP listener of `--metrics-listen`: `GET /metrics`, and 404 for anything else.
-    func listener(at address: MetricsListenAddress) -> some Service {
+    func listener(at address: TCPListenAddress) -> some Service {
         let router = Router()
         addRoutes(to: router)
         let logger = self.logger

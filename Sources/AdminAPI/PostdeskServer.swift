@@ -6,10 +6,26 @@ import Logging
 import Prometheus
 import ServiceDesk
 import ServiceLifecycle
+import WebConsole
 
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// Where and how `serve --http-listen` serves the web console.
+public struct ConsoleListen: Sendable {
+    public var address: TCPListenAddress
+    /// PEM certificate chain and key: HTTPS.
+    public var tls: (certificate: String, key: String)?
+    /// Believe `X-Forwarded-*` from a proxy on a loopback address.
+    public var trustLoopbackProxy: Bool
+
+    public init(address: TCPListenAddress, tls: (certificate: String, key: String)?, trustLoopbackProxy: Bool) {
+        self.address = address
+        self.tls = tls
+        self.trustLoopbackProxy = trustLoopbackProxy
+    }
+}
 
 /// The `postdesk serve` process: the store, the email runtime and the admin socket, run by one
 /// ServiceGroup that drains cleanly on SIGTERM/SIGINT. The socket answers only the server's user,
@@ -35,15 +51,18 @@ public struct PostdeskServer: Sendable {
     /// Largest message taken over LMTP, in bytes (announced as SIZE).
     public var lmtpMaximumSize: Int
     /// Where `GET /metrics` is served over TCP too (it always is on the admin socket); nil: only there.
-    public var metricsListen: MetricsListenAddress?
+    public var metricsListen: TCPListenAddress?
+    /// Where the agents' web console listens; nil: no console.
+    public var console: ConsoleListen?
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
         pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
         inboundRetryInterval: Duration = .seconds(30), secretKeyFile: URL? = nil, adminGroup: String? = nil,
         lmtpListen: LMTPListenAddress? = nil, lmtpMaximumSize: Int = MailboxActor.defaultLargestMessage,
-        metricsListen: MetricsListenAddress? = nil, logger: Logger
+        metricsListen: TCPListenAddress? = nil, console: ConsoleListen? = nil, logger: Logger
     ) {
+        self.console = console
         self.metricsListen = metricsListen
         self.lmtpListen = lmtpListen
         self.lmtpMaximumSize = lmtpMaximumSize
@@ -127,13 +146,22 @@ public struct PostdeskServer: Sendable {
             logger: logger
         )
         let metricsListener: [any Service] = metricsListen.map { [metricsEndpoint.listener(at: $0)] } ?? []
+        let consoleListener: [any Service] =
+            try console.map {
+                [
+                    try WebConsole.service(
+                        host: $0.address.host, port: $0.address.port, tls: $0.tls,
+                        trustLoopbackProxy: $0.trustLoopbackProxy,
+                        store: store, notifier: notifier, logger: logger)
+                ]
+            } ?? []
         // Shutdown runs in reverse: the admin API and the metrics listener stop first, then the LMTP listener (a
         // message being read or stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
         // the notifier drains last. Past the deadline what is
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, tokenKeeper, router, supervisor] + lmtp + metricsListener + [app],
+            services: [notifier, tokenKeeper, router, supervisor] + lmtp + metricsListener + consoleListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline

@@ -34,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(ServeSetting.lmtpListen.help)) var lmtpListen: String?
     @Option(help: ArgumentHelp(ServeSetting.lmtpMaxSize.help)) var lmtpMaxSize: String?
     @Option(help: ArgumentHelp(ServeSetting.metricsListen.help)) var metricsListen: String?
+    @Option(help: ArgumentHelp(ServeSetting.httpListen.help)) var httpListen: String?
+    @Option(help: ArgumentHelp(ServeSetting.tlsCert.help)) var tlsCert: String?
+    @Option(help: ArgumentHelp(ServeSetting.tlsKey.help)) var tlsKey: String?
+    @Option(help: ArgumentHelp(ServeSetting.trustProxy.help)) var trustProxy: String?
     @Option(help: ArgumentHelp(ServeSetting.logLevel.help)) var logLevel: String?
     @Option(help: ArgumentHelp(ServeSetting.logFormat.help)) var logFormat: String?
 
@@ -53,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             .maxAttachmentMb: maxAttachmentMb, .pollSeconds: pollSeconds, .inboundRetrySeconds: inboundRetrySeconds,
             .maxAttempts: maxAttempts, .senderRateLimit: senderRateLimit, .lmtpListen: lmtpListen,
             .lmtpMaxSize: lmtpMaxSize, .metricsListen: metricsListen, .logLevel: logLevel, .logFormat: logFormat,
+            .httpListen: httpListen, .tlsCert: tlsCert, .tlsKey: tlsKey, .trustProxy: trustProxy,
         ]
         return given.compactMapValues { $0 }
     }
@@ -92,6 +97,23 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in PostdeskLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "postdesk")
         let dataDirectory = URL(fileURLWithPath: value(.dataDir) ?? ".", isDirectory: true)
+        let tls: (certificate: String, key: String)?
+        switch (value(.tlsCert), value(.tlsKey)) {
+        case (let certificate?, let key?): tls = (certificate, key)
+        case (nil, nil): tls = nil
+        default:
+            printError("--tls-cert and --tls-key go together")
+            throw ExitCode.validationFailure
+        }
+        if tls != nil, value(.httpListen) == nil {
+            printError("--tls-cert and --tls-key are for the web console: give --http-listen too")
+            throw ExitCode.validationFailure
+        }
+        let console = try value(.httpListen).map {
+            ConsoleListen(
+                address: try TCPListenAddress(parsing: $0), tls: tls,
+                trustLoopbackProxy: value(.trustProxy) == "loopback")
+        }
         let server = PostdeskServer(
             dataDirectory: dataDirectory, socketPath: value(.socket),
             maxAttachmentBytes: settings.number(.maxAttachmentMb) << 20,
@@ -102,7 +124,8 @@ struct ServeCommand: AsyncParsableCommand {
             secretKeyFile: value(.secretKeyFile).map { URL(fileURLWithPath: $0) }, adminGroup: value(.adminGroup),
             lmtpListen: try value(.lmtpListen).map { try LMTPListenAddress(parsing: $0) },
             lmtpMaximumSize: settings.number(.lmtpMaxSize),
-            metricsListen: try value(.metricsListen).map { try MetricsListenAddress(parsing: $0) }, logger: logger)
+            metricsListen: try value(.metricsListen).map { try TCPListenAddress(parsing: $0) }, console: console,
+            logger: logger)
         do {
             try await server.run()
         } catch {

@@ -19,6 +19,10 @@ enum ServeSetting: String, SettingTable {
     case lmtpListen = "lmtp-listen"
     case lmtpMaxSize = "lmtp-max-size"
     case metricsListen = "metrics-listen"
+    case httpListen = "http-listen"
+    case tlsCert = "tls-cert"
+    case tlsKey = "tls-key"
+    case trustProxy = "trust-proxy"
     case logLevel = "log-level"
     case logFormat = "log-format"
 
@@ -71,7 +75,22 @@ enum ServeSetting: String, SettingTable {
         case .metricsListen:
             SettingRow(
                 summary: "Serve Prometheus metrics on HOST:PORT too (GET /metrics), e.g. 127.0.0.1:9464",
-                kind: .parsed { _ = try MetricsListenAddress(parsing: $0) }, fallback: .none)
+                kind: .parsed { _ = try TCPListenAddress(parsing: $0) }, fallback: .none)
+        case .httpListen:
+            SettingRow(
+                summary: "Serve the agents' web console on HOST:PORT, e.g. 127.0.0.1:8080 (off unless given)",
+                kind: .parsed { _ = try TCPListenAddress(parsing: $0) }, fallback: .none)
+        case .tlsCert:
+            SettingRow(
+                summary: "PEM certificate chain: the console speaks HTTPS (with --tls-key)", kind: .path,
+                fallback: .none)
+        case .tlsKey:
+            SettingRow(summary: "PEM private key of --tls-cert", kind: .path, fallback: .none)
+        case .trustProxy:
+            SettingRow(
+                summary:
+                    "Believe X-Forwarded-For and X-Forwarded-Proto from a reverse proxy on this machine: loopback, or off",
+                kind: .choice(["off", "loopback"]), fallback: .value("off"))
         case .logLevel:
             SettingRow(
                 summary: "Log level: trace, debug, info, notice, warning, error, critical",

@@ -1,13 +1,13 @@
 import LMTPServer
 import ServiceDesk
 
-/// Where `serve --metrics-listen` serves `GET /metrics` over TCP: `HOST:PORT`, e.g. `127.0.0.1:9464` or
-/// `[::1]:9464` (port 0 lets the system pick one, which the log names).
-public struct MetricsListenAddress: Sendable, Hashable, CustomStringConvertible {
+/// A TCP address `serve` listens on: `--metrics-listen` (`GET /metrics`) and `--http-listen` (the web console).
+/// `HOST:PORT`, e.g. `127.0.0.1:9464` or `[::1]:9464` (port 0 lets the system pick one, which the log names).
+public struct TCPListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
-    /// Reads `HOST:PORT` with the parser of `--lmtp-listen` (one host:port syntax for both flags); a Unix socket
+    /// Reads `HOST:PORT` with the parser of `--lmtp-listen` (one host:port syntax for every flag); a Unix socket
     /// is not offered here.
     public init(parsing text: String) throws {
         guard case .tcp(let host, let port) = try? LMTPListenAddress(parsing: text) else {
