@@ -23,7 +23,11 @@ extension DeskStore {
                 id: nil, email: address, name: name, role: role, disabled: false, locale: nil,
                 passwordHash: passwordHash, createdAt: Date())
             try record.insert(db)
-            return try record.agent()
+            // Read back, so the answer equals every later read (the column keeps milliseconds).
+            guard let stored = try AgentRecord.fetchOne(db, key: record.id) else {
+                throw DeskError(.storage, "the new agent was not stored")
+            }
+            return try stored.agent()
         }
     }
 
