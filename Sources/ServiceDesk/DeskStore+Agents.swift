@@ -128,8 +128,8 @@ extension DeskStore {
     private static func passwordSetupAgent(tokenHash: Data, now: Date, in db: Database) throws -> Agent? {
         guard
             let setup = try PasswordSetupRecord.fetchOne(
-                db, sql: "SELECT * FROM passwordSetup WHERE tokenHash = ?", arguments: [tokenHash]),
-            setup.expiresAt > now,
+                db, sql: "SELECT * FROM passwordSetup WHERE tokenHash = ? AND expiresAt > ?",
+                arguments: [tokenHash, now]),
             let record = try AgentRecord.fetchOne(db, key: setup.agentId), !record.disabled
         else { return nil }
         return try record.agent()
@@ -160,8 +160,8 @@ extension DeskStore {
         try await read { db in
             guard
                 let session = try AgentSessionRecord.fetchOne(
-                    db, sql: "SELECT * FROM agentSession WHERE tokenHash = ?", arguments: [tokenHash]),
-                session.expiresAt > now,
+                    db, sql: "SELECT * FROM agentSession WHERE tokenHash = ? AND expiresAt > ?",
+                    arguments: [tokenHash, now]),
                 let record = try AgentRecord.fetchOne(db, key: session.agentId), !record.disabled
             else { return nil }
             return (try record.agent(), session.csrfToken, session.expiresAt)
@@ -182,6 +182,10 @@ extension DeskStore {
             try db.execute(sql: "DELETE FROM passwordSetup WHERE expiresAt <= ?", arguments: [now])
         }
     }
+
+    // Expiry is compared in SQL, where `now` is written with the milliseconds the column keeps: a comparison in
+    // Swift, of a full-precision `now` with the rounded stored time, could keep a session up to half a
+    // millisecond past its expiry and disagree with `deleteExpiredSessions`.
 
     /// A token hash is a SHA-256: 32 bytes.
     private static func checkTokenHash(_ hash: Data) throws {
