@@ -22,6 +22,7 @@ struct AdminRoutes: Sendable {
     func register(on router: Router<AdminRequestContext>) {
         InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
         OAuthAppRoutes(store: store).addRoutes(to: router.group("/v1/oauth/apps"))
+        AgentRoutes(store: store).addRoutes(to: router.group("/v1/agents"))
         OAuthFlowRoutes(
             store: store, flows: flows, linker: linker, supervisor: supervisor, tokenKeeper: tokenKeeper
         )

@@ -313,6 +313,99 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // Agents, their console sessions and one-time password links, request assignment, the console's search
+        // index and the queue's change counter (issue 12). Tokens are stored as their SHA-256, never as given.
+        // Search: FTS5 with the trigram tokenizer (SQLite 3.34+), because unicode61 does not split Japanese into
+        // words; its two tables index the rows of `request` and `comment` in place (external content), kept by
+        // triggers (https://www.sqlite.org/fts5.html#external_content_tables) and rebuilt here for existing rows.
+        migrator.registerMigration("v9-agents") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE agent (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        disabled BOOLEAN NOT NULL DEFAULT 0,
+                        locale TEXT,
+                        passwordHash TEXT,
+                        createdAt DATETIME NOT NULL
+                    );
+                    CREATE TABLE agentSession (
+                        tokenHash BLOB NOT NULL PRIMARY KEY,
+                        agentId INTEGER NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+                        csrfToken TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL,
+                        expiresAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX agentSession_agent ON agentSession(agentId);
+                    CREATE INDEX agentSession_expiry ON agentSession(expiresAt);
+                    CREATE TABLE passwordSetup (
+                        tokenHash BLOB NOT NULL PRIMARY KEY,
+                        agentId INTEGER NOT NULL REFERENCES agent(id) ON DELETE CASCADE,
+                        createdAt DATETIME NOT NULL,
+                        expiresAt DATETIME NOT NULL
+                    );
+                    CREATE INDEX passwordSetup_agent ON passwordSetup(agentId);
+                    ALTER TABLE request ADD COLUMN assigneeId INTEGER REFERENCES agent(id) ON DELETE SET NULL;
+                    CREATE INDEX request_assignee ON request(assigneeId);
+
+                    CREATE VIRTUAL TABLE requestText USING fts5(
+                        summary, description, content='request', content_rowid='id', tokenize='trigram');
+                    CREATE VIRTUAL TABLE commentText USING fts5(
+                        requestId UNINDEXED, body, content='comment', content_rowid='id', tokenize='trigram');
+                    CREATE TRIGGER request_text_insert AFTER INSERT ON request BEGIN
+                        INSERT INTO requestText (rowid, summary, description)
+                        VALUES (new.id, new.summary, new.description);
+                    END;
+                    CREATE TRIGGER request_text_update AFTER UPDATE OF summary, description ON request
+                    WHEN old.summary IS NOT new.summary OR old.description IS NOT new.description BEGIN
+                        INSERT INTO requestText (requestText, rowid, summary, description)
+                        VALUES ('delete', old.id, old.summary, old.description);
+                        INSERT INTO requestText (rowid, summary, description)
+                        VALUES (new.id, new.summary, new.description);
+                    END;
+                    CREATE TRIGGER request_text_delete AFTER DELETE ON request BEGIN
+                        INSERT INTO requestText (requestText, rowid, summary, description)
+                        VALUES ('delete', old.id, old.summary, old.description);
+                    END;
+                    CREATE TRIGGER comment_text_insert AFTER INSERT ON comment BEGIN
+                        INSERT INTO commentText (rowid, requestId, body) VALUES (new.id, new.requestId, new.body);
+                    END;
+                    CREATE TRIGGER comment_text_update AFTER UPDATE OF body ON comment
+                    WHEN old.body IS NOT new.body BEGIN
+                        INSERT INTO commentText (commentText, rowid, requestId, body)
+                        VALUES ('delete', old.id, old.requestId, old.body);
+                        INSERT INTO commentText (rowid, requestId, body) VALUES (new.id, new.requestId, new.body);
+                    END;
+                    CREATE TRIGGER comment_text_delete AFTER DELETE ON comment BEGIN
+                        INSERT INTO commentText (commentText, rowid, requestId, body)
+                        VALUES ('delete', old.id, old.requestId, old.body);
+                    END;
+                    INSERT INTO requestText (requestText) VALUES ('rebuild');
+                    INSERT INTO commentText (commentText) VALUES ('rebuild');
+
+                    CREATE TABLE queueVersion (
+                        projectId INTEGER NOT NULL PRIMARY KEY REFERENCES project(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL
+                    );
+                    INSERT INTO queueVersion (projectId, version) SELECT id, 1 FROM project;
+                    CREATE TRIGGER request_version_insert AFTER INSERT ON request BEGIN
+                        INSERT INTO queueVersion (projectId, version) VALUES (new.projectId, 1)
+                        ON CONFLICT (projectId) DO UPDATE SET version = version + 1;
+                    END;
+                    CREATE TRIGGER request_version_update AFTER UPDATE ON request BEGIN
+                        INSERT INTO queueVersion (projectId, version) VALUES (new.projectId, 1)
+                        ON CONFLICT (projectId) DO UPDATE SET version = version + 1;
+                    END;
+                    CREATE TRIGGER comment_version_insert AFTER INSERT ON comment BEGIN
+                        INSERT INTO queueVersion (projectId, version)
+                        SELECT projectId, 1 FROM request WHERE id = new.requestId
+                        ON CONFLICT (projectId) DO UPDATE SET version = version + 1;
+                    END;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -196,6 +196,8 @@ public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var reporter: String
     public var createdAt: Date
     public var updatedAt: Date
+    /// The agent the request is assigned to (`assignRequest`), nil when unassigned.
+    public var assigneeId: Int64? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import ServiceDesk
+
+/// Body of `POST /v1/agents`: a new agent, with a password or without (then a one-time link sets it).
+public struct AgentBody: Codable, Sendable {
+    public var email: String
+    public var name: String
+    public var role: AgentRole
+    /// Read by the CLI from a file, never from its command line; hashed with bcrypt, never stored or logged.
+    public var password: String?
+
+    public init(email: String, name: String, role: AgentRole, password: String? = nil) {
+        self.email = email
+        self.name = name
+        self.role = role
+        self.password = password
+    }
+}
+
+/// An agent as the API shows it: whether a password is set, never its hash.
+public struct AgentView: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var email: String
+    public var name: String
+    public var role: AgentRole
+    public var disabled: Bool
+    /// The agent's console language; nil: the browser's Accept-Language.
+    public var locale: ConsoleLocale?
+    public var passwordSet: Bool
+    public var createdAt: Date
+
+    init(_ agent: Agent) {
+        id = agent.id
+        email = agent.email
+        name = agent.name
+        role = agent.role
+        disabled = agent.disabled
+        locale = agent.locale
+        passwordSet = agent.passwordSet
+        createdAt = agent.createdAt
+    }
+}
+
+/// The answer of `POST /v1/agents`: the agent, and for one added without a password the console path of its
+/// one-time password link (`/password/<token>`, valid 48 hours), shown once.
+public struct AgentAdded: Codable, Sendable {
+    public var agent: AgentView
+    public var setupPath: String?
+}
+
+/// The answer of `GET /v1/console`: where the web console listens, for links the CLI prints; nil when the
+/// server was started without `--http-listen`.
+public struct ConsoleInfoView: Codable, Sendable {
+    /// The console's base address, e.g. `https://desk.example.com` (no trailing slash).
+    public var address: String?
+
+    public init(address: String?) {
+        self.address = address
+    }
+}

@@ -1,0 +1,329 @@
+import Foundation
+import GRDB
+
+/// The queue views of the console.
+public enum QueueFilter: String, Sendable, CaseIterable {
+    /// Every request not resolved, assigned or not: the default view.
+    case open
+    /// Waiting for support.
+    case support
+    /// Waiting for customer.
+    case customer
+    /// Open and assigned to the signed-in agent.
+    case mine
+    /// Open and assigned to nobody.
+    case unassigned
+}
+
+/// One row of a console queue.
+public struct QueueItem: Sendable, Equatable {
+    public var key: String
+    public var summary: String
+    public var status: RequestStatus
+    public var reporter: String
+    /// The assigned agent's name, nil when unassigned.
+    public var assignee: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        key: String, summary: String, status: RequestStatus, reporter: String, assignee: String?, createdAt: Date,
+        updatedAt: Date
+    ) {
+        self.key = key
+        self.summary = summary
+        self.status = status
+        self.reporter = reporter
+        self.assignee = assignee
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// An attachment as the console lists it; its bytes are fetched with `attachment(id:)`.
+public struct ConsoleAttachment: Sendable, Equatable {
+    public var id: Int64
+    /// The sender's file name: hostile text, to be escaped.
+    public var filename: String
+    public var contentType: String
+    public var size: Int
+    public var sha256: String
+    /// The comment it came with; nil for the request's own mail.
+    public var commentId: Int64?
+
+    public init(id: Int64, filename: String, contentType: String, size: Int, sha256: String, commentId: Int64?) {
+        self.id = id
+        self.filename = filename
+        self.contentType = contentType
+        self.size = size
+        self.sha256 = sha256
+        self.commentId = commentId
+    }
+}
+
+/// A comment in the console's thread, with its attachments.
+public struct ConsoleComment: Sendable, Equatable {
+    public var id: Int64
+    public var author: String
+    public var body: String
+    public var isPublic: Bool
+    public var source: CommentSource
+    public var createdAt: Date
+    public var attachments: [ConsoleAttachment]
+
+    public init(
+        id: Int64, author: String, body: String, isPublic: Bool, source: CommentSource, createdAt: Date,
+        attachments: [ConsoleAttachment]
+    ) {
+        self.id = id
+        self.author = author
+        self.body = body
+        self.isPublic = isPublic
+        self.source = source
+        self.createdAt = createdAt
+        self.attachments = attachments
+    }
+}
+
+/// Everything the console's request view shows.
+public struct ConsoleRequest: Sendable, Equatable {
+    public var request: ServiceRequest
+    public var projectKey: String
+    public var assignee: Agent?
+    /// The attachments of the request's own mail (not of a comment).
+    public var attachments: [ConsoleAttachment]
+    /// Oldest first.
+    public var comments: [ConsoleComment]
+
+    public init(
+        request: ServiceRequest, projectKey: String, assignee: Agent?, attachments: [ConsoleAttachment],
+        comments: [ConsoleComment]
+    ) {
+        self.request = request
+        self.projectKey = projectKey
+        self.assignee = assignee
+        self.attachments = attachments
+        self.comments = comments
+    }
+}
+
+extension DeskStore {
+    /// A queue view of a project, newest first, at most `limit` rows (1–10,000). `agentId` is the signed-in
+    /// agent (needed by `mine`). `search` is the console's search box: words that must all occur in the
+    /// summary, the description or a comment; nil or blank is no search. See `ConsoleSearch`.
+    public func consoleQueue(
+        projectKey: String, filter: QueueFilter, agentId: Int64?, search: String?, limit: Int = 200
+    ) async throws -> [QueueItem] {
+        let terms = try ConsoleSearch.terms(search)
+        if filter == .mine && agentId == nil { throw DeskError.invalid("the mine view needs a signed-in agent") }
+        let limit = max(1, min(limit, 10_000))
+        return try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            var sql = """
+                SELECT request.key, request.summary, request.status, request.reporter, agent.name AS assignee,
+                       request.createdAt, request.updatedAt
+                FROM request LEFT JOIN agent ON agent.id = request.assigneeId
+                WHERE request.projectId = ?
+                """
+            var arguments: StatementArguments = [project.id]
+            switch filter {
+            case .open:
+                sql += " AND request.status <> ?"
+                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue])
+            case .support:
+                sql += " AND request.status = ?"
+                _ = arguments.append(contentsOf: [RequestStatus.waitingForSupport.rawValue])
+            case .customer:
+                sql += " AND request.status = ?"
+                _ = arguments.append(contentsOf: [RequestStatus.waitingForCustomer.rawValue])
+            case .mine:
+                sql += " AND request.status <> ? AND request.assigneeId = ?"
+                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue, agentId])
+            case .unassigned:
+                sql += " AND request.status <> ? AND request.assigneeId IS NULL"
+                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue])
+            }
+            for term in terms {
+                let condition = ConsoleSearch.condition(for: term)
+                sql += " AND " + condition.sql
+                _ = arguments.append(contentsOf: condition.arguments)
+            }
+            sql += " ORDER BY request.id DESC LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                QueueItem(
+                    key: row["key"], summary: row["summary"], status: try Self.status(row["status"]),
+                    reporter: row["reporter"], assignee: row["assignee"], createdAt: row["createdAt"],
+                    updatedAt: row["updatedAt"])
+            }
+        }
+    }
+
+    /// One request with its project, assignee, attachments and comments (oldest first), for the request view.
+    public func consoleRequest(key: String) async throws -> ConsoleRequest {
+        try await read { db in
+            let request = try Self.request(key, in: db)
+            guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+            let projectKey =
+                try String.fetchOne(db, sql: "SELECT key FROM project WHERE id = ?", arguments: [request.projectId])
+                ?? ""
+            let assignee = try request.assigneeId.flatMap { try AgentRecord.fetchOne(db, key: $0)?.agent() }
+            // One pass over the request's attachments, grouped by comment: linear in the thread's size.
+            var byComment: [Int64: [ConsoleAttachment]] = [:]
+            var own: [ConsoleAttachment] = []
+            for attachment in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, filename, contentType, size, sha256, commentId FROM attachment
+                    WHERE requestId = ? ORDER BY id
+                    """, arguments: [requestId]
+            ).map(Self.attachment) {
+                if let commentId = attachment.commentId {
+                    byComment[commentId, default: []].append(attachment)
+                } else {
+                    own.append(attachment)
+                }
+            }
+            let comments = try Comment.filter(Column("requestId") == requestId).order(Column("id")).fetchAll(db)
+                .map { comment in
+                    guard let id = comment.id else { throw DeskError(.storage, "comment without id") }
+                    return ConsoleComment(
+                        id: id, author: comment.author, body: comment.body, isPublic: comment.isPublic,
+                        source: comment.source, createdAt: comment.createdAt, attachments: byComment[id] ?? [])
+                }
+            return ConsoleRequest(
+                request: request, projectKey: projectKey, assignee: assignee, attachments: own, comments: comments)
+        }
+    }
+
+    /// Assigns a request to an agent, or unassigns it (nil). A disabled or unknown agent is refused.
+    public func assignRequest(key: String, agentId: Int64?) async throws {
+        try await write { db in
+            let request = try Self.request(key, in: db)
+            if let agentId {
+                guard let agent = try AgentRecord.fetchOne(db, key: agentId) else {
+                    throw DeskError.invalid("no agent with id \(agentId)")
+                }
+                guard !agent.disabled else {
+                    throw DeskError.invalid("agent \(agent.email) is disabled and cannot be assigned")
+                }
+            }
+            try db.execute(
+                sql: "UPDATE request SET assigneeId = ?, updatedAt = ? WHERE id = ?",
+                arguments: [agentId, Date(), request.id])
+        }
+    }
+
+    /// Sets a request's status, and its updatedAt.
+    public func setRequestStatus(key: String, status: RequestStatus) async throws {
+        try await write { db in
+            let request = try Self.request(key, in: db)
+            try db.execute(
+                sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?",
+                arguments: [status.rawValue, Date(), request.id])
+        }
+    }
+
+    /// One attachment and the file that holds its bytes (content-addressed under `attachmentDirectory`).
+    public func attachment(id: Int64) async throws -> (ConsoleAttachment, url: URL) {
+        let directory = attachmentDirectory
+        return try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, filename, contentType, size, sha256, commentId FROM attachment WHERE id = ?",
+                    arguments: [id])
+            else { throw DeskError.notFound("no attachment \(id)") }
+            let attachment = try Self.attachment(row)
+            // The name becomes a path: only a SHA-256 in hex may.
+            guard attachment.sha256.utf8.count == 64,
+                attachment.sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else { throw DeskError(.storage, "attachment \(id) has a malformed digest") }
+            return (attachment, Self.attachmentURL(sha256: attachment.sha256, in: directory))
+        }
+    }
+
+    /// A number that changes whenever a request of the project is added or changed or gets a comment (kept by
+    /// triggers): the console polls it to show new requests without a reload.
+    public func queueVersion(projectKey: String) async throws -> Int64 {
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try Int64.fetchOne(
+                db, sql: "SELECT version FROM queueVersion WHERE projectId = ?", arguments: [project.id]) ?? 0
+        }
+    }
+
+    private static func attachment(_ row: Row) throws -> ConsoleAttachment {
+        ConsoleAttachment(
+            id: row["id"], filename: row["filename"], contentType: row["contentType"], size: row["size"],
+            sha256: row["sha256"], commentId: row["commentId"])
+    }
+
+    private static func status(_ text: String) throws -> RequestStatus {
+        guard let status = RequestStatus(rawValue: text) else {
+            throw DeskError(.storage, "unknown request status \(text)")
+        }
+        return status
+    }
+}
+
+/// The console's search box, turned into SQL that treats every word as literal text. Search runs over SQLite
+/// FTS5 tables with the trigram tokenizer, so a word matches wherever it occurs as a substring, Japanese too.
+/// User input never becomes FTS5 syntax: each word is one quoted phrase, its `"` doubled (FTS5 strings,
+/// https://www.sqlite.org/fts5.html#fts5_strings), so `OR`, `NEAR(`, `*` or `col:` are just text. A trigram
+/// index cannot find a word shorter than three characters (a two-kanji word like 印刷); such a word is matched
+/// with an escaped LIKE over the project's rows instead, which is linear in their size.
+enum ConsoleSearch {
+    /// At most this many words in one search.
+    static let maxTerms = 16
+    /// At most this many characters in one word.
+    static let maxTermLength = 200
+
+    /// The words of a search, split at white space (U+3000 too); none for nil or blank.
+    static func terms(_ search: String?) throws -> [String] {
+        guard let search else { return [] }
+        let terms = search.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        guard terms.count <= maxTerms else { throw DeskError.invalid("a search has at most \(maxTerms) words") }
+        guard terms.allSatisfy({ $0.count <= maxTermLength }) else {
+            throw DeskError.invalid("a search word has at most \(maxTermLength) characters")
+        }
+        return terms
+    }
+
+    /// `term` quoted as one FTS5 phrase.
+    static func phrase(_ term: String) -> String {
+        "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `term` as a LIKE pattern matching it anywhere, with `\`, `%` and `_` escaped (ESCAPE '\').
+    static func likePattern(_ term: String) -> String {
+        var pattern = "%"
+        for character in term {
+            if character == "\\" || character == "%" || character == "_" { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern + "%"
+    }
+
+    /// The condition on `request` (in the query's FROM) that a request contains `term`.
+    static func condition(for term: String) -> (sql: String, arguments: StatementArguments) {
+        // The trigram tokenizer counts code points.
+        if term.unicodeScalars.count >= 3 {
+            let phrase = phrase(term)
+            return (
+                """
+                request.id IN (SELECT rowid FROM requestText WHERE requestText MATCH ?
+                               UNION SELECT requestId FROM commentText WHERE commentText MATCH ?)
+                """,
+                [phrase, phrase]
+            )
+        }
+        let pattern = likePattern(term)
+        return (
+            """
+            (request.summary LIKE ? ESCAPE '\\' OR request.description LIKE ? ESCAPE '\\'
+             OR EXISTS (SELECT 1 FROM comment WHERE comment.requestId = request.id AND comment.body LIKE ? ESCAPE '\\'))
+            """,
+            [pattern, pattern, pattern]
+        )
+    }
+}
