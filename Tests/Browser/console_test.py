@@ -41,7 +41,13 @@ os.environ.setdefault("SE_AVOID_STATS", "true")
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
+    from selenium.common.exceptions import (
+        JavascriptException,
+        NoAlertPresentException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -145,7 +151,11 @@ class Run:
                 reason = str(error)
             elif isinstance(error, WebDriverException):
                 # The driver's message, and where in this script: its stack trace is the browser's, not ours.
-                ours = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__]
+                ours = [
+                    frame
+                    for frame in traceback.extract_tb(error.__traceback__)
+                    if frame.filename == __file__ and frame.name not in HELPERS
+                ]
                 line = f" (console_test.py line {ours[-1].lineno}: {ours[-1].line})" if ours else ""
                 reason = f"{(error.msg or type(error).__name__).splitlines()[0]}{line}"
             else:
@@ -179,9 +189,16 @@ def describe_page(driver: WebDriver) -> str:
     return f"\n  at {url} (title {title!r})\n  page text: {snippet!r}"
 
 
+# Frames a failure's line is not reported from: the step's own line says more than the wait's.
+HELPERS = {"wait", "element", "found", "wait_for_path", "wait_with_reload", "reloaded"}
+
+# While a page is replaced, its elements go stale and its scripts lose their context: a wait tries again.
+TRANSIENT = (NoSuchElementException, StaleElementReferenceException, JavascriptException)
+
+
 def wait(driver: WebDriver, seconds: float, condition: Callable[[WebDriver], object], message: str) -> object:
     """An explicit wait (WebDriverWait): the first truthy value of `condition`, or a failure saying `message`."""
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition, message)
+    return WebDriverWait(driver, seconds, poll_frequency=0.1, ignored_exceptions=TRANSIENT).until(condition, message)
 
 
 def path_of(driver: WebDriver) -> str:
@@ -223,7 +240,7 @@ def wait_with_reload(
         d.refresh()
         return condition(d)
 
-    return WebDriverWait(driver, seconds, poll_frequency=0.5).until(reloaded, message)
+    return WebDriverWait(driver, seconds, poll_frequency=0.5, ignored_exceptions=TRANSIENT).until(reloaded, message)
 
 
 def no_alert(driver: WebDriver, what: str) -> None:
@@ -234,6 +251,16 @@ def no_alert(driver: WebDriver, what: str) -> None:
     except NoAlertPresentException:
         return
     raise StepFailure(f"{what}: an alert opened ({text!r}): script in customer content ran")
+
+
+def queue_keys(driver: WebDriver) -> list[str]:
+    rows = driver.find_elements(By.CSS_SELECTOR, "table#queue tr.request")
+    return [row.get_attribute("data-key") or "" for row in rows]
+
+
+def queue_summary(driver: WebDriver, key: str) -> Optional[str]:
+    cells = driver.find_elements(By.CSS_SELECTOR, f'table#queue tr.request[data-key="{key}"] td.summary')
+    return cells[0].text.strip() if cells else None
 
 
 def queue_row(driver: WebDriver, summary: str):
@@ -330,6 +357,8 @@ class ConsoleChecks:
         self.driver: Optional[WebDriver] = None
 
     def all(self) -> None:
+        with self.run.step("console-answers", None):
+            wait_until_serving(self.run.url(LOGIN_PATH), PAGE_SECONDS)
         self.driver = start_browser(self.chromium, self.chromedriver, "en-US")
         try:
             self.sign_in()
@@ -411,7 +440,9 @@ class ConsoleChecks:
         form = element(driver, "form#reply", "the reply form")
         select = Select(form.find_element(By.CSS_SELECTOR, "select#reply-kind"))
         values = [option.get_attribute("value") for option in select.options]
-        check("public" in values and "internal" in values, f"select#reply-kind offers {values}, not public and internal")
+        check(
+            "public" in values and "internal" in values, f"select#reply-kind offers {values}, not public and internal"
+        )
         select.select_by_value(kind)
         form.find_element(By.CSS_SELECTOR, "textarea#reply-body").send_keys(body)
         before = len(comments(driver))
@@ -432,7 +463,10 @@ class ConsoleChecks:
         with self.run.step("public-reply", driver):
             select = Select(element(driver, "form#reply select#reply-kind", "the reply form"))
             default = select.first_selected_option.get_attribute("value")
-            check(default == "public", f"select#reply-kind defaults to {default!r}; replying to the customer is the default")
+            check(
+                default == "public",
+                f"select#reply-kind defaults to {default!r}; replying to the customer is the default",
+            )
             self.post_reply(self.public_text, "public")
             posted = next(c for c in comments(driver) if self.public_text in c.text)
             check(
@@ -457,7 +491,8 @@ class ConsoleChecks:
             message_id = notification["Message-ID"].strip()
             references = " ".join(filter(None, [(notification["References"] or "").strip(), message_id]))
             subject = notification["Subject"] or self.subject
-            reply = self.mail.new_message(subject if subject.lower().startswith("re:") else f"Re: {subject}", ", ".join(reply_to))
+            reply_subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+            reply = self.mail.new_message(reply_subject, ", ".join(reply_to))
             # RFC 5322 §3.6.4: a reply names its parent in In-Reply-To and the chain in References.
             reply["In-Reply-To"] = message_id
             reply["References"] = references
@@ -506,25 +541,35 @@ class ConsoleChecks:
         subject = "<script>window.__pwned=1</script>"
         filename = '"><script>window.__pwned=3</script>.txt'
         with self.run.step("hostile-mail-inert-in-queue", driver):
+            driver.get(self.run.url(QUEUE_PATH))
+            element(driver, "table#queue", "the queue")
+            known = set(queue_keys(driver))
             message = self.mail.new_message(subject)
             message.set_content('<img src=x onerror="window.__pwned=2">\n', subtype="html")
             message.add_attachment(b"plain text\n", maintype="text", subtype="plain", filename=filename)
             self.mail.send(message)
-            driver.get(self.run.url(QUEUE_PATH))
-            row = wait_with_reload(
-                driver, MAIL_SECONDS, lambda d: queue_row(d, subject), f"a queue row whose td.summary is {subject!r}"
+            key = wait_with_reload(
+                driver,
+                MAIL_SECONDS,
+                lambda d: next((k for k in queue_keys(d) if k not in known), False),
+                f"a new queue row for the mail whose subject is {subject!r}",
             )
-            key = row.get_attribute("data-key")
+            # Inert first: when markup got through, the row's text is not the subject, and the reason is this.
             self.inert(driver, "the queue")
+            summary = queue_summary(driver, key)
+            check(summary == subject, f"{key}'s td.summary shows {summary!r}; the subject's <script> must show as text")
         with self.run.step("hostile-mail-inert-on-request-page", driver):
             driver.get(self.run.url(f"/requests/{key}"))
             wait_for_path(driver, f"/requests/{key}", f"opening {key}")
+            self.inert(driver, f"{key}'s page")
             summary = element(driver, "h1#summary", f"{key}'s page").text.strip()
             check(summary == subject, f"h1#summary shows {summary!r}; the subject's <script> must show as text")
             links = driver.find_elements(By.CSS_SELECTOR, "ul#attachments li a.attachment")
             names = [link.text.strip() for link in links]
-            check(filename in names, f"ul#attachments li a.attachment shows {names}, expected the file name {filename!r} as text")
-            self.inert(driver, f"{key}'s page")
+            check(
+                filename in names,
+                f"ul#attachments li a.attachment shows {names}, expected the file name {filename!r} as text",
+            )
 
     def inert(self, driver: WebDriver, where: str) -> None:
         # The load event waits for images, so an <img onerror> would have fired by readyState "complete".
@@ -553,7 +598,10 @@ class ConsoleChecks:
                 "body": form.find_element(By.CSS_SELECTOR, "textarea#reply-body").get_attribute("name") or "",
                 "kind": form.find_element(By.CSS_SELECTOR, "select#reply-kind").get_attribute("name") or "",
             }
-            check(own["body"] in names and own["kind"] in names, f"textarea#reply-body or select#reply-kind has no name in {names}")
+            check(
+                own["body"] in names and own["kind"] in names,
+                f"textarea#reply-body or select#reply-kind has no name among the form's fields {names}",
+            )
             action = urllib.parse.urljoin(driver.current_url, form.get_attribute("action") or driver.current_url)
             cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
             before = len(comments(driver))
@@ -629,6 +677,21 @@ class ConsoleChecks:
         with self.run.step("signed-out-queue-redirects-to-login", driver):
             driver.get(self.run.url(QUEUE_PATH))
             wait_for_path(driver, LOGIN_PATH, f"GET {QUEUE_PATH} after signing out")
+
+
+def wait_until_serving(url: str, seconds: float) -> None:
+    """Returns once something answers HTTP at `url` (any status): the listener may open just after the socket."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.build_opener(NoRedirect).open(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise StepFailure(f"nothing answers HTTP at {url} after {seconds} s: {error}") from error
+        time.sleep(0.2)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
