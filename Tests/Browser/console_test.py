@@ -21,6 +21,7 @@ import http.server
 import imaplib
 import os
 import shutil
+import signal
 import smtplib
 import sys
 import threading
@@ -825,6 +826,9 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--screenshots", required=True, help="directory for the screenshots")
     parser.add_argument("--chromium", help="the browser (default: chromium on PATH)")
     parser.add_argument("--chromedriver", help="the driver (default: chromedriver on PATH)")
+    parser.add_argument(
+        "--time-limit", type=int, default=210, help="seconds for the whole run; then the step fails and browsers quit"
+    )
     args = parser.parse_args(argv)
     if not args.self_check:
         needed = [
@@ -837,8 +841,24 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def end_in_time(seconds: int) -> None:
+    """A run that overstays `seconds`, or gets SIGTERM, fails the running step, so the browsers still quit.
+
+    A parent may have started us with its signals blocked (a test runner's thread mask is inherited across exec,
+    and then so would chromedriver and Chromium): unblock them first."""
+
+    def stop(signum: int, _frame) -> None:
+        raise StepFailure(f"stopped by {signal.Signals(signum).name} (time limit {seconds} s)")
+
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+
+
 def main(argv: list[str]) -> int:
     args = arguments(argv)
+    end_in_time(args.time_limit)
     chromium = find_binary(args.chromium, ["chromium", "chromium-browser"])
     chromedriver = find_binary(args.chromedriver, ["chromedriver"])
     if chromium is None or chromedriver is None:

@@ -61,7 +61,8 @@ struct ConsoleBrowserTests {
     }
 
     /// Runs console_test.py with `arguments` (stdout and stderr into one file, so its lines stay in order) and
-    /// returns its status and output; kills it when it outlives `timeout`.
+    /// returns its status and output. The script's own time limit ends it 30 s before `timeout`, quitting its
+    /// browsers; past `timeout` it gets SIGTERM (which it also turns into a failed step), 15 s later SIGKILL.
     static func runScript(_ arguments: [String], in directory: URL, timeout: Duration) async throws -> (
         status: Int32, output: String
     ) {
@@ -70,7 +71,8 @@ struct ConsoleBrowserTests {
         _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         let output = try FileHandle(forWritingTo: outputFile)
         defer { try? output.close() }
-        let process = makeProcess(python, [script.path] + arguments)
+        let limit = max(timeout.components.seconds - 30, 10)
+        let process = makeProcess(python, [script.path, "--time-limit", "\(limit)"] + arguments)
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONUNBUFFERED"] = "1"
         process.environment = environment
@@ -89,6 +91,8 @@ struct ConsoleBrowserTests {
             watchdog = Task {
                 // Cancelled once the script has ended, so a later process with the same pid is never hit.
                 guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                kill(pid, SIGTERM)
+                guard (try? await Task.sleep(for: .seconds(15))) != nil else { return }
                 kill(pid, SIGKILL)
             }
         }
