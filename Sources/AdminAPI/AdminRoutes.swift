@@ -17,6 +17,8 @@ struct AdminRoutes: Sendable {
     let requestRouter: RequestRouter
     let tokenKeeper: OAuthTokenKeeper
     let flows: OAuthFlows
+    /// The web console's base address, when `serve --http-listen` runs one.
+    let consoleAddress: String?
     let logger: Logger
 
     func register(on router: Router<AdminRequestContext>) {
@@ -218,7 +220,9 @@ struct AdminRoutes: Sendable {
                 protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
                 credentials: credentials, watermark: watermark, smtpRelay: relay)
             var report = await ChannelTester().test(target, logger: logger)
-            if let advice = ProviderProfile.of(channel.provider, host: channel.host).oauthAdvice(for: channel.authMethod) {
+            if let advice = ProviderProfile.of(channel.provider, host: channel.host).oauthAdvice(
+                for: channel.authMethod)
+            {
                 report.advice.append(advice)
             }
             // A channel waiting for an admin is started again once its test passes.
@@ -234,6 +238,7 @@ struct AdminRoutes: Sendable {
             let state = try await store.verification(token: try context.parameters.require("token"))
             return VerificationView(verification: state, mailbox: await mailboxStatus(state.channelAddress))
         }
+        router.get("/v1/console") { _, _ in ConsoleInfoView(address: consoleAddress) }
         router.get("/v1/health") { _, _ in
             let counts = try await store.outboxCounts()
             var status = await notifier.status()

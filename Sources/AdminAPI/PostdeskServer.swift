@@ -19,11 +19,24 @@ public struct ConsoleListen: Sendable {
     public var tls: (certificate: String, key: String)?
     /// Believe `X-Forwarded-*` from a proxy on a loopback address.
     public var trustLoopbackProxy: Bool
+    /// The address agents open (behind a proxy, the proxy's); nil: the listener's own.
+    public var publicURL: String?
 
-    public init(address: TCPListenAddress, tls: (certificate: String, key: String)?, trustLoopbackProxy: Bool) {
+    public init(
+        address: TCPListenAddress, tls: (certificate: String, key: String)?, trustLoopbackProxy: Bool,
+        publicURL: String? = nil
+    ) {
         self.address = address
         self.tls = tls
         self.trustLoopbackProxy = trustLoopbackProxy
+        self.publicURL = publicURL
+    }
+
+    /// The console's base address for links, without a trailing slash.
+    public var baseURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let host = address.host.contains(":") ? "[\(address.host)]" : address.host
+        return "\(tls == nil ? "http" : "https")://\(host):\(address.port)"
     }
 }
 
@@ -131,7 +144,8 @@ public struct PostdeskServer: Sendable {
             store: store, linker: MailboxLinker(store: store, logger: logger), supervisor: supervisor,
             notifier: notifier, statusBoard: statusBoard,
             verifier: ChannelVerifier(store: store, tokenKeeper: tokenKeeper, logger: logger), requestRouter: router,
-            tokenKeeper: tokenKeeper, flows: OAuthFlows(store: store, logger: logger), logger: logger)
+            tokenKeeper: tokenKeeper, flows: OAuthFlows(store: store, logger: logger), consoleAddress: console?.baseURL,
+            logger: logger)
         let httpRouter = Router(context: AdminRequestContext.self)
         httpRouter.add(middleware: AdminErrorMiddleware())
         routes.register(on: httpRouter)

@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(ServeSetting.tlsCert.help)) var tlsCert: String?
     @Option(help: ArgumentHelp(ServeSetting.tlsKey.help)) var tlsKey: String?
     @Option(help: ArgumentHelp(ServeSetting.trustProxy.help)) var trustProxy: String?
+    @Option(help: ArgumentHelp(ServeSetting.publicURL.help)) var publicUrl: String?
     @Option(help: ArgumentHelp(ServeSetting.logLevel.help)) var logLevel: String?
     @Option(help: ArgumentHelp(ServeSetting.logFormat.help)) var logFormat: String?
 
@@ -58,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             .maxAttempts: maxAttempts, .senderRateLimit: senderRateLimit, .lmtpListen: lmtpListen,
             .lmtpMaxSize: lmtpMaxSize, .metricsListen: metricsListen, .logLevel: logLevel, .logFormat: logFormat,
             .httpListen: httpListen, .tlsCert: tlsCert, .tlsKey: tlsKey, .trustProxy: trustProxy,
+            .publicURL: publicUrl,
         ]
         return given.compactMapValues { $0 }
     }
@@ -112,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         let console = try value(.httpListen).map {
             ConsoleListen(
                 address: try TCPListenAddress(parsing: $0), tls: tls,
-                trustLoopbackProxy: value(.trustProxy) == "loopback")
+                trustLoopbackProxy: value(.trustProxy) == "loopback", publicURL: value(.publicURL))
         }
         let server = PostdeskServer(
             dataDirectory: dataDirectory, socketPath: value(.socket),

@@ -23,6 +23,7 @@ enum ServeSetting: String, SettingTable {
     case tlsCert = "tls-cert"
     case tlsKey = "tls-key"
     case trustProxy = "trust-proxy"
+    case publicURL = "public-url"
     case logLevel = "log-level"
     case logFormat = "log-format"
 
@@ -91,6 +92,11 @@ enum ServeSetting: String, SettingTable {
                 summary:
                     "Believe X-Forwarded-For and X-Forwarded-Proto from a reverse proxy on this machine: loopback, or off",
                 kind: .choice(["off", "loopback"]), fallback: .value("off"))
+        case .publicURL:
+            SettingRow(
+                summary:
+                    "The console's address as agents open it, for the links postdesk prints (default: from --http-listen), e.g. https://desk.example.com",
+                kind: .text, fallback: .none)
         case .logLevel:
             SettingRow(
                 summary: "Log level: trace, debug, info, notice, warning, error, critical",

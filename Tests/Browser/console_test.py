@@ -540,7 +540,9 @@ class ConsoleChecks:
     def hostile_mail(self) -> None:
         driver = self.driver
         subject = "<script>window.__pwned=1</script>"
-        filename = '"><script>window.__pwned=3</script>.txt'
+        # Markup without a "/": postdesk keeps only a file name's last path component (no directories from mail),
+        # so a "</script>" would be cut to "script>.txt" before the console ever shows it.
+        filename = '"><img src=x onerror="window.__pwned=3">.txt'
         with self.run.step("hostile-mail-inert-in-queue", driver):
             driver.get(self.run.url(QUEUE_PATH))
             element(driver, "table#queue", "the queue")
