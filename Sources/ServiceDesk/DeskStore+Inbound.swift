@@ -259,7 +259,10 @@ extension DeskStore {
         if try isChannelAddress(sender, in: db) {
             return .ignored("sent by a linked channel address (mail loop)")
         }
-        switch try admission(for: sender, project: project, in: db) {
+        // An agent answering by mail is no customer: the signup rules and the customer list are not theirs.
+        let agentAddress = try activeAgent(sender, in: db)
+        let fromAgent = agentAddress != nil
+        switch fromAgent ? .admitted : try admission(for: sender, project: project, in: db) {
         case .admitted:
             break
         case .notCustomer:
@@ -271,12 +274,27 @@ extension DeskStore {
         if !inbound.rateExempt, let held = try rateBreaker(sender, inbound: inbound, policy: policy, in: db) {
             return held
         }
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [projectId, sender, reading.senderName, cache.now])
+        if !fromAgent {
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [projectId, sender, reading.senderName, cache.now])
+        }
         let now = cache.now
         let note: String?
         switch try thread(reading, project: project, secrets: secrets, in: db) {
+        case .join(var request) where fromAgent:
+            // An agent's answer by mail is an agent comment, mailed to the customer as the console's replies are.
+            let text = reading.commentText.isEmpty ? reading.description : reading.commentText
+            let (comment, _) = try insertAgentComment(
+                on: &request, author: agentAddress ?? sender, body: text, isPublic: true, inboundId: inbound.id,
+                now: Date(),
+                recipientHourlyLimit: Self.recipientHourlyLimit, secrets: secrets, in: db)
+            if let messageID = reading.messageID, let requestId = request.id {
+                try index(messageID: messageID, requestId: requestId, at: now, in: db)
+            }
+            try recordAttachments(
+                files, requestId: request.id ?? 0, commentId: comment.id, inboundId: inbound.id, in: db)
+            return .commented(request.key)
         case .join(let request):
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
             let text = reading.commentText.isEmpty ? reading.description : reading.commentText
@@ -417,12 +435,19 @@ extension DeskStore {
                 + "agent, and the mail carries no reply token of \(named.key); made a new request instead")
     }
 
-    /// Whether `sender` may add to a request: its reporter, one of its participants, or an agent of the
-    /// project (someone who has written an agent comment in it).
+    /// The address of the console's agent who sent this, unless disabled (agents answer requests by mail too).
+    static func activeAgent(_ sender: String, in db: Database) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT email FROM agent WHERE email = ? AND NOT disabled"), arguments: [sender])
+    }
+
+    /// Whether `sender` may add to a request: its reporter, one of its participants, an agent of the console, or
+    /// an agent of the project (someone who has written an agent comment in it).
     private static func ownsConversation(
         _ sender: String, request: ServiceRequest, project: Project, in db: Database
     ) throws -> Bool {
         if request.reporter == sender { return true }
+        if try activeAgent(sender, in: db) != nil { return true }
         if try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)"),
             arguments: [request.id, sender]) == true

@@ -37,7 +37,8 @@ extension DeskStore {
     /// More notifications than `recipientHourlyLimit` to one recipient within an hour are held, not sent
     /// (a loop through an automated commenter, or a flood): `postdesk outbox release|drop`.
     public func addAgentComment(
-        requestKey: String, author: String, body: String, isPublic: Bool, recipientHourlyLimit: Int = 20
+        requestKey: String, author: String, body: String, isPublic: Bool,
+        recipientHourlyLimit: Int = DeskStore.recipientHourlyLimit
     ) async throws -> (comment: Comment, notification: OutboxMessage?) {
         let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw DeskError.invalid("comment body must not be empty") }
@@ -47,29 +48,43 @@ extension DeskStore {
         let secrets = self.secrets
         return try await write { db in
             var request = try Self.request(requestKey, in: db)
-            guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
-            let now = Date()
-            var comment = Comment(
-                id: nil, requestId: requestId, author: author, body: body, isPublic: isPublic, source: .agent,
-                inboundId: nil, createdAt: now)
-            try comment.insert(db)
-            guard isPublic else { return (comment, nil) }
-            var outbox = try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db)
-            if let flooded = try Self.recipientOverLimit(
-                outbox.recipients, limit: recipientHourlyLimit, since: now.addingTimeInterval(-3600), in: db)
-            {
-                outbox.status = .held
-                outbox.lastReply =
-                    "held: \(flooded) was sent \(recipientHourlyLimit) notifications within the hour; "
-                    + "postdesk outbox release sends it, postdesk outbox drop gives it up"
-            }
-            try outbox.insert(db)
-            try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
-            request.status = .waitingForCustomer
-            request.updatedAt = now
-            try request.update(db)
-            return (comment, outbox)
+            return try Self.insertAgentComment(
+                on: &request, author: author, body: body, isPublic: isPublic, inboundId: nil, now: Date(),
+                recipientHourlyLimit: recipientHourlyLimit, secrets: secrets, in: db)
         }
+    }
+
+    /// Notifications to one recipient within an hour before the rest are held.
+    public static let recipientHourlyLimit = 20
+
+    /// An agent's comment, from the console, the admin API or the agent's own mail: stored, and when public its
+    /// notification to the customer composed into the outbox in the same transaction (held past the hourly limit),
+    /// and the request waits for the customer.
+    static func insertAgentComment(
+        on request: inout ServiceRequest, author: String, body: String, isPublic: Bool, inboundId: Int64?, now: Date,
+        recipientHourlyLimit: Int, secrets: SecretBox, in db: Database
+    ) throws -> (comment: Comment, notification: OutboxMessage?) {
+        guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
+        var comment = Comment(
+            id: nil, requestId: requestId, author: author, body: body, isPublic: isPublic, source: .agent,
+            inboundId: inboundId, createdAt: now)
+        try comment.insert(db)
+        guard isPublic else { return (comment, nil) }
+        var outbox = try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db)
+        if let flooded = try Self.recipientOverLimit(
+            outbox.recipients, limit: recipientHourlyLimit, since: now.addingTimeInterval(-3600), in: db)
+        {
+            outbox.status = .held
+            outbox.lastReply =
+                "held: \(flooded) was sent \(recipientHourlyLimit) notifications within the hour; "
+                + "postdesk outbox release sends it, postdesk outbox drop gives it up"
+        }
+        try outbox.insert(db)
+        try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
+        request.status = .waitingForCustomer
+        request.updatedAt = now
+        try request.update(db)
+        return (comment, outbox)
     }
 
     /// The first recipient who already got `limit` notifications (sent, waiting or held) since `since`.
