@@ -4,8 +4,50 @@ import MailMessage
 
 /// Composes the email that tells a customer about an agent's public comment.
 enum NotificationComposer {
-    /// The line above which a customer's reply is read; QuoteStripper cuts everything below it.
+    /// The line above which a customer's reply is read; QuoteStripper cuts everything below it (any `##-…-##` line).
     static let replyMarker = "##- Please type your reply above this line -##"
+
+    /// The body of a comment's notification, in the customer's language.
+    static func text(for request: ServiceRequest, comment: Comment, in language: ConsoleLocale) -> String {
+        switch language {
+        case .en:
+            """
+            \(replyMarker)
+
+            \(comment.author) commented on \(request.key):
+
+            \(comment.body)
+
+            ---
+            \(request.key): \(request.summary)
+            Reply to this email to add a comment to your request.
+            """
+        case .ja:
+            """
+            ##- この行より上に返信を入力してください -##
+
+            \(comment.author) さんが \(request.key) にコメントしました:
+
+            \(comment.body)
+
+            ---
+            \(request.key): \(request.summary)
+            このメールに返信すると、リクエストにコメントが追加されます。
+            """
+        }
+    }
+
+    /// The language the customer wrote in: Japanese when the request's text has kana or kanji, else English. Reads
+    /// at most the first 4,000 characters.
+    static func language(of text: String) -> ConsoleLocale {
+        for scalar in text.unicodeScalars.prefix(4000) {
+            switch scalar.value {
+            case 0x3040...0x30FF, 0x31F0...0x31FF, 0x4E00...0x9FFF, 0xFF66...0xFF9F: return .ja
+            default: continue
+            }
+        }
+        return .en
+    }
 
     static func notification(
         for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: Database
@@ -37,17 +79,8 @@ enum NotificationComposer {
         let participants = try String.fetchAll(
             db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [requestId])
         let projectName = project?.name ?? request.key
-        let text = """
-            \(replyMarker)
-
-            \(comment.author) commented on \(request.key):
-
-            \(comment.body)
-
-            ---
-            \(request.key): \(request.summary)
-            Reply to this email to add a comment to your request.
-            """
+        let text = Self.text(
+            for: request, comment: comment, in: Self.language(of: request.summary + "\n" + request.description))
         let mail = OutgoingMail(
             from: MailAddress(name: projectName, address: fromAddress),
             to: [MailAddress(name: nil, address: request.reporter)],
