@@ -151,6 +151,7 @@ public struct PostdeskServer: Sendable {
         routes.register(on: httpRouter)
         metricsEndpoint.addRoutes(to: httpRouter)
         BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: httpRouter.group("/v1/backup"))
+        APITokenRoutes(store: store).addRoutes(to: httpRouter.group("/v1/tokens"))
 
         let logger = self.logger
         let app = Application(
@@ -161,14 +162,7 @@ public struct PostdeskServer: Sendable {
         )
         let metricsListener: [any Service] = metricsListen.map { [metricsEndpoint.listener(at: $0)] } ?? []
         let consoleListener: [any Service] =
-            try console.map {
-                [
-                    try WebConsole.service(
-                        host: $0.address.host, port: $0.address.port, tls: $0.tls,
-                        trustLoopbackProxy: $0.trustLoopbackProxy,
-                        store: store, notifier: notifier, logger: logger)
-                ]
-            } ?? []
+            try console.map { [try $0.service(store: store, notifier: notifier, routes: routes, logger: logger)] } ?? []
         // Shutdown runs in reverse: the admin API and the metrics listener stop first, then the LMTP listener (a
         // message being read or stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
         // the notifier drains last. Past the deadline what is

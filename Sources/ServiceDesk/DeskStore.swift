@@ -406,6 +406,21 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // Tokens of the HTTP API for integrations (issue 12): only their SHA-256 is kept.
+        migrator.registerMigration("v10-api-token") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE apiToken (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        role TEXT NOT NULL,
+                        tokenHash BLOB NOT NULL UNIQUE,
+                        createdAt DATETIME NOT NULL,
+                        lastUsedAt DATETIME
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

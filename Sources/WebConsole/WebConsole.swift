@@ -5,6 +5,7 @@
 import EmailChannel
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOSSL
@@ -27,26 +28,17 @@ public enum WebConsole {
         return router
     }
 
-    /// The HTTP (or, with a certificate and key, HTTPS) service on `host:port`.
-    public static func service(
-        host: String, port: Int, tls: (certificate: String, key: String)?, trustLoopbackProxy: Bool,
-        store: DeskStore, notifier: Notifier?, logger: Logger
-    ) throws -> any Service {
-        let network = ConsoleNetwork(https: tls != nil, trustLoopbackProxy: trustLoopbackProxy)
-        let router = try router(store: store, notifier: notifier, network: network, logger: logger)
-        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "postdesk")
-        guard let tls else {
-            return Application(router: router, configuration: configuration, logger: logger)
-        }
+    /// HTTP, or with a PEM certificate chain and key, HTTPS.
+    public static func serverBuilder(tls: (certificate: String, key: String)?) throws -> HTTPServerBuilder {
+        guard let tls else { return .http1() }
         let certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate).map {
             NIOSSLCertificateSource.certificate($0)
         }
         let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-        let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates, privateKey: .privateKey(key))
-        return Application(
-            router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration),
-            configuration: configuration, logger: logger)
+        return try .tls(
+            .http1(),
+            tlsConfiguration: TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates, privateKey: .privateKey(key)))
     }
 }
 
