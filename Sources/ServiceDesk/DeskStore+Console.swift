@@ -214,13 +214,27 @@ extension DeskStore {
         }
     }
 
-    /// Sets a request's status, and its updatedAt.
-    public func setRequestStatus(key: String, status: RequestStatus) async throws {
-        try await write { db in
+    /// Sets a request's status, and its updatedAt. Resolving it tells the customer, in the same transaction (unless
+    /// the project has no address to send from); the answer says whether a notification was queued.
+    @discardableResult
+    public func setRequestStatus(key: String, status: RequestStatus) async throws -> Bool {
+        let secrets = self.secrets
+        return try await write { db in
             let request = try Self.request(key, in: db)
+            let now = Date()
             try db.execute(
                 sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?",
-                arguments: [status.rawValue, Date(), request.id])
+                arguments: [status.rawValue, now, request.id])
+            guard status == .resolved, request.status != .resolved, let requestId = request.id else { return false }
+            let message: OutboxMessage
+            do {
+                message = try NotificationComposer.resolved(request, at: now, secrets: secrets, in: db)
+            } catch let error as DeskError where error.code == .invalid {
+                return false
+            }
+            _ = try Self.queueNotification(
+                message, requestId: requestId, limit: Self.recipientHourlyLimit, now: now, in: db)
+            return true
         }
     }
 

@@ -70,7 +70,22 @@ extension DeskStore {
             inboundId: inboundId, createdAt: now)
         try comment.insert(db)
         guard isPublic else { return (comment, nil) }
-        var outbox = try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db)
+        let outbox = try queueNotification(
+            try NotificationComposer.notification(for: request, comment: comment, secrets: secrets, in: db),
+            requestId: requestId, limit: recipientHourlyLimit, now: now, in: db)
+        request.status = .waitingForCustomer
+        request.updatedAt = now
+        try request.update(db)
+        return (comment, outbox)
+    }
+
+    /// Writes a notification to the outbox (the answer is the stored row), held when its recipient already got `limit` within the hour, and indexes
+    /// its Message-ID so that replies to it thread.
+    static func queueNotification(
+        _ message: OutboxMessage, requestId: Int64, limit recipientHourlyLimit: Int, now: Date,
+        in db: Database
+    ) throws -> OutboxMessage {
+        var outbox = message
         if let flooded = try Self.recipientOverLimit(
             outbox.recipients, limit: recipientHourlyLimit, since: now.addingTimeInterval(-3600), in: db)
         {
@@ -81,10 +96,7 @@ extension DeskStore {
         }
         try outbox.insert(db)
         try Self.index(messageID: outbox.messageId, requestId: requestId, in: db)
-        request.status = .waitingForCustomer
-        request.updatedAt = now
-        try request.update(db)
-        return (comment, outbox)
+        return outbox
     }
 
     /// The first recipient who already got `limit` notifications (sent, waiting or held) since `since`.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import MailMessage
 
-/// Composes the email that tells a customer about an agent's public comment.
+/// Composes the emails that tell a customer about their request: an agent's public comment, or its resolution.
 enum NotificationComposer {
     /// The line above which a customer's reply is read; QuoteStripper cuts everything below it (any `##-…-##` line).
     static let replyMarker = "##- Please type your reply above this line -##"
@@ -52,6 +52,46 @@ enum NotificationComposer {
     static func notification(
         for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: Database
     ) throws -> OutboxMessage {
+        let text = Self.text(
+            for: request, comment: comment, in: Self.language(of: request.summary + "\n" + request.description))
+        return try compose(
+            request, text: text, commentId: comment.id, date: comment.createdAt, secrets: secrets, in: db)
+    }
+
+    /// The mail that tells the customer their request was resolved, and that a reply opens it again.
+    static func resolved(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: Database) throws
+        -> OutboxMessage
+    {
+        let text: String =
+            switch Self.language(of: request.summary + "\n" + request.description) {
+            case .en:
+                """
+                \(replyMarker)
+
+                Your request \(request.key) has been resolved.
+
+                ---
+                \(request.key): \(request.summary)
+                If it is not, reply to this email: the request opens again.
+                """
+            case .ja:
+                """
+                ##- この行より上に返信を入力してください -##
+
+                リクエスト \(request.key) は解決済みになりました。
+
+                ---
+                \(request.key): \(request.summary)
+                解決していない場合は、このメールに返信してください。リクエストが再び開かれます。
+                """
+            }
+        return try compose(request, text: text, commentId: nil, date: date, secrets: secrets, in: db)
+    }
+
+    /// A notification about `request` with this text: the project's sender, the reply token, the thread's headers.
+    private static func compose(
+        _ request: ServiceRequest, text: String, commentId: Int64?, date: Date, secrets: SecretBox, in db: Database
+    ) throws -> OutboxMessage {
         guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
         let project = try Project.fetchOne(db, key: request.projectId)
         let channelAddress =
@@ -79,8 +119,6 @@ enum NotificationComposer {
         let participants = try String.fetchAll(
             db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [requestId])
         let projectName = project?.name ?? request.key
-        let text = Self.text(
-            for: request, comment: comment, in: Self.language(of: request.summary + "\n" + request.description))
         let mail = OutgoingMail(
             from: MailAddress(name: projectName, address: fromAddress),
             to: [MailAddress(name: nil, address: request.reporter)],
@@ -91,7 +129,7 @@ enum NotificationComposer {
             messageID: messageID,
             inReplyTo: thread.last,
             references: references,
-            date: comment.createdAt,
+            date: date,
             extraHeaders: [
                 ("Auto-Submitted", "auto-generated"),
                 ("X-Postdesk-Loop", channelReplyAddress),
@@ -99,9 +137,8 @@ enum NotificationComposer {
             ]
         )
         return OutboxMessage(
-            id: nil, requestId: requestId, commentId: comment.id, messageId: messageID, envelopeFrom: fromAddress,
+            id: nil, requestId: requestId, commentId: commentId, messageId: messageID, envelopeFrom: fromAddress,
             recipients: [request.reporter] + participants, raw: Data(MailComposer.compose(mail)), status: .pending,
-            attempts: 0,
-            nextAttemptAt: comment.createdAt, lastReply: nil, createdAt: comment.createdAt, sentAt: nil)
+            attempts: 0, nextAttemptAt: date, lastReply: nil, createdAt: date, sentAt: nil)
     }
 }

@@ -256,7 +256,7 @@ struct ConsoleRoutes: Sendable {
         let key = try context.parameters.require("key")
         if let text = form.status {
             guard let status = RequestStatus(rawValue: text) else { throw DeskError(.invalid, "unknown status") }
-            try await store.setRequestStatus(key: key, status: status)
+            if try await store.setRequestStatus(key: key, status: status) { await notifier?.ring() }
         }
         if let assignee = form.assignee {
             try await store.assignRequest(key: key, agentId: assignee.isEmpty ? nil : Int64(assignee))

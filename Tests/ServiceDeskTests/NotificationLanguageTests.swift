@@ -31,3 +31,32 @@ struct NotificationLanguageTests {
         #expect(NotificationComposer.language(of: String(repeating: "a", count: 100_000) + "日本") == .en)
     }
 }
+
+@Suite("Resolving a request tells the customer")
+struct ResolvedNotificationTests {
+    @Test("resolving queues one notice in the customer's language; again resolved, none; a reply opens it again")
+    func resolved() async throws {
+        let (store, channel) = try await makeDesk()
+        #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
+        #expect(try await store.setRequestStatus(key: "SD-1", status: .resolved))
+        #expect(try await store.setRequestStatus(key: "SD-1", status: .resolved) == false)
+        let outbox = try await store.outbox(requestKey: "SD-1")
+        #expect(outbox.count == 1)
+        let notice = try #require(outbox.first)
+        #expect(notice.recipients == ["alice@customer.test"])
+        #expect(MailParser.parse(Array(notice.raw)).text.contains("Your request SD-1 has been resolved."))
+        // The customer answers the notice: the request waits for support again.
+        let reply = intake(
+            subject: "Re: [SD-1] Printer jammed", body: "Still jammed.", messageID: "r1@customer.test",
+            references: [notice.messageId], reply: "Still jammed.")
+        #expect(try await storeAndApply(store, channel: channel, reply) == .commented("SD-1"))
+        #expect(try await store.request(key: "SD-1").request.status == .waitingForSupport)
+
+        #expect(
+            try await storeAndApply(store, channel: channel, intake(subject: "紙詰まり", messageID: "m2@customer.test"))
+                == .created("SD-2"))
+        try await store.setRequestStatus(key: "SD-2", status: .resolved)
+        let japanese = try #require(try await store.outbox(requestKey: "SD-2").first)
+        #expect(MailParser.parse(Array(japanese.raw)).text.contains("リクエスト SD-2 は解決済みになりました。"))
+    }
+}
