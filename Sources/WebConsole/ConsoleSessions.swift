@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import ServiceDesk
@@ -20,15 +19,10 @@ struct ConsoleSessions: Sendable {
     let store: DeskStore
     let network: ConsoleNetwork
 
-    /// 32 random bytes, base64url without padding.
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    /// 32 random bytes, base64url without padding (the store's own token maker, as for password links).
+    static func randomToken() -> String { AgentToken.generate().token }
 
-    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+    static func hash(_ token: String) -> Data { AgentToken.hash(token) }
 
     /// Compares two tokens in time that depends only on their lengths.
     static func same(_ a: String, _ b: String) -> Bool {
