@@ -169,7 +169,8 @@ public struct PostdeskServer: Sendable {
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, tokenKeeper, router, supervisor] + lmtp + metricsListener + consoleListener + [app],
+            services: [notifier, tokenKeeper, SearchIndexer(store: store, logger: logger), router, supervisor] + lmtp
+                + metricsListener + consoleListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = Self.shutdownDeadline

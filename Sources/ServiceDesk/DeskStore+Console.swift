@@ -116,6 +116,8 @@ extension DeskStore {
     ) async throws -> [QueueItem] {
         let terms = try ConsoleSearch.terms(search)
         if filter == .mine && agentId == nil { throw DeskError.invalid("the mine view needs a signed-in agent") }
+        // What arrived since the background indexer last ran is found too (a bounded catch-up; the rest follows).
+        if terms.contains(where: { $0.unicodeScalars.count >= 3 }) { try await indexSearchText(limit: 5000) }
         let limit = max(1, min(limit, 10_000))
         return try await read { db in
             let project = try Self.project(projectKey, in: db)
@@ -253,6 +255,41 @@ extension DeskStore {
                 attachment.sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
             else { throw DeskError(.storage, "attachment \(id) has a malformed digest") }
             return (attachment, Self.attachmentURL(sha256: attachment.sha256, in: directory))
+        }
+    }
+
+    /// Indexes for search up to `limit` requests and `limit` comments committed since the last call, and says how
+    /// many rows it indexed (0: the index is current). The server runs it in the background; a search catches up
+    /// first, so what arrived a moment ago is found.
+    @discardableResult
+    public func indexSearchText(limit: Int = 500) async throws -> Int {
+        try await write { db in
+            guard let cursor = try Row.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
+            else { throw DeskError(.storage, "the search cursor is missing") }
+            let requestId: Int64 = try cursor.decode(forColumn: "requestId")
+            let commentId: Int64 = try cursor.decode(forColumn: "commentId")
+            let requests = try Int64.fetchAll(
+                db, sql: "SELECT id FROM request WHERE id > ? ORDER BY id LIMIT ?", arguments: [requestId, limit])
+            let comments = try Int64.fetchAll(
+                db, sql: "SELECT id FROM comment WHERE id > ? ORDER BY id LIMIT ?", arguments: [commentId, limit])
+            if let last = requests.last {
+                try db.execute(
+                    sql: """
+                        INSERT INTO requestText (rowid, summary, description)
+                        SELECT id, summary, description FROM request WHERE id > ? AND id <= ?
+                        """, arguments: [requestId, last])
+            }
+            if let last = comments.last {
+                try db.execute(
+                    sql: """
+                        INSERT INTO commentText (rowid, requestId, body)
+                        SELECT id, requestId, body FROM comment WHERE id > ? AND id <= ?
+                        """, arguments: [commentId, last])
+            }
+            try db.execute(
+                sql: "UPDATE searchCursor SET requestId = ?, commentId = ? WHERE id = 1",
+                arguments: [requests.last ?? requestId, comments.last ?? commentId])
+            return requests.count + comments.count
         }
     }
 

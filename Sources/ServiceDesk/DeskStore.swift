@@ -316,8 +316,11 @@ public struct DeskStore: Sendable {
         // Agents, their console sessions and one-time password links, request assignment, the console's search
         // index and the queue's change counter (issue 12). Tokens are stored as their SHA-256, never as given.
         // Search: FTS5 with the trigram tokenizer (SQLite 3.34+), because unicode61 does not split Japanese into
-        // words; its two tables index the rows of `request` and `comment` in place (external content), kept by
-        // triggers (https://www.sqlite.org/fts5.html#external_content_tables) and rebuilt here for existing rows.
+        // words; its two tables index the rows of `request` and `comment` in place (external content,
+        // https://www.sqlite.org/fts5.html#external_content_tables), rebuilt here for existing rows. New rows are
+        // indexed after their commit by `indexSearchText` (up to `searchCursor`), not by triggers: trigram indexing
+        // in the intake transaction doubled the drain's CPU per mail. Edits and deletes of indexed rows are kept by
+        // triggers.
         migrator.registerMigration("v9-agents") { db in
             try db.execute(
                 sql: """
@@ -354,31 +357,34 @@ public struct DeskStore: Sendable {
                         summary, description, content='request', content_rowid='id', tokenize='trigram');
                     CREATE VIRTUAL TABLE commentText USING fts5(
                         requestId UNINDEXED, body, content='comment', content_rowid='id', tokenize='trigram');
-                    CREATE TRIGGER request_text_insert AFTER INSERT ON request BEGIN
-                        INSERT INTO requestText (rowid, summary, description)
-                        VALUES (new.id, new.summary, new.description);
-                    END;
+                    CREATE TABLE searchCursor (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        requestId INTEGER NOT NULL,
+                        commentId INTEGER NOT NULL
+                    );
+                    INSERT INTO searchCursor (id, requestId, commentId)
+                        VALUES (1, (SELECT COALESCE(MAX(id), 0) FROM request), (SELECT COALESCE(MAX(id), 0) FROM comment));
                     CREATE TRIGGER request_text_update AFTER UPDATE OF summary, description ON request
-                    WHEN old.summary IS NOT new.summary OR old.description IS NOT new.description BEGIN
+                    WHEN (old.summary IS NOT new.summary OR old.description IS NOT new.description)
+                        AND old.id <= (SELECT requestId FROM searchCursor WHERE id = 1) BEGIN
                         INSERT INTO requestText (requestText, rowid, summary, description)
                         VALUES ('delete', old.id, old.summary, old.description);
                         INSERT INTO requestText (rowid, summary, description)
                         VALUES (new.id, new.summary, new.description);
                     END;
-                    CREATE TRIGGER request_text_delete AFTER DELETE ON request BEGIN
+                    CREATE TRIGGER request_text_delete AFTER DELETE ON request
+                    WHEN old.id <= (SELECT requestId FROM searchCursor WHERE id = 1) BEGIN
                         INSERT INTO requestText (requestText, rowid, summary, description)
                         VALUES ('delete', old.id, old.summary, old.description);
-                    END;
-                    CREATE TRIGGER comment_text_insert AFTER INSERT ON comment BEGIN
-                        INSERT INTO commentText (rowid, requestId, body) VALUES (new.id, new.requestId, new.body);
                     END;
                     CREATE TRIGGER comment_text_update AFTER UPDATE OF body ON comment
-                    WHEN old.body IS NOT new.body BEGIN
+                    WHEN old.body IS NOT new.body AND old.id <= (SELECT commentId FROM searchCursor WHERE id = 1) BEGIN
                         INSERT INTO commentText (commentText, rowid, requestId, body)
                         VALUES ('delete', old.id, old.requestId, old.body);
                         INSERT INTO commentText (rowid, requestId, body) VALUES (new.id, new.requestId, new.body);
                     END;
-                    CREATE TRIGGER comment_text_delete AFTER DELETE ON comment BEGIN
+                    CREATE TRIGGER comment_text_delete AFTER DELETE ON comment
+                    WHEN old.id <= (SELECT commentId FROM searchCursor WHERE id = 1) BEGIN
                         INSERT INTO commentText (commentText, rowid, requestId, body)
                         VALUES ('delete', old.id, old.requestId, old.body);
                     END;

@@ -381,3 +381,27 @@ struct ConsoleQueryTests {
         #expect(noRequest?.code == .notFound)
     }
 }
+
+@Suite("The search index is kept after intake, not in it")
+struct SearchIndexTests {
+    @Test("new rows are indexed by indexSearchText in batches, then it finds nothing to do; FTS5's own check holds")
+    func deferred() async throws {
+        let (store, channel) = try await makeDesk()
+        for index in 0..<7 {
+            _ = try await storeAndApply(
+                store, channel: channel, intake(subject: "Toner \(index)", messageID: "t\(index)@customer.test"))
+        }
+        let unindexed = try await store.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requestText WHERE requestText MATCH '\"Toner\"'") ?? -1
+        }
+        #expect(unindexed == 0, "intake does not index")
+        #expect(try await store.indexSearchText(limit: 5) == 5)
+        #expect(try await store.indexSearchText(limit: 5) == 2)
+        #expect(try await store.indexSearchText(limit: 5) == 0)
+        #expect(try await store.consoleQueue(projectKey: "SD", filter: .open, agentId: nil, search: "toner").count == 7)
+        try await store.write { db in
+            try db.execute(sql: "INSERT INTO requestText (requestText) VALUES ('integrity-check')")
+            try db.execute(sql: "INSERT INTO commentText (commentText) VALUES ('integrity-check')")
+        }
+    }
+}
