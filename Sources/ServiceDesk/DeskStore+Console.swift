@@ -293,6 +293,11 @@ extension DeskStore {
         }
     }
 
+    /// The id of the newest stored mail (0: none): the search indexer tells by it whether intake is busy.
+    public func newestInboundId() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM inbound") ?? 0 }
+    }
+
     /// A number that changes whenever a request of the project is added or changed or gets a comment (kept by
     /// triggers): the console polls it to show new requests without a reload.
     public func queueVersion(projectKey: String) async throws -> Int64 {
