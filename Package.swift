@@ -242,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "MailClients", "ServiceDesk", "EmailChannel", "OAuthTestServer",
+                "AdminAPI", "MailClients", "ServiceDesk", "EmailChannel", "OAuthTestServer", "WebConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

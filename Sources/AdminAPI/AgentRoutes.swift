@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ServiceDesk
+import WebConsole
 
 /// `/v1/agents`: console accounts, added (with a password, or a one-time link to set it), listed and disabled.
 struct AgentRoutes: Sendable {

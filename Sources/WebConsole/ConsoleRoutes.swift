@@ -5,7 +5,6 @@ import HummingbirdBcrypt
 import Logging
 import MailMessage
 import Mustache
-import NIOPosix
 import ServiceDesk
 
 /// The console's pages and form posts. Pages need a signed-in agent (else `/login`); every post checks the
@@ -88,7 +87,7 @@ struct ConsoleRoutes: Sendable {
         // A wrong address costs as long as a wrong password: the answer's timing tells nothing.
         let hash = found?.passwordHash ?? Self.decoyHash
         let password = String(form.password.prefix(1024))
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        let matches = try await AgentPassword.verify(password, hash: hash)
         guard matches, let agent = found?.agent, found?.passwordHash != nil, !agent.disabled else {
             await throttle.fail(keys)
             logger.info("console sign-in refused", metadata: ["client": "\(network.client(request, context))"])
@@ -104,7 +103,7 @@ struct ConsoleRoutes: Sendable {
     }
 
     /// A bcrypt hash of a random string, verified against when the address is unknown.
-    private static let decoyHash = Bcrypt.hash(ConsoleSessions.randomToken(), cost: 12)
+    private static let decoyHash = Bcrypt.hash(ConsoleSessions.randomToken(), cost: AgentPassword.cost)
 
     private struct CSRFForm: Decodable { var csrf: String? }
 
@@ -336,17 +335,21 @@ struct ConsoleRoutes: Sendable {
             return try await passwordPage(
                 request, context, error: ConsoleText.passwordsDiffer.text(locale), status: .badRequest)
         }
-        guard (10...1024).contains(form.password.count) else {
+        guard form.password.count >= AgentPassword.minimumLength else {
             return try await passwordPage(
                 request, context, error: ConsoleText.passwordTooShort.text(locale), status: .badRequest)
+        }
+        do {
+            try AgentPassword.check(form.password)
+        } catch let error as DeskError {
+            return try await passwordPage(request, context, error: error.message, status: .badRequest)
         }
         let token = try context.parameters.require("token")
         guard let agent = try await store.consumePasswordSetup(tokenHash: ConsoleSessions.hash(token), now: Date())
         else {
             return try await passwordPage(request, context, error: ConsoleText.linkExpired.text(locale), status: .gone)
         }
-        let password = form.password
-        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
+        let hash = try await AgentPassword.hash(form.password)
         try await store.setAgentPassword(agentId: agent.id, passwordHash: hash)
         var response = redirect("/")
         response.setCookie(try await sessions.start(for: agent, secure: network.isSecure(request, context)))

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import ServiceDesk
 import Testing
+import WebConsole
 
 @testable import AdminAPI
 
