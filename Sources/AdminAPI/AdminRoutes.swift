@@ -104,9 +104,13 @@ struct AdminRoutes: Sendable {
         router.post("/v1/projects/:project/channels") { request, context in
             let body = try await request.decode(as: ChannelBody.self, context: context)
             let projectKey = try context.parameters.require("project")
-            var grant: OAuthFlows.Grant?
-            if let flow = body.oauthFlow { grant = try await flows.grant(flow) }
-            let linked = try await linker.link(try body.draft(projectKey: projectKey), grant: grant)
+            let draft = try body.draft(projectKey: projectKey)
+            let linked =
+                if let flow = body.oauthFlow {
+                    try await flows.withFreshGrant(flow) { [linker] in try await linker.link(draft, grant: $0) }
+                } else {
+                    try await linker.link(draft)
+                }
             if let flow = body.oauthFlow {
                 await flows.complete(flow)
                 await tokenKeeper.grantsChanged()

@@ -48,8 +48,10 @@ struct OAuthFlowRoutes: Sendable {
         }
         channels.post(":address/reauthorize") { request, context in
             let body = try await request.decode(as: ReauthorizeBody.self, context: context)
-            let grant = try await flows.grant(body.oauthFlow)
-            let channel = try await linker.reauthorize(address: try context.parameters.require("address"), grant: grant)
+            let address = try context.parameters.require("address")
+            let channel = try await flows.withFreshGrant(body.oauthFlow) { [linker] in
+                try await linker.reauthorize(address: address, grant: $0)
+            }
             await flows.complete(body.oauthFlow)
             await tokenKeeper.grantsChanged()
             // The mailbox starts again with the new grant, from where it stood.

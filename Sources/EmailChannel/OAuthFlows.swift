@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailClients
 import OAuthClient
 import ServiceDesk
 
@@ -51,6 +52,8 @@ public actor OAuthFlows {
         var kind: Kind
         var progress: Progress
         var tokens: OAuthTokenSet?
+        /// When `tokens` were issued, for the refresh-due time of a short-lived access token.
+        var issuedAt: Date?
         var pkce: PKCE?
         var state: String?
         var expiresAt: Date
@@ -165,14 +168,57 @@ public actor OAuthFlows {
         return progress
     }
 
-    /// The grant of an approved flow, left in place until `complete` (a link that fails can be tried again).
-    public func grant(_ id: String) throws -> Grant {
+    /// The grant of an approved flow, left in place until `complete` (a link that fails can be tried again). An
+    /// access token past its refresh-due time (the admin took a while, or the provider issues short tokens) is
+    /// refreshed first, by the token keeper's rule, so the login that follows does not present an expired one.
+    public func grant(_ id: String) async throws -> Grant {
+        let (flow, tokens) = try approved(id)
+        let due = OAuthTokenKeeper.refreshDue(issuedAt: flow.issuedAt ?? Date(), expiresAt: tokens.accessExpiresAt)
+        if Date() >= due { return try await renewedGrant(id) }
+        return Grant(appId: flow.appId, appName: flow.appName, tokens: tokens)
+    }
+
+    /// The grant of an approved flow with a new access token from its refresh token (kept rotated when the provider
+    /// rotates it): for a login that refused the one it had.
+    public func renewedGrant(_ id: String) async throws -> Grant {
+        let (flow, tokens) = try approved(id)
+        let issued = Date()
+        let fresh: OAuthTokens
+        do {
+            fresh = try await flow.client.refresh(refreshToken: tokens.refreshToken)
+        } catch {
+            throw DeskError(.invalid, Self.failure(error))
+        }
+        let renewed = OAuthTokenSet(
+            accessToken: fresh.accessToken, refreshToken: fresh.refreshToken ?? tokens.refreshToken,
+            accessExpiresAt: fresh.expiresIn.map { issued.addingTimeInterval(TimeInterval($0)) })
+        flows[id]?.tokens = renewed
+        flows[id]?.issuedAt = issued
+        return Grant(appId: flow.appId, appName: flow.appName, tokens: renewed)
+    }
+
+    /// Runs `body` (a login, then storing the grant) with the flow's grant; when the mail server refuses its access
+    /// token (it can expire between the sign-in and the login), once more with a renewed one.
+    public nonisolated func withFreshGrant<T: Sendable>(
+        _ id: String, _ body: @Sendable (Grant) async throws -> T
+    ) async throws -> T {
+        let grant = try await self.grant(id)
+        do {
+            return try await body(grant)
+        } catch let error as MailClientError where error.code == .authenticationFailed && error.oauthFailure != nil {
+            logger.info(
+                "the OAuth 2.0 access token was refused at login; renewing it once", metadata: ["flow": "\(id)"])
+            return try await body(try await renewedGrant(id))
+        }
+    }
+
+    private func approved(_ id: String) throws -> (Flow, OAuthTokenSet) {
         prune()
         guard let flow = flows[id] else { throw Self.unknown(id) }
         switch flow.progress {
         case .approved:
             guard let tokens = flow.tokens else { throw Self.unknown(id) }
-            return Grant(appId: flow.appId, appName: flow.appName, tokens: tokens)
+            return (flow, tokens)
         case .waiting:
             throw DeskError(.conflict, "sign-in \(id) is not finished yet")
         case .failed(let line):
@@ -219,9 +265,11 @@ public actor OAuthFlows {
                 "the provider granted access but no refresh token, so postdesk could not keep the access alive; add the offline_access scope (Microsoft) or check the app's scopes, then sign in again"
             )
         }
+        let issued = Date()
         flows[id]?.tokens = OAuthTokenSet(
             accessToken: tokens.accessToken, refreshToken: refreshToken,
-            accessExpiresAt: tokens.expiresIn.map { Date().addingTimeInterval(TimeInterval($0)) })
+            accessExpiresAt: tokens.expiresIn.map { issued.addingTimeInterval(TimeInterval($0)) })
+        flows[id]?.issuedAt = issued
         flows[id]?.expiresAt = Date().addingTimeInterval(Self.browserLifetime)
         return .approved
     }
