@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes `OutgoingMail` as RFC 5322 bytes: a single text/plain UTF-8 part in quoted-printable, CRLF line ends.
+/// Writes `OutgoingMail` as RFC 5322 bytes, CRLF line ends: a single text/plain UTF-8 part in quoted-printable, or
+/// with an HTML alternative a multipart/alternative of the text then the HTML, both UTF-8 quoted-printable.
 ///
 /// No supplied value can start a new header line: CR, LF and other control characters in names, subjects,
 /// message ids and extra headers are replaced by spaces before anything is written.
@@ -26,8 +27,14 @@ public enum MailComposer {
         let references = mail.references.map(msgID).filter { !$0.isEmpty }
         if !references.isEmpty { lines.append(fold("References", references.map { "<\($0)>" })) }
         lines.append("MIME-Version: 1.0")
-        lines.append("Content-Type: text/plain; charset=utf-8")
-        lines.append("Content-Transfer-Encoding: quoted-printable")
+        let boundary = mail.html.map { _ in Self.makeBoundary() }
+        if let boundary {
+            // Folded before the parameter: with it the line would pass 78 characters (RFC 5322 §2.1.1).
+            lines.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
+        } else {
+            lines.append("Content-Type: text/plain; charset=utf-8")
+            lines.append("Content-Transfer-Encoding: quoted-printable")
+        }
         for (name, value) in mail.extraHeaders {
             let cleanName = String(
                 String.UnicodeScalarView(name.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != ":" })
@@ -36,9 +43,34 @@ public enum MailComposer {
             lines.append(fold(cleanName, unstructured(value, headerName: cleanName)))
         }
         var message = lines.joined(separator: "\r\n") + "\r\n\r\n"
-        message += TransferEncoding.encodeQuotedPrintable(mail.text)
-        if !message.hasSuffix("\r\n") { message += "\r\n" }
+        if let boundary, let html = mail.html {
+            // RFC 2046 §5.1.4: alternatives in increasing order of preference, so the HTML comes last.
+            message += part(mail.text, type: "text/plain", boundary: boundary)
+            message += part(html, type: "text/html", boundary: boundary)
+            message += "--\(boundary)--\r\n"
+        } else {
+            message += quotedPrintable(mail.text)
+        }
         return Array(message.utf8)
+    }
+
+    /// A body part of a multipart: its delimiter line, its headers, its quoted-printable content (RFC 2046 §5.1.1).
+    private static func part(_ content: String, type: String, boundary: String) -> String {
+        "--\(boundary)\r\nContent-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + quotedPrintable(content)
+    }
+
+    /// `content` quoted-printable, ending with a line end.
+    private static func quotedPrintable(_ content: String) -> String {
+        let encoded = TransferEncoding.encodeQuotedPrintable(content)
+        return encoded.hasSuffix("\r\n") ? encoded : encoded + "\r\n"
+    }
+
+    /// A boundary that no quoted-printable content can contain: it holds "=_", and quoted-printable writes every "="
+    /// of the content as "=3D" and ends soft breaks with "=" at the line end (RFC 2045 §6.7), so the delimiter line
+    /// cannot occur inside a part (RFC 2046 §5.1.1). Quoted in the header, since "=" is a tspecial.
+    static func makeBoundary() -> String {
+        "=_postdesk_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
     /// A new Message-ID without angle brackets: "postdesk.<32 hex digits>@domain" (RFC 5322 §3.6.4).

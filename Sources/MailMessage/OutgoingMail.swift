@@ -1,6 +1,6 @@
 import Foundation
 
-/// A plain-text mail for `MailComposer` to turn into RFC 5322 bytes.
+/// A mail for `MailComposer` to turn into RFC 5322 bytes: plain text, or text with an HTML alternative.
 public struct OutgoingMail: Sendable {
     /// The From mailbox.
     public var from: MailAddress
@@ -14,6 +14,8 @@ public struct OutgoingMail: Sendable {
     public var subject: String
     /// The body text (any line ends; sent as quoted-printable UTF-8 with CRLF).
     public var text: String
+    /// The same content as HTML, sent after the text as the preferred alternative (RFC 2046 §5.1.4); nil: text only.
+    public var html: String?
     /// The Message-ID without angle brackets.
     public var messageID: String
     /// The msg-id this mail answers, without angle brackets.
@@ -28,8 +30,8 @@ public struct OutgoingMail: Sendable {
     /// Makes an outgoing mail; everything but the sender, recipients, subject, text and Message-ID has a default.
     public init(
         from: MailAddress, to: [MailAddress], cc: [MailAddress] = [], replyTo: [MailAddress] = [], subject: String,
-        text: String, messageID: String, inReplyTo: String? = nil, references: [String] = [], date: Date = Date(),
-        extraHeaders: [(String, String)] = []
+        text: String, html: String? = nil, messageID: String, inReplyTo: String? = nil, references: [String] = [],
+        date: Date = Date(), extraHeaders: [(String, String)] = []
     ) {
         self.from = from
         self.to = to
@@ -37,6 +39,7 @@ public struct OutgoingMail: Sendable {
         self.replyTo = replyTo
         self.subject = subject
         self.text = text
+        self.html = html
         self.messageID = messageID
         self.inReplyTo = inReplyTo
         self.references = references
