@@ -321,6 +321,9 @@ extension DeskStore {
             reading, reporter: sender, project: project, channel: channel, inbound: inbound, files: files,
             now: cache.now,
             in: db)
+        if !fromAgent {
+            try acknowledge(requestKey: key, projectId: projectId, now: Date(), secrets: secrets, in: db)
+        }
         return .created(key, note: note)
     }
 

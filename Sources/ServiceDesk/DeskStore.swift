@@ -427,6 +427,25 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // Per-project notification templates (issue 12): a row overrides the built-in template of its kind and
+        // language; the "request received" acknowledgement is off until a project turns it on.
+        migrator.registerMigration("v12-notification-template") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE project ADD COLUMN notifyReceived BOOLEAN NOT NULL DEFAULT 0;
+                    CREATE TABLE notificationTemplate (
+                        projectId INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        subject TEXT,
+                        text TEXT NOT NULL,
+                        html TEXT,
+                        updatedAt DATETIME NOT NULL,
+                        PRIMARY KEY (projectId, kind, language)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -2,38 +2,14 @@ import Foundation
 import GRDB
 import MailMessage
 
-/// Composes the emails that tell a customer about their request: an agent's public comment, or its resolution.
+/// Composes the emails that tell a customer about their request (its acknowledgement, an agent's public comment, its
+/// resolution) from the project's templates of that kind in the customer's language, or the built-in ones.
 enum NotificationComposer {
     /// The line above which a customer's reply is read; QuoteStripper cuts everything below it (any `##-…-##` line).
-    static let replyMarker = "##- Please type your reply above this line -##"
-
-    /// The body of a comment's notification, in the customer's language.
-    static func text(for request: ServiceRequest, comment: Comment, in language: ConsoleLocale) -> String {
+    static func replyMarker(_ language: ConsoleLocale) -> String {
         switch language {
-        case .en:
-            """
-            \(replyMarker)
-
-            \(comment.author) commented on \(request.key):
-
-            \(comment.body)
-
-            ---
-            \(request.key): \(request.summary)
-            Reply to this email to add a comment to your request.
-            """
-        case .ja:
-            """
-            ##- この行より上に返信を入力してください -##
-
-            \(comment.author) さんが \(request.key) にコメントしました:
-
-            \(comment.body)
-
-            ---
-            \(request.key): \(request.summary)
-            このメールに返信すると、リクエストにコメントが追加されます。
-            """
+        case .en: "##- Please type your reply above this line -##"
+        case .ja: "##- この行より上に返信を入力してください -##"
         }
     }
 
@@ -49,51 +25,71 @@ enum NotificationComposer {
         return .en
     }
 
+    /// The language of `request`'s notifications.
+    static func language(of request: ServiceRequest) -> ConsoleLocale {
+        language(of: request.summary + "\n" + request.description)
+    }
+
+    /// The mail that tells the customer of an agent's public comment.
     static func notification(
         for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: Database
     ) throws -> OutboxMessage {
-        let text = Self.text(
-            for: request, comment: comment, in: Self.language(of: request.summary + "\n" + request.description))
-        return try compose(
-            request, text: text, commentId: comment.id, date: comment.createdAt, secrets: secrets, in: db)
+        try compose(.comment, request, comment: comment, date: comment.createdAt, secrets: secrets, in: db)
     }
 
     /// The mail that tells the customer their request was resolved, and that a reply opens it again.
     static func resolved(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: Database) throws
         -> OutboxMessage
     {
-        let text: String =
-            switch Self.language(of: request.summary + "\n" + request.description) {
-            case .en:
-                """
-                \(replyMarker)
-
-                Your request \(request.key) has been resolved.
-
-                ---
-                \(request.key): \(request.summary)
-                If it is not, reply to this email: the request opens again.
-                """
-            case .ja:
-                """
-                ##- この行より上に返信を入力してください -##
-
-                リクエスト \(request.key) は解決済みになりました。
-
-                ---
-                \(request.key): \(request.summary)
-                解決していない場合は、このメールに返信してください。リクエストが再び開かれます。
-                """
-            }
-        return try compose(request, text: text, commentId: nil, date: date, secrets: secrets, in: db)
+        try compose(.resolved, request, comment: nil, date: date, secrets: secrets, in: db)
     }
 
-    /// A notification about `request` with this text: the project's sender, the reply token, the thread's headers.
+    /// The acknowledgement of a new request.
+    static func received(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: Database) throws
+        -> OutboxMessage
+    {
+        try compose(.received, request, comment: nil, date: date, secrets: secrets, in: db)
+    }
+
+    /// The project's template of `kind` in `language`, else the built-in one. A stored template was checked when it
+    /// was saved; should it still not compile, the built-in one serves, so that no notification is lost to it.
+    static func template(_ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: Database)
+        throws -> CompiledNotificationTemplate
+    {
+        if let stored = try DeskStore.storedTemplate(kind, language, projectId: projectId, in: db),
+            let compiled = try? stored.compiled()
+        {
+            return compiled
+        }
+        return try NotificationTemplate.builtIn(kind, language).compiled()
+    }
+
     private static func compose(
-        _ request: ServiceRequest, text: String, commentId: Int64?, date: Date, secrets: SecretBox, in db: Database
+        _ kind: NotificationKind, _ request: ServiceRequest, comment: Comment?, date: Date, secrets: SecretBox,
+        in db: Database
+    ) throws -> OutboxMessage {
+        let language = language(of: request)
+        let project = try Project.fetchOne(db, key: request.projectId)
+        let customerName = try String.fetchOne(
+            db, sql: "SELECT name FROM customer WHERE projectId = ? AND address = ?",
+            arguments: [request.projectId, request.reporter])
+        let values = NotificationValues(
+            requestKey: request.key, summary: request.summary, status: request.status,
+            projectKey: project?.key ?? "", projectName: project?.name ?? request.key,
+            customerAddress: request.reporter, customerName: customerName, commentAuthor: comment?.author,
+            commentBody: comment?.body)
+        let rendered = try template(kind, language, projectId: request.projectId, in: db)
+            .render(values, language: language)
+        return try compose(
+            request, project: project, rendered, commentId: comment?.id, date: date, secrets: secrets, in: db)
+    }
+
+    /// A notification about `request` with these parts: the project's sender, the reply token, the thread's headers.
+    private static func compose(
+        _ request: ServiceRequest, project: Project?, _ rendered: RenderedNotification, commentId: Int64?,
+        date: Date, secrets: SecretBox, in db: Database
     ) throws -> OutboxMessage {
         guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
-        let project = try Project.fetchOne(db, key: request.projectId)
         let channelAddress =
             try request.channelId.flatMap { try Channel.fetchOne(db, key: $0)?.address }
             ?? String.fetchOne(
@@ -124,8 +120,9 @@ enum NotificationComposer {
             to: [MailAddress(name: nil, address: request.reporter)],
             cc: participants.map { MailAddress(name: nil, address: $0) },
             replyTo: [MailAddress(name: projectName, address: replyTo)],
-            subject: "[\(request.key)] \(request.summary)",
-            text: text,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
             messageID: messageID,
             inReplyTo: thread.last,
             references: references,
