@@ -112,11 +112,11 @@ public struct PostdeskServer: Sendable {
         // One registry for the process, served on the admin socket and on --metrics-listen.
         let registry = PrometheusCollectorRegistry()
         let metrics = PostdeskMetrics(factory: MetricsEndpoint.factory(for: registry))
-        let router = RequestRouter(
-            store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
-            sweepInterval: inboundRetryInterval, metrics: metrics, logger: logger)
         let tokenKeeper = OAuthTokenKeeper(store: store, logger: logger)
         let notifier = Notifier(store: store, metrics: metrics, tokenKeeper: tokenKeeper, logger: logger)
+        let router = RequestRouter(
+            store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
+            sweepInterval: inboundRetryInterval, metrics: metrics, notifier: notifier, logger: logger)
         let metricsEndpoint = MetricsEndpoint(
             registry: registry, metrics: metrics, statusBoard: statusBoard, store: store, logger: logger)
         let supervisor = ChannelSupervisor(

@@ -22,6 +22,9 @@ public actor RequestRouter: Service {
     private let sweepInterval: Duration
     private let parallelism: Int
     private let batchLimit: Int
+    /// Rung when a batch made requests or comments: an acknowledgement or an agent's answer by mail may wait in
+    /// the outbox, and should not wait for the notifier's next poll.
+    private let notifier: Notifier?
     /// The metrics of intake; mailbox actors and the LMTP intake fed by this router record into them too.
     public nonisolated let metrics: PostdeskMetrics
 
@@ -31,9 +34,10 @@ public actor RequestRouter: Service {
         store: DeskStore, parseOptions: MailParser.Options = .init(), policy: IntakePolicy = .init(),
         processingTimeout: Duration = .seconds(60), sweepInterval: Duration = .seconds(30),
         parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, batchLimit: Int = 100,
-        metrics: PostdeskMetrics = PostdeskMetrics(), logger: Logger
+        metrics: PostdeskMetrics = PostdeskMetrics(), notifier: Notifier? = nil, logger: Logger
     ) {
         self.metrics = metrics
+        self.notifier = notifier
         self.parseOptions = parseOptions
         self.policy = policy
         self.processingTimeout = processingTimeout
@@ -119,9 +123,11 @@ public actor RequestRouter: Service {
         }
         let byId = Dictionary(
             claimed.compactMap { mail in mail.id.map { ($0, mail) } }, uniquingKeysWith: { a, _ in a })
+        var changedRequests = false
         for (item, result) in zip(batch, await store.process(batch, policy: policy)) {
             switch result {
             case .success(let disposition):
+                changedRequests = changedRequests || disposition.requestKey != nil
                 recordMetrics(disposition, receivedAt: byId[item.inboundId]?.fetchedAt)
                 logger.info(
                     "inbound mail processed",
@@ -134,6 +140,7 @@ public actor RequestRouter: Service {
                 if let mail = byId[item.inboundId] { failures.append((mail, "\(error)")) }
             }
         }
+        if changedRequests { await notifier?.ring() }
         for failure in failures {
             await recordFailure(failure.mail, reason: failure.reason)
         }
