@@ -94,6 +94,20 @@ public struct PostdeskServer: Sendable {
     /// notifier's own drain deadline, and room for the mailboxes to log out.
     public static let shutdownDeadline: Duration = Notifier.drainDeadline + .seconds(10)
 
+    /// The admin socket's routes: every `/v1` route (the HTTP listener serves those of `routes` to API tokens), and
+    /// what only the socket answers: backups, API tokens and the metrics.
+    static func socketRouter(
+        routes: AdminRoutes, metricsEndpoint: MetricsEndpoint, store: DeskStore, secretKeyFile: URL
+    ) -> Router<AdminRequestContext> {
+        let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: AdminErrorMiddleware())
+        routes.register(on: router)
+        metricsEndpoint.addRoutes(to: router)
+        BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: router.group("/v1/backup"))
+        APITokenRoutes(store: store).addRoutes(to: router.group("/v1/tokens"))
+        return router
+    }
+
     /// Runs until a shutdown signal.
     public func run() async throws {
         // Everything this process creates (database, key, socket) is private to its user.
@@ -146,12 +160,8 @@ public struct PostdeskServer: Sendable {
             verifier: ChannelVerifier(store: store, tokenKeeper: tokenKeeper, logger: logger), requestRouter: router,
             tokenKeeper: tokenKeeper, flows: OAuthFlows(store: store, logger: logger), consoleAddress: console?.baseURL,
             logger: logger)
-        let httpRouter = Router(context: AdminRequestContext.self)
-        httpRouter.add(middleware: AdminErrorMiddleware())
-        routes.register(on: httpRouter)
-        metricsEndpoint.addRoutes(to: httpRouter)
-        BackupRoutes(store: store, secretKeyFile: secretKeyFile).addRoutes(to: httpRouter.group("/v1/backup"))
-        APITokenRoutes(store: store).addRoutes(to: httpRouter.group("/v1/tokens"))
+        let httpRouter = Self.socketRouter(
+            routes: routes, metricsEndpoint: metricsEndpoint, store: store, secretKeyFile: secretKeyFile)
 
         let logger = self.logger
         let app = Application(
