@@ -75,13 +75,16 @@ extension DeskStore {
         }
     }
 
-    /// Stores a new bcrypt hash for an agent; their outstanding password links are spent with it.
+    /// Stores a new bcrypt hash for an agent; their outstanding password links are spent with it, and their console
+    /// sessions end: a new password is often set because the old one leaked, and a session opened with it must not
+    /// outlive it.
     public func setAgentPassword(agentId: Int64, passwordHash: String) async throws {
         guard !passwordHash.isEmpty else { throw DeskError.invalid("the password hash is empty") }
         try await write { db in
             try db.execute(sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
             guard db.changesCount == 1 else { throw DeskError.notFound("no agent with id \(agentId)") }
             try db.execute(sql: "DELETE FROM passwordSetup WHERE agentId = ?", arguments: [agentId])
+            try db.execute(sql: "DELETE FROM agentSession WHERE agentId = ?", arguments: [agentId])
         }
     }
 

@@ -130,8 +130,17 @@ struct AgentStoreTests {
         #expect(try await store.consumePasswordSetup(tokenHash: first.hash, now: now) == nil)
         #expect(try await store.passwordSetupAgent(tokenHash: second.hash, now: now) != nil)
 
-        // Setting the password spends the outstanding link.
+        // Setting the password spends the outstanding link and ends the agent's sessions, not another agent's.
+        let session = AgentToken.generate()
+        try await store.createSession(agentId: agent.id, tokenHash: session.hash, csrfToken: "c", expiresAt: now + 600)
+        let other = try await store.addAgent(email: "olga@desk.test", name: "Olga", role: .agent, passwordHash: nil)
+        let otherSession = AgentToken.generate()
+        try await store.createSession(
+            agentId: other.id, tokenHash: otherSession.hash, csrfToken: "d", expiresAt: now + 600)
+        #expect(try await store.session(tokenHash: session.hash, now: now) != nil)
         try await store.setAgentPassword(agentId: agent.id, passwordHash: someHash)
+        #expect(try await store.session(tokenHash: session.hash, now: now) == nil)
+        #expect(try await store.session(tokenHash: otherSession.hash, now: now) != nil)
         #expect(try await store.passwordSetupAgent(tokenHash: second.hash, now: now) == nil)
         #expect(try await store.agent(id: agent.id)?.passwordSet == true)
         #expect(try await store.agentLogin(email: "carol@desk.test")?.passwordHash == someHash)
