@@ -427,6 +427,8 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // Outbound webhooks (issue 12): deliveries written by triggers in the change's transaction (DeskStore+Webhooks).
+        migrator.registerMigration("v11-webhook", migrate: migrateWebhooks)
         return migrator
     }
 
