@@ -25,6 +25,7 @@ struct AdminRoutes: Sendable {
         InboundRoutes(store: store, router: requestRouter).addRoutes(to: router.group("/v1/inbound"))
         OAuthAppRoutes(store: store).addRoutes(to: router.group("/v1/oauth/apps"))
         AgentRoutes(store: store).addRoutes(to: router.group("/v1/agents"))
+        WebhookRoutes(store: store).addRoutes(to: router.group("/v1/webhooks"))
         OAuthFlowRoutes(
             store: store, flows: flows, linker: linker, supervisor: supervisor, tokenKeeper: tokenKeeper
         )
