@@ -3,7 +3,7 @@ import GRDB
 
 /// What an outbound webhook is told about: the closed set of events the store's triggers write deliveries for.
 public enum WebhookEvent: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible, Comparable {
-    /// A request was created (by mail, LMTP or an import).
+    /// A request was created from a mail.
     case requestCreated = "request.created"
     /// A comment was added to a request (an agent's, public or internal, or a customer's reply).
     case commentAdded = "comment.added"

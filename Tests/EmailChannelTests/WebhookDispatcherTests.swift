@@ -140,7 +140,7 @@ struct WebhookDispatcherTests {
         #expect(Set(calls.compactMap { $0.headers["x-postdesk-delivery"] }) == [sent.id.map { String($0) } ?? ""])
     }
 
-    @Test("a 410 fails for good at once; a 500 for ever fails when the retry policy runs out; 408 and 429 retry")
+    @Test("a 410 fails for good at once; a 503 for ever and a redirect (not followed) fail when the policy runs out")
     func failures() async throws {
         #expect(WebhookDispatcher.Verdict(statusCode: 204) == .delivered)
         #expect(WebhookDispatcher.Verdict(statusCode: 404) == .refused)
@@ -151,28 +151,37 @@ struct WebhookDispatcherTests {
 
         let receiver = try await WebhookReceiver.start([
             "/gone": [.init(status: 410, body: "gone for good")], "/down": [.init(status: 503, body: "later")],
+            "/moved": [.init(status: 302, location: "/elsewhere")], "/elsewhere": [.init(status: 200)],
         ])
         let desk = try await WebhookDesk()
         let gone = try await desk.store.addWebhook(url: receiver.url("/gone"), events: [], projectKey: nil).webhook
         let down = try await desk.store.addWebhook(url: receiver.url("/down"), events: [], projectKey: nil).webhook
+        let moved = try await desk.store.addWebhook(url: receiver.url("/moved"), events: [], projectKey: nil).webhook
         var policy = Self.fast
         policy.policy = RetryPolicy(base: .milliseconds(100), maximum: .milliseconds(100), maxAttempts: 2, jitter: 0)
-        let (refused, exhausted) = try await desk.withDispatcher(policy) {
+        let (refused, exhausted, redirected) = try await desk.withDispatcher(policy) {
             try await desk.mail("Printer jammed")
             let refused = try await desk.delivery(of: gone.id, "the 410 recorded") { $0.status == .failed }
             let exhausted = try await desk.delivery(of: down.id, "the 503s given up") { $0.status == .failed }
-            // Nothing more is sent for either.
+            let redirected = try await desk.delivery(of: moved.id, "the redirects given up") { $0.status == .failed }
+            // Nothing more is sent for any of them.
             try await Task.sleep(for: .milliseconds(500))
-            return (refused, exhausted)
+            return (refused, exhausted, redirected)
         }
         let goneCalls = await receiver.log.received(on: "/gone").count
         let downCalls = await receiver.log.received(on: "/down").count
+        let movedCalls = await receiver.log.received(on: "/moved").count
+        let elsewhere = await receiver.log.received(on: "/elsewhere").count
         await receiver.stop()
         #expect(refused.attempts == 1 && refused.responseCode == 410 && refused.lastResponse == "gone for good")
         #expect(goneCalls == 1)
         #expect(exhausted.attempts == 3 && exhausted.responseCode == 503, "1 attempt and 2 retries")
         #expect(downCalls == 3)
-        #expect(try await desk.store.webhooks().map(\.failed) == [1, 1])
+        #expect(redirected.attempts == 3 && redirected.responseCode == 302 && movedCalls == 3 && elsewhere == 0)
+        #expect(
+            redirected.lastResponse?.hasPrefix("302 redirect to /elsewhere, not followed") == true,
+            "\(redirected.lastResponse ?? "")")
+        #expect(try await desk.store.webhooks().map(\.failed) == [1, 1, 1])
     }
 
     @Test("a receiver that hangs holds only its own webhook: another one's delivery goes out meanwhile")

@@ -12,6 +12,8 @@ final class WebhookReceiver: Sendable {
         var status: Int
         var body: String = ""
         var delay: Duration = .zero
+        /// A `Location` header, for a redirect.
+        var location: String? = nil
     }
 
     /// One request as the receiver got it.
@@ -62,9 +64,11 @@ final class WebhookReceiver: Sendable {
             let reply = await log.record(
                 Received(path: request.uri.path, headers: headers, body: Array(body.readableBytesView)))
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
-            return Response(
+            var response = Response(
                 status: .init(code: reply.status), headers: [.contentType: "text/plain"],
                 body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            if let location = reply.location { response.headers[.location] = location }
+            return response
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "WebhookReceiver")

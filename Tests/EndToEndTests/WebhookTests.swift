@@ -35,6 +35,7 @@ struct WebhookTests {
     }
 
     struct Delivery: Decodable {
+        var id: Int64
         var event: String
         var status: String
         var attempts: Int
@@ -112,6 +113,9 @@ struct WebhookTests {
             ])
         #expect(created.secret.hasPrefix("pdwh_"))
         #expect(!(try desk.ok(["webhook", "list"]).contains(created.secret)))
+        // A receiver path that answers 404: refused for good, shown by status, sent again by retry.
+        let broken = try desk.json(
+            Created.self, ["webhook", "add", "http://127.0.0.1:\(port)/missing", "--event", "request.created"])
 
         let mail = """
             From: Alice <\(alice)>\r
@@ -131,6 +135,21 @@ struct WebhookTests {
         #expect(fields["summary"] as? String == "Printer on floor 3 is jammed")
         #expect(fields["reporter"] as? String == alice)
         #expect(request.signature.hasPrefix("sha256=") && request.signature.count == 7 + 64)
+        let refused = try await desk.eventually("the 404 recorded") {
+            try desk.json([Delivery].self, ["webhook", "deliveries", "\(broken.webhook.id)"]).first {
+                $0.status == "failed"
+            }
+        }
+        #expect(refused.responseCode == 404 && refused.attempts == 1)
+        #expect(try desk.ok(["status"]).contains("Webhooks: 1 with failed deliveries (\(broken.webhook.id))"))
+        #expect(try desk.ok(["webhook", "retry", "\(refused.id)"]).contains("pending again"))
+        _ = try await desk.eventually("the retry refused again") {
+            let rows = try desk.json([Delivery].self, ["webhook", "deliveries", "\(broken.webhook.id)"])
+            return rows.first.flatMap { $0.status == "failed" && $0.attempts == 1 ? $0 : nil }
+        }
+        #expect(try desk.run(["webhook", "retry", "\(refused.id + 100)"]).status != 0)
+        try desk.ok(["webhook", "remove", "\(broken.webhook.id)"])
+        #expect(!(try desk.ok(["status"]).contains("Webhooks:")))
 
         try desk.ok(["request", "comment", "SD-1", "--author", "agent@desk.test", "--body", "We are on it"])
         let comment = try await Self.waitFor("comment.added at the receiver", desk) {
