@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// - Each webhook is a lane: at most one request in flight per webhook, so its deliveries go out one by one, oldest
 ///   first; at most `maxConcurrentWebhooks` lanes run at once, so a receiver that hangs (until `timeout`) holds only
 ///   its own lane.
-/// - Woken by `ring()` and by a poll every `pollInterval` (one indexed query per active webhook), since the rows are
-///   written by triggers in whatever transaction made the change.
+/// - Woken by a poll every `pollInterval` (one indexed query per active webhook), since the rows are written by
+///   triggers in whatever transaction made the change, and by a lane that ends.
 /// - A graceful shutdown starts no new request and lets the ones in flight finish (each within `timeout`); what is
 ///   not sent stays pending for the next start.
 public actor WebhookDispatcher: Service {
@@ -70,10 +70,10 @@ public actor WebhookDispatcher: Service {
     private let stopping = StopFlag()
     /// Webhooks whose lane runs.
     private var lanes: Set<Int64> = []
-    /// Webhooks whose last attempt the store could not record, and when (on `timeline`) to try them again: a row
-    /// left due must not be sent again at once, over and over.
+    /// Webhooks whose last attempt the store could not record or whose delivery it could not read, and when (on
+    /// `timeline`) to try them again: a row left due must not be sent again at once, over and over.
     private var pausedUntil: [Int64: Duration] = [:]
-    /// How long a webhook waits after its attempt could not be recorded.
+    /// How long a webhook waits after the store failed it.
     static let recordingPause: Duration = .seconds(5)
 
     /// A dispatcher over `store`'s deliveries.
@@ -81,11 +81,6 @@ public actor WebhookDispatcher: Service {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-    }
-
-    /// Tells the dispatcher a delivery is due now (a retry, a new webhook), so it sends before the next poll.
-    public nonisolated func ring() {
-        doorbell.ring(retryRelay: false)
     }
 
     public func run() async throws {
@@ -146,8 +141,10 @@ public actor WebhookDispatcher: Service {
                 }
                 job = next
             } catch {
+                // A secret that this data directory's key cannot open stays so: do not read it again at once.
                 logger.error(
                     "a webhook delivery cannot be read", metadata: ["webhook.id": "\(webhookId)", "error": "\(error)"])
+                pausedUntil[webhookId] = timeline.now() + Self.recordingPause
                 break
             }
             guard await deliver(job, client: client) else {

@@ -218,6 +218,31 @@ struct WebhookDispatcherTests {
         #expect(timedOut.lastResponse == "no answer within the timeout", "\(timedOut.lastResponse ?? "")")
     }
 
+    @Test("a webhook whose secret this key cannot open is left pending and does not stop another one")
+    func unreadableSecret() async throws {
+        let receiver = try await WebhookReceiver.start(["/ok": [.init(status: 200)]])
+        let desk = try await WebhookDesk()
+        let broken = try await desk.store.addWebhook(url: receiver.url("/ok"), events: [], projectKey: nil).webhook
+        let ok = try await desk.store.addWebhook(url: receiver.url("/ok"), events: [], projectKey: nil).webhook
+        // As after a restore with another data directory's key.
+        try await desk.store.writer.write { db in
+            try db.execute(
+                sql: "UPDATE webhook SET secret = ? WHERE id = ?", arguments: [try SecretBox().seal("x"), broken.id])
+        }
+        let sent = try await desk.withDispatcher(Self.fast) {
+            try await desk.mail("Printer jammed")
+            let sent = try await desk.delivery(of: ok.id, "the other webhook's delivery") { $0.status == .sent }
+            try await Task.sleep(for: .milliseconds(300))
+            return sent
+        }
+        let stuck = try #require(try await desk.store.webhookDeliveries(webhookId: broken.id).first)
+        let calls = await receiver.log.received(on: "/ok").count
+        await receiver.stop()
+        #expect(sent.attempts == 1)
+        #expect(stuck.status == .pending && stuck.attempts == 0)
+        #expect(calls == 1, "nothing unsigned was sent")
+    }
+
     @Test("a graceful shutdown lets the request in flight finish and records it")
     func gracefulShutdown() async throws {
         let receiver = try await WebhookReceiver.start([
