@@ -98,6 +98,10 @@ let package = Package(
             dependencies: [
                 "MailMessage", "MailClients", "ServiceDesk", "LMTPServer", "OAuthClient",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -253,6 +257,8 @@ let package = Package(
             dependencies: [
                 "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -261,6 +267,7 @@ let package = Package(
             dependencies: [
                 "MailServerHarness", "MailClients", "postdesk", "OAuthTestServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -26,6 +26,7 @@ struct AdminRoutes: Sendable {
         OAuthAppRoutes(store: store).addRoutes(to: router.group("/v1/oauth/apps"))
         AgentRoutes(store: store).addRoutes(to: router.group("/v1/agents"))
         NotificationRoutes(store: store).addRoutes(to: router.group("/v1/projects/:project/notifications"))
+        WebhookRoutes(store: store).addRoutes(to: router.group("/v1/webhooks"))
         OAuthFlowRoutes(
             store: store, flows: flows, linker: linker, supervisor: supervisor, tokenKeeper: tokenKeeper
         )

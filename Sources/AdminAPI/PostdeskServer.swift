@@ -131,6 +131,7 @@ public struct PostdeskServer: Sendable {
         let router = RequestRouter(
             store: store, parseOptions: .init(maxAttachmentBytes: maxAttachmentBytes), policy: intakePolicy,
             sweepInterval: inboundRetryInterval, metrics: metrics, notifier: notifier, logger: logger)
+        let webhooks = WebhookDispatcher(store: store, logger: logger)
         let metricsEndpoint = MetricsEndpoint(
             registry: registry, metrics: metrics, statusBoard: statusBoard, store: store, logger: logger)
         let supervisor = ChannelSupervisor(
@@ -174,12 +175,15 @@ public struct PostdeskServer: Sendable {
         let consoleListener: [any Service] =
             try console.map { [try $0.service(store: store, notifier: notifier, routes: routes, logger: logger)] } ?? []
         // Shutdown runs in reverse: the admin API and the metrics listener stop first, then the LMTP listener (a
-        // message being read or stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing), and
-        // the notifier drains last. Past the deadline what is
+        // message being read or stored finishes, then 421), the mailboxes (LOGOUT, QUIT), the router (the mail it is committing),
+        // the webhook dispatcher (the requests in flight), and the notifier drains last. Past the deadline what is
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
         var configuration = ServiceGroupConfiguration(
-            services: [notifier, tokenKeeper, SearchIndexer(store: store, logger: logger), router, supervisor] + lmtp
+            services: [
+                notifier, webhooks, tokenKeeper, SearchIndexer(store: store, logger: logger), router, supervisor,
+            ]
+                + lmtp
                 + metricsListener + consoleListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -427,6 +427,8 @@ public struct DeskStore: Sendable {
                     """
             )
         }
+        // Outbound webhooks (issue 12): deliveries written by triggers in the change's transaction (DeskStore+Webhooks).
+        migrator.registerMigration("v11-webhook", migrate: migrateWebhooks)
         // Per-project notification templates (issue 12): a row overrides the built-in template of its kind and
         // language; the "request received" acknowledgement is off until a project turns it on.
         migrator.registerMigration("v12-notification-template") { db in

@@ -20,7 +20,7 @@ struct PostdeskCommand: AsyncParsableCommand {
             ServeCommand.self, ProjectCommand.self, RequestTypeCommand.self, SMTPCommand.self, ChannelCommand.self,
             CustomerCommand.self, QueueCommand.self, RequestCommand.self, StatusCommand.self, LogCommand.self,
             InboundCommand.self, OutboxCommand.self, InspectCommand.self, BackupCommand.self, RestoreCommand.self,
-            OAuthCommand.self, AgentCommand.self, TokenCommand.self, NotificationCommand.self,
+            OAuthCommand.self, AgentCommand.self, TokenCommand.self, NotificationCommand.self, WebhookCommand.self,
         ]
     )
 }

@@ -56,7 +56,17 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         print(Self.relayText(health.relay))
+        if let line = try await Self.webhookText(options.client) { print(line) }
         for line in health.plaintext { print("Warning: \(line)") }
+    }
+
+    /// A line when webhooks have given-up deliveries; nil when none has (or the server has no webhooks).
+    static func webhookText(_ client: AdminClient) async throws -> String? {
+        let data = try await admin { try await client.raw(.GET, "/v1/webhooks", body: String?.none) }
+        let failing = try decodeAnswer([WebhookView].self, data).filter { $0.failed > 0 }
+        guard !failing.isEmpty else { return nil }
+        let ids = failing.map { String($0.id) }.joined(separator: ", ")
+        return "Webhooks: \(failing.count) with failed deliveries (\(ids)); postdesk webhook deliveries ID shows why"
     }
     /// What `--check` fails on, one phrase each: mailboxes that need attention, a failing relay, failed
     /// notifications, and pending ones older than `stuckAfter` seconds.

@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import Logging
+import MailServerHarness
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+/// Outbound webhooks through the real binary: a mail taken from real Dovecot and an agent's comment by the CLI
+/// reach an HTTP receiver on 127.0.0.1 as signed `request.created` and `comment.added` POSTs.
+@Suite("Outbound webhooks, end to end", .serialized, .timeLimit(.minutes(2)))
+struct WebhookTests {
+    /// One POST as the receiver got it.
+    struct Post: Sendable {
+        var event: String
+        var signature: String
+        var body: Data
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    }
+
+    /// What the receiver got, in order.
+    actor Received {
+        private(set) var posts: [Post] = []
+
+        func add(_ post: Post) { posts.append(post) }
+
+        func first(_ event: String) -> Post? { posts.first { $0.event == event } }
+    }
+
+    struct Created: Decodable {
+        struct Hook: Decodable { var id: Int64 }
+        var webhook: Hook
+        var secret: String
+    }
+
+    struct Delivery: Decodable {
+        var id: Int64
+        var event: String
+        var status: String
+        var attempts: Int
+        var responseCode: Int?
+    }
+
+    /// A receiver on a port the kernel picks; the answer is 204 to every POST on /hook.
+    static func receiver(_ received: Received) async throws -> (port: Int, stop: @Sendable () async -> Void) {
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let header = { (name: String) in request.headers.first { $0.name.canonicalName == name }?.value ?? "" }
+            await received.add(
+                Post(
+                    event: header("x-postdesk-event"), signature: header("x-postdesk-signature"),
+                    body: Data(body.readableBytesView)))
+            return Response(status: .noContent)
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "webhook-receiver")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        // Test support: the receiver outlives this call; the returned closure stops it.
+        let running = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var port = 0
+        for await bound in ports {
+            port = bound
+            break
+        }
+        guard port > 0 else { throw PostdeskTestError("the webhook receiver did not start") }
+        return (
+            port,
+            {
+                await group.triggerGracefulShutdown()
+                _ = await running.result
+            }
+        )
+    }
+
+    @Test("a mailed request arrives as request.created and an agent's CLI comment as comment.added, signed")
+    func mailAndComment() async throws {
+        let servers = try await MailServers.shared()
+        let tag = String(UUID().uuidString.prefix(8)).lowercased()
+        let help = "help-\(tag)@desk.test"
+        let alice = "alice-\(tag)@customer.test"
+        try servers.addUser(help, password: "secret")
+        let received = Received()
+        let (port, stopReceiver) = try await Self.receiver(received)
+
+        let desk = try PostdeskProcess()
+        try await desk.start()
+        let passwordFile = desk.dataDirectory.appendingPathComponent("pw.txt")
+        try "secret\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+        try desk.createProject("SD", name: "Service Desk", signup: "public")
+        try desk.ok([
+            "channel", "add", "SD", "--address", help, "--protocol", "imap", "--host", "127.0.0.1", "--port",
+            "\(servers.imapPort)", "--tls", "none", "--username", help, "--password-file", passwordFile.path,
+            "--request-type", "Help",
+        ])
+        #expect(try desk.run(["webhook", "add", "http://192.0.2.1/hook"]).status != 0, "plain http off this machine")
+        let created = try desk.json(
+            Created.self,
+            [
+                "webhook", "add", "http://127.0.0.1:\(port)/hook", "--event", "request.created", "--event",
+                "comment.added", "--project", "SD",
+            ])
+        #expect(created.secret.hasPrefix("pdwh_"))
+        #expect(!(try desk.ok(["webhook", "list"]).contains(created.secret)))
+        // A receiver path that answers 404: refused for good, shown by status, sent again by retry.
+        let broken = try desk.json(
+            Created.self, ["webhook", "add", "http://127.0.0.1:\(port)/missing", "--event", "request.created"])
+
+        let mail = """
+            From: Alice <\(alice)>\r
+            To: \(help)\r
+            Subject: Printer on floor 3 is jammed\r
+            Message-ID: <first-\(tag)@customer.test>\r
+            \r
+            The printer shows error E42.\r
+
+            """
+        try servers.deliver(Array(mail.utf8), to: help)
+        let request = try await Self.waitFor("request.created at the receiver", desk) {
+            await received.first("request.created")
+        }
+        let fields = try #require(request.json["request"] as? [String: Any])
+        #expect(fields["key"] as? String == "SD-1")
+        #expect(fields["summary"] as? String == "Printer on floor 3 is jammed")
+        #expect(fields["reporter"] as? String == alice)
+        #expect(request.signature.hasPrefix("sha256=") && request.signature.count == 7 + 64)
+        let refused = try await desk.eventually("the 404 recorded") {
+            try desk.json([Delivery].self, ["webhook", "deliveries", "\(broken.webhook.id)"]).first {
+                $0.status == "failed"
+            }
+        }
+        #expect(refused.responseCode == 404 && refused.attempts == 1)
+        #expect(try desk.ok(["status"]).contains("Webhooks: 1 with failed deliveries (\(broken.webhook.id))"))
+        #expect(try desk.ok(["webhook", "retry", "\(refused.id)"]).contains("pending again"))
+        _ = try await desk.eventually("the retry refused again") {
+            let rows = try desk.json([Delivery].self, ["webhook", "deliveries", "\(broken.webhook.id)"])
+            return rows.first.flatMap { $0.status == "failed" && $0.attempts == 1 ? $0 : nil }
+        }
+        #expect(try desk.run(["webhook", "retry", "\(refused.id + 100)"]).status != 0)
+        try desk.ok(["webhook", "remove", "\(broken.webhook.id)"])
+        #expect(!(try desk.ok(["status"]).contains("Webhooks:")))
+
+        try desk.ok(["request", "comment", "SD-1", "--author", "agent@desk.test", "--body", "We are on it"])
+        let comment = try await Self.waitFor("comment.added at the receiver", desk) {
+            await received.first("comment.added")
+        }
+        let body = try #require(comment.json["comment"] as? [String: Any])
+        #expect(body["body"] as? String == "We are on it")
+        #expect(body["author"] as? String == "agent@desk.test")
+        #expect((comment.json["request"] as? [String: Any])?["key"] as? String == "SD-1")
+        // request.updated (the status the comment set) was not asked for.
+        #expect(await received.posts.map(\.event) == ["request.created", "comment.added"])
+
+        let deliveries = try await desk.eventually("both deliveries recorded as sent") {
+            let rows = try desk.json([Delivery].self, ["webhook", "deliveries", "\(created.webhook.id)"])
+            return rows.count == 2 && rows.allSatisfy { $0.status == "sent" } ? rows : nil
+        }
+        #expect(deliveries.map(\.event) == ["comment.added", "request.created"])
+        #expect(deliveries.allSatisfy { $0.attempts == 1 && $0.responseCode == 204 })
+        #expect(!desk.serverLog.contains(created.secret))
+        try desk.ok(["webhook", "remove", "\(created.webhook.id)"])
+        try await desk.stop()
+        await stopReceiver()
+    }
+
+    /// Polls `condition` until it gives a value, for at most 20 s.
+    static func waitFor<T>(_ what: String, _ desk: PostdeskProcess, _ condition: () async throws -> T?) async throws
+        -> T
+    {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let value = try await condition() { return value }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw PostdeskTestError("timed out waiting for \(what); server log:\n\(desk.serverLog.suffix(4000))")
+    }
+}
