@@ -376,6 +376,49 @@ struct AdminPageTests {
         }
     }
 
+    @Test(
+        "Verify through OpenSMTPD and Dovecot: the relay's reply, then the test request the mail became, then the end")
+    func verifyStream() async throws {
+        let servers = try await MailServers.shared()
+        let address = "verify-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
+        try servers.addUser(address, password: "secret")
+        let store = try await adminDesk()
+        let channel = try await store.linkChannel(
+            ChannelDraft(
+                projectKey: "SD", address: address, protocol: .imap, host: "127.0.0.1", port: servers.imapPort,
+                tls: .starttls, caFile: servers.caFile, username: address, password: "secret",
+                requestTypeName: "Get help"),
+            watermark: LinkWatermark(uidValidity: nil, uidNext: nil))
+        let channelId = try #require(channel.id)
+        try await store.setSMTP(
+            host: "127.0.0.1", port: servers.smtpPort, tls: .none, caFile: nil, fromAddress: "help@desk.test",
+            username: nil, password: nil)
+        let services = ConsoleAdminServices(verifyTimeout: .seconds(60), verifyPollInterval: .milliseconds(100))
+        try await Self.app(store, services).test(.router) { client in
+            let admin = try await signIn(client, as: "root@desk.test")
+            let events = try await Self.startRun(client, "verify", address, admin)
+            async let streamed = Self.get(client, events, admin.cookie)
+            // The mailbox actor's part, done here: the test email from Dovecot's INBOX, stored and processed.
+            let delivered = try await servers.waitForMessages(1, in: address, timeout: .seconds(30))
+            let raw = Array(try #require(delivered.first).raw.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+            guard case .stored(let id) = try await store.receive(channelId: channelId, raw: raw, mailboxUid: "1")
+            else { throw ConsoleTestError("the test email was not stored") }
+            _ = try await store.process(MailReading(raw: raw), inboundId: id)
+            let stream = try await streamed
+            #expect(stream.headers[.contentType] == "text/event-stream; charset=utf-8")
+            let received = Self.events(String(buffer: stream.body)).filter { $0.name != "note" }
+            #expect(received.map(\.name) == ["step", "step", "end"])
+            let steps = try received.dropLast().map {
+                try JSONDecoder().decode(ChannelTestReport.Step.self, from: Data($0.data.utf8))
+            }
+            #expect(steps.map(\.ok) == [true, true])
+            #expect(steps.first?.detail.hasPrefix("the relay said: 250") == true)
+            #expect(steps.last?.detail == "it became test request SD-1")
+            let end = try JSONDecoder().decode(RunEnd.self, from: Data(try #require(received.last).data.utf8))
+            #expect(end.ok && end.request == "SD-1")
+        }
+    }
+
     @Test("Verify streams the relay's refusal as a failed end, and the relay test shows its report")
     func verifyAndRelay() async throws {
         let store = try await adminDesk()
