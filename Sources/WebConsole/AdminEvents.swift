@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceDesk
+import ServiceLifecycle
 
 /// One event of a run's stream: a step of the test as it is decided, a note while waiting, and the end.
 enum RunEvent: Sendable, Equatable {
@@ -79,7 +80,8 @@ struct AdminRunner: Sendable {
                 let (events, sink) = AsyncStream<RunEvent>.makeStream(bufferingPolicy: .bufferingOldest(256))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        await runner.execute(run) { sink.yield($0) }
+                        // A verification waits up to its timeout: on SIGTERM it ends at once, saying it was cancelled.
+                        await cancelWhenGracefulShutdown { await runner.execute(run) { sink.yield($0) } }
                         sink.finish()
                     }
                     // A comment first, so that proxies and the browser see the stream open at once.

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import MailServerHarness
 import ServiceDesk
+import Synchronization
 import Testing
 
 @testable import EmailChannel
@@ -417,6 +418,40 @@ struct AdminPageTests {
             let end = try JSONDecoder().decode(RunEnd.self, from: Data(try #require(received.last).data.utf8))
             #expect(end.ok && end.request == "SD-1")
         }
+    }
+
+    @Test("a verification still waiting ends at once, saying so, when its run is cancelled (browser gone, SIGTERM)")
+    func verifyCancelled() async throws {
+        let servers = try await MailServers.shared()
+        let address = "cancel-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
+        try servers.addUser(address, password: "secret")
+        let store = try await adminDesk()
+        _ = try await store.linkChannel(
+            ChannelDraft(
+                projectKey: "SD", address: address, protocol: .imap, host: "127.0.0.1", port: servers.imapPort,
+                tls: .starttls, caFile: servers.caFile, username: address, password: "secret",
+                requestTypeName: "Get help"),
+            watermark: LinkWatermark(uidValidity: nil, uidNext: nil))
+        try await store.setSMTP(
+            host: "127.0.0.1", port: servers.smtpPort, tls: .none, caFile: nil, fromAddress: "help@desk.test",
+            username: nil, password: nil)
+        let runner = AdminRunner(
+            store: store, services: ConsoleAdminServices(verifyTimeout: .seconds(90)), logger: Self.logger)
+        let heard = Mutex<[RunEvent]>([])
+        let run = ConsoleRun(kind: .verify, address: address, agentId: 1, createdAt: Date())
+        let task = Task { await runner.execute(run) { event in heard.withLock { $0.append(event) } } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while heard.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let sent = try #require(heard.withLock { $0.first })
+        guard case .step(let step) = sent else { throw ConsoleTestError("the first event is \(sent)") }
+        #expect(step.ok, "\(step)")
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        await task.value
+        #expect(ContinuousClock.now - cancelled < .seconds(5))
+        #expect(heard.withLock { $0.last } == .end(RunEnd(ok: false, summary: "The run was cancelled.")))
     }
 
     @Test("Verify streams the relay's refusal as a failed end, and the relay test shows its report")
