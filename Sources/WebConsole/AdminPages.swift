@@ -116,10 +116,14 @@ extension ConsoleRoutes {
         return try await page(template, title: title.text(locale), request, signedIn, values)
     }
 
-    /// An address as one path segment (RFC 3986 §3.3), and back.
+    /// What a path segment keeps as it is: ASCII unreserved characters, `@` and `+` (RFC 3986 §3.3); everything
+    /// else, non-ASCII letters of an internationalised address too, is percent-encoded.
+    private static let segmentCharacters = CharacterSet(
+        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~@+")
+
+    /// An address as one path segment, and back (`addressParameter`).
     static func pathSegment(_ address: String) -> String {
-        address.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~@+")))
-            ?? address
+        address.addingPercentEncoding(withAllowedCharacters: segmentCharacters) ?? address
     }
 
     private func addressParameter(_ context: ConsoleContext) throws -> String {

@@ -287,6 +287,14 @@ struct AdminPageTests {
         }
     }
 
+    @Test("a channel address is one ASCII path segment, and the route reads it back")
+    func pathSegments() {
+        #expect(ConsoleRoutes.pathSegment("help+sd@desk.test") == "help+sd@desk.test")
+        #expect(ConsoleRoutes.pathSegment("サポート@例え.jp") == "%E3%82%B5%E3%83%9D%E3%83%BC%E3%83%88@%E4%BE%8B%E3%81%88.jp")
+        #expect(ConsoleRoutes.pathSegment("a/b?c#d@x.test") == "a%2Fb%3Fc%23d@x.test")
+        #expect(ConsoleRoutes.pathSegment("サポート@例え.jp").removingPercentEncoding == "サポート@例え.jp")
+    }
+
     /// The events of a stream's body, as (name, data) pairs.
     static func events(_ body: String) -> [(name: String, data: String)] {
         body.components(separatedBy: "\n\n").compactMap { block in
