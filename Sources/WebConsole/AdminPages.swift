@@ -183,7 +183,9 @@ extension ConsoleRoutes {
     ) async throws -> Response {
         let channel = try await store.runnableChannel(address: try addressParameter(context)).channel
         let run = request.uri.queryParameters.get("run").flatMap { id in
-            id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? id : nil
+            // A run id is base64url (ConsoleRuns); anything else names no run.
+            id.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+                ? id : nil
         }
         let title: ConsoleText = kind == .test ? .testTitle : .verifyTitle
         return try await adminPage(
