@@ -295,6 +295,38 @@ struct AdminPageTests {
         #expect(ConsoleRoutes.pathSegment("サポート@例え.jp").removingPercentEncoding == "サポート@例え.jp")
     }
 
+    @Test("Release on a mail the rate breaker held processes it; on a mail that is not held it is refused")
+    func release() async throws {
+        let store = try await adminDesk()
+        let channelId = try #require(try await store.channels().first?.channel.id)
+        let policy = IntakePolicy(senderHourlyLimit: 1)
+        var ids: [Int64] = []
+        for number in 1...2 {
+            let raw = Array(mail(subject: "Alert \(number)").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+            let id = try await store.receive(channelId: channelId, raw: raw, mailboxUid: "alert-\(number)").inboundId
+            _ = try await store.process(MailReading(raw: raw), inboundId: id, policy: policy)
+            ids.append(id)
+        }
+        #expect(try await store.inbound(id: ids[1])?.outcome == .held)
+        let (created, held) = (ids[0], ids[1])
+        try await Self.app(store).test(.router) { client in
+            let admin = try await signIn(client, as: "root@desk.test")
+            let page = String(buffer: try await Self.get(client, "/admin/log?outcome=held", admin.cookie).body)
+            #expect(page.contains("class=\"log-release\""))
+            #expect(!page.contains("class=\"log-retry\""))
+            let refused = try await Self.post(
+                client, "/admin/log/release", admin.cookie, [("csrf", admin.csrf), ("id", String(created))])
+            #expect(refused.status == .badRequest)
+            let released = try await Self.post(
+                client, "/admin/log/release", admin.cookie,
+                [("csrf", admin.csrf), ("id", String(held)), ("back", "outcome=held")])
+            #expect(released.status == .seeOther)
+            #expect(released.headers[.location] == "/admin/log?outcome=held")
+            let mail = try #require(try await store.inbound(id: held))
+            #expect(mail.outcome == nil && mail.processedAt == nil)
+        }
+    }
+
     /// The events of a stream's body, as (name, data) pairs.
     static func events(_ body: String) -> [(name: String, data: String)] {
         body.components(separatedBy: "\n\n").compactMap { block in
