@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "ServiceDesk", "MailMessage",
+                "WebConsole", "ServiceDesk", "MailMessage", "EmailChannel", "MailServerHarness",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],

@@ -194,46 +194,9 @@ struct AdminRoutes: Sendable {
                     notificationMessageId: result.notification?.messageId))
         }
         router.post("/v1/channels/:address/test") { _, context in
-            let runnable = try await store.runnableChannel(address: try context.parameters.require("address"))
-            let channel = runnable.channel
-            let credentials: MailCredentials
-            do {
-                credentials = try await MailboxCredentials.resolve(
-                    username: channel.username, secret: runnable.password, method: channel.authMethod,
-                    oauth: channel.id.map { OAuthLogin(keeper: tokenKeeper, owner: .channel($0), forceRefresh: true) })
-            } catch let error as EmailChannelError {
-                return ChannelTestReport(
-                    steps: [.init(name: "Get an access token", ok: false, detail: error.message)],
-                    diagnosis: .init(
-                        cause: PostdeskMetrics.FetchFailureCause(error.code).rawValue, summary: error.message,
-                        fix: "postdesk channel reauthorize \(channel.address) signs in again; the watermark stays",
-                        needsAttention: true))
-            }
-            var watermark: ChannelTestTarget.Watermark?
-            if let validity = channel.uidValidity, let next = channel.uidNextAtLink {
-                watermark = .imap(uidValidity: UInt32(clamping: validity), uidNextAtLink: UInt32(clamping: next))
-            } else if let uidls = channel.pop3LinkedUIDLs {
-                watermark = .pop3(uidlsAtLink: Set(uidls))
-            }
-            var relay: ChannelTestTarget.SMTPRelay?
-            if let settings = try await store.relay() {
-                relay = ChannelTestTarget.SMTPRelay(
-                    endpoint: MailServerEndpoint(relay: settings.settings),
-                    credentials: try await settings.credentials(keeper: tokenKeeper),
-                    from: settings.settings.fromAddress)
-            }
-            let target = ChannelTestTarget(
-                protocol: channel.protocol, endpoint: MailServerEndpoint(channel: channel),
-                credentials: credentials, watermark: watermark, smtpRelay: relay)
-            var report = await ChannelTester().test(target, logger: logger)
-            if let advice = ProviderProfile.of(channel.provider, host: channel.host).oauthAdvice(
-                for: channel.authMethod)
-            {
-                report.advice.append(advice)
-            }
-            // A channel waiting for an admin is started again once its test passes.
-            if report.ok, let id = channel.id { await supervisor.restart(channelId: id) }
-            return report
+            try await ChannelTester().test(
+                channelAddress: try context.parameters.require("address"), store: store, tokenKeeper: tokenKeeper,
+                supervisor: supervisor, logger: logger)
         }
         router.post("/v1/channels/:address/verify") { _, context in
             let state = try await verifier.start(
@@ -246,12 +209,7 @@ struct AdminRoutes: Sendable {
         }
         router.get("/v1/console") { _, _ in ConsoleInfoView(address: consoleAddress) }
         router.get("/v1/health") { _, _ in
-            let counts = try await store.outboxCounts()
-            var status = await notifier.status()
-            if try await store.relay() == nil {
-                status.state = .notConfigured
-                status.diagnosis = counts.pending > 0 ? .notConfigured : nil
-            }
+            let (status, counts) = try await notifier.adminStatus(store: store)
             var relay = Self.view(status, outbox: counts)
             relay.oldestPendingAt = counts.pending > 0 ? try await store.oldestPendingNotificationAt() : nil
             let grants = try await store.oauthGrantSummaries()

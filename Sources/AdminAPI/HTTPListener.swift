@@ -39,11 +39,16 @@ struct HTTPListenerResponder: HTTPResponder {
 }
 
 extension ConsoleListen {
-    /// The listener's service: the console, and the API routes of `routes` behind API tokens.
+    /// The listener's service: the console (its admin pages with the running parts `routes` holds), and the API
+    /// routes of `routes` behind API tokens.
     func service(store: DeskStore, notifier: Notifier, routes: AdminRoutes, logger: Logger) throws -> any Service {
         let console = try WebConsole.router(
             store: store, notifier: notifier,
-            network: ConsoleNetwork(https: tls != nil, trustLoopbackProxy: trustLoopbackProxy), logger: logger)
+            network: ConsoleNetwork(https: tls != nil, trustLoopbackProxy: trustLoopbackProxy),
+            admin: ConsoleAdminServices(
+                statusBoard: routes.statusBoard, supervisor: routes.supervisor, requestRouter: routes.requestRouter,
+                tokenKeeper: routes.tokenKeeper, verifier: routes.verifier),
+            logger: logger)
         let api = Router(context: AdminRequestContext.self)
         api.add(middleware: AdminErrorMiddleware())
         api.add(middleware: APITokenMiddleware(store: store))

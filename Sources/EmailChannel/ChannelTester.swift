@@ -146,12 +146,18 @@ public struct ChannelTestReport: Codable, Sendable, Equatable {
 /// TLS, log in, open INBOX read-only (IMAP) or STAT+UIDL (POP3, no DELE), count what would be processed; then the
 /// SMTP relay up to AUTH, then RSET and QUIT (no mail is sent).
 public struct ChannelTester: Sendable {
+    /// Told of each step as soon as it is decided (the console shows them as they happen).
+    public typealias Progress = @Sendable (ChannelTestReport.Step) -> Void
+
     /// A tester.
     public init() {}
 
-    /// Runs the test; never throws: every failure is a failed step in the report.
-    public func test(_ target: ChannelTestTarget, logger: Logger) async -> ChannelTestReport {
-        var run = Run()
+    /// Runs the test; never throws: every failure is a failed step in the report. `progress` hears each step of
+    /// the report, in order, when it is decided.
+    public func test(
+        _ target: ChannelTestTarget, logger: Logger, progress: Progress? = nil
+    ) async -> ChannelTestReport {
+        var run = Run(progress: progress)
         switch target.protocol {
         case .imap: await testIMAP(target, logger: logger, run: &run)
         case .pop3: await testPOP3(target, logger: logger, run: &run)
@@ -191,14 +197,25 @@ public struct ChannelTester: Sendable {
         var capabilities: Set<String> = []
         var wouldProcess: Int?
         var failure: MailClientError?
+        let progress: Progress?
+
+        init(progress: Progress?) { self.progress = progress }
 
         mutating func pass(_ name: String, _ detail: String) {
-            steps.append(.init(name: name, ok: true, detail: detail))
+            append(.init(name: name, ok: true, detail: detail))
         }
 
         mutating func fail(_ name: String, _ error: MailClientError) {
-            steps.append(.init(name: name, ok: false, detail: error.message))
+            append(.init(name: name, ok: false, detail: error.message))
             if failure == nil { failure = error }
+        }
+
+        /// Steps a probe already reported as they happened.
+        mutating func adopt(_ reported: [ChannelTestReport.Step]) { steps += reported }
+
+        private mutating func append(_ step: ChannelTestReport.Step) {
+            steps.append(step)
+            progress?(step)
         }
     }
 
@@ -253,6 +270,7 @@ public struct ChannelTester: Sendable {
         var steps: [ChannelTestReport.Step] = []
         var capabilities: Set<String> = []
         var wouldProcess: Int?
+        let progress: Progress?
 
         /// The client's `withConnection` set-up succeeded: connected, and TLS verified when the endpoint uses it.
         mutating func connected() {
@@ -262,7 +280,9 @@ public struct ChannelTester: Sendable {
         }
 
         mutating func pass(_ name: String, _ detail: String) {
-            steps.append(.init(name: name, ok: true, detail: detail))
+            let step = ChannelTestReport.Step(name: name, ok: true, detail: detail)
+            steps.append(step)
+            progress?(step)
         }
     }
 
@@ -276,11 +296,12 @@ public struct ChannelTester: Sendable {
         _ session: (inout MailboxProbe) async throws -> Void
     ) async {
         var probe = MailboxProbe(
-            endpoint: target.endpoint, what: what, loginName: "Log in as \(target.credentials.username)")
+            endpoint: target.endpoint, what: what, loginName: "Log in as \(target.credentials.username)",
+            progress: run.progress)
         do {
             try await session(&probe)
         } catch {
-            run.steps += probe.steps
+            run.adopt(probe.steps)
             run.capabilities = probe.capabilities
             let error = MailTransport.mailClientError(for: error, endpoint: target.endpoint)
             switch probe.reached {
@@ -293,7 +314,7 @@ public struct ChannelTester: Sendable {
             }
             return
         }
-        run.steps += probe.steps
+        run.adopt(probe.steps)
         run.capabilities = probe.capabilities
         run.wouldProcess = probe.wouldProcess
     }

@@ -76,10 +76,15 @@ extension DeskStore {
 
     /// The processing log, newest first: every inbound mail with its outcome, and the mailbox's
     /// duplicates and skipped messages.
-    /// With `outcomes`, only lines with one of them.
+    /// With `outcomes`, only lines with one of them; with `sender`, only lines whose sender contains it (case
+    /// ignored); with `until`, only lines before it. `offset` skips that many lines (the console's pages).
     public func processingLog(
-        channelAddress: String?, since: Date?, outcomes: Set<InboundOutcome>? = nil, limit: Int
+        channelAddress: String?, since: Date?, outcomes: Set<InboundOutcome>? = nil, sender: String? = nil,
+        until: Date? = nil, limit: Int, offset: Int = 0
     ) async throws -> [LogRecord] {
+        let sender = sender.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
         let wanted = outcomes.map { Array($0.map(\.rawValue)).sorted() }
         let wantedJSON = wanted.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
         return try await read { db in
@@ -93,22 +98,25 @@ extension DeskStore {
                 channelId = id
             }
             let since = since ?? .distantPast
+            let until = until ?? .distantFuture
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM (
                         SELECT fetchedAt AS time, channelId, fromAddress, subject, COALESCE(outcome, 'pending') AS outcome,
                                requestKey, detail, notes, id AS ordinal, 0 AS kind, id AS inboundId, attempts
-                        FROM inbound WHERE (?1 IS NULL OR channelId = ?1) AND fetchedAt >= ?2
+                        FROM inbound WHERE (?1 IS NULL OR channelId = ?1) AND fetchedAt >= ?2 AND fetchedAt < ?6
+                            AND (?5 IS NULL OR instr(lower(fromAddress), ?5) > 0)
                         UNION ALL
                         SELECT time, channelId, fromAddress, subject, outcome,
                                (SELECT requestKey FROM inbound WHERE inbound.id = mailboxEvent.inboundId), detail, NULL, id, 1,
                                NULL, 0
-                        FROM mailboxEvent WHERE (?1 IS NULL OR channelId = ?1) AND time >= ?2
+                        FROM mailboxEvent WHERE (?1 IS NULL OR channelId = ?1) AND time >= ?2 AND time < ?6
+                            AND (?5 IS NULL OR instr(lower(fromAddress), ?5) > 0)
                     ) WHERE ?4 IS NULL OR outcome IN (SELECT value FROM json_each(?4))
-                    ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3
+                    ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3 OFFSET ?7
                     """,
-                arguments: [channelId, since, limit, wantedJSON])
+                arguments: [channelId, since, limit, wantedJSON, sender, until, max(offset, 0)])
             return rows.map { row in
                 LogRecord(
                     time: row["time"], channelId: row["channelId"], from: row["fromAddress"], subject: row["subject"],

@@ -16,6 +16,10 @@ struct ConsoleRoutes: Sendable {
     let throttle: LoginThrottle
     let library: MustacheLibrary
     let logger: Logger
+    /// The running server's parts the admin pages use.
+    let admin: ConsoleAdminServices
+    /// Started tests and verifications, until their event stream is opened.
+    let runs: ConsoleRuns
 
     var network: ConsoleNetwork { sessions.network }
 
@@ -34,6 +38,7 @@ struct ConsoleRoutes: Sendable {
         router.post("/password/:token") { request, context in try await setPassword(request, context) }
         router.get("/settings") { request, context in try await settingsPage(request, context) }
         router.post("/settings") { request, context in try await saveSettings(request, context) }
+        registerAdmin(on: router)
         router.get("/static/console.js") { _, _ in asset(ConsoleAssets.script, type: "text/javascript; charset=utf-8") }
         router.get("/static/console.css") { _, _ in asset(ConsoleAssets.style, type: "text/css; charset=utf-8") }
     }
@@ -385,11 +390,11 @@ struct ConsoleRoutes: Sendable {
 
     // MARK: Rendering
 
-    private func locale(_ signedIn: SignedIn, _ request: Request) -> ConsoleLocale {
+    func locale(_ signedIn: SignedIn, _ request: Request) -> ConsoleLocale {
         ConsoleLocale.choose(agent: signedIn.agent.locale, acceptLanguage: request.headers[.acceptLanguage])
     }
 
-    private func page(
+    func page(
         _ template: String, title: String, _ request: Request, _ signedIn: SignedIn,
         _ values: [String: Any]
     ) async throws -> Response {
@@ -398,7 +403,7 @@ struct ConsoleRoutes: Sendable {
             template, title: title, locale: locale(signedIn, request), signedIn: signedIn, projects: projects, values)
     }
 
-    private func render(
+    func render(
         _ template: String, title: String, locale: ConsoleLocale, signedIn: SignedIn?,
         projects: [[String: String]], _ values: [String: Any], status: HTTPResponse.Status = .ok
     ) -> Response {
@@ -413,13 +418,14 @@ struct ConsoleRoutes: Sendable {
         if let signedIn {
             layout["agent"] = ["name": signedIn.agent.name]
             layout["csrf"] = signedIn.csrf
+            layout["admin"] = signedIn.agent.role == .admin
         }
         var response = html(library.render(layout, withTemplate: "layout") ?? "")
         response.status = status
         return response
     }
 
-    private func html(_ text: String) -> Response {
+    func html(_ text: String) -> Response {
         var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/html; charset=utf-8"
         return response
@@ -432,14 +438,14 @@ struct ConsoleRoutes: Sendable {
         return response
     }
 
-    private func redirect(_ location: String) -> Response {
+    func redirect(_ location: String) -> Response {
         var response = Response(status: .seeOther)
         response.headers[.location] = location
         return response
     }
 
     /// A post without its CSRF token (or without a session): refused, nothing stored.
-    private func forbidden() -> Response {
+    func forbidden() -> Response {
         var response = html(
             "<!DOCTYPE html><title>403</title><p>Forbidden: the form's security token is missing or wrong. Reload the page and try again.</p>"
         )
@@ -447,7 +453,7 @@ struct ConsoleRoutes: Sendable {
         return response
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: 1 << 20)
         do {
             return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: buffer))

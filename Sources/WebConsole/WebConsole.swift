@@ -14,16 +14,19 @@ import ServiceLifecycle
 
 /// Builds the console: its router, and the HTTP service `postdesk serve --http-listen` runs.
 public enum WebConsole {
-    /// The console's routes, with the security headers and the error pages.
-    public static func router(store: DeskStore, notifier: Notifier?, network: ConsoleNetwork, logger: Logger) throws
-        -> Router<ConsoleContext>
-    {
+    /// The console's routes, with the security headers and the error pages. `admin`: the running server's parts
+    /// the admin pages use (channel states, the supervisor, the router); without it they show what the store knows.
+    public static func router(
+        store: DeskStore, notifier: Notifier?, network: ConsoleNetwork, admin: ConsoleAdminServices? = nil,
+        logger: Logger
+    ) throws -> Router<ConsoleContext> {
         let router = Router(context: ConsoleContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ConsoleErrorMiddleware(logger: logger))
         ConsoleRoutes(
             store: store, notifier: notifier, sessions: ConsoleSessions(store: store, network: network),
-            throttle: LoginThrottle(), library: try ConsoleTemplates.library(), logger: logger
+            throttle: LoginThrottle(), library: try ConsoleTemplates.library(), logger: logger,
+            admin: admin ?? ConsoleAdminServices(), runs: ConsoleRuns()
         ).register(on: router)
         return router
     }

@@ -28,14 +28,10 @@ struct RequestTypeCommand: AsyncParsableCommand {
         func run() async throws {
             var parsed: [RequestField] = []
             for text in fields {
-                let parts = text.split(separator: ":").map { $0.lowercased() }
-                guard parts.count == 3, ["visible", "hidden"].contains(parts[1]),
-                    ["required", "optional"].contains(parts[2])
-                else {
+                guard let field = RequestField(spec: text) else {
                     throw ValidationError("--field \(text): expected NAME:visible|hidden:required|optional")
                 }
-                parsed.append(
-                    RequestField(name: parts[0], visible: parts[1] == "visible", required: parts[2] == "required"))
+                parsed.append(field)
             }
             let body = RequestTypeBody(name: name, fields: parsed)
             let data = try await admin {
@@ -71,10 +67,7 @@ struct RequestTypeCommand: AsyncParsableCommand {
                     types.map { type in
                         [
                             type.name,
-                            type.fields.map {
-                                "\($0.name):\($0.visible ? "visible" : "hidden"):\($0.required ? "required" : "optional")"
-                            }
-                            .joined(separator: ","),
+                            type.fields.map(\.spec).joined(separator: ","),
                             type.emailProblem ?? "ok",
                         ]
                     }))

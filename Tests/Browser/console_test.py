@@ -371,6 +371,8 @@ class ConsoleChecks:
             self.hostile_mail()
             self.csrf()
             self.japanese()
+            if self.args.admin:
+                self.admin_pages()
             self.sign_out()
         finally:
             self.driver.quit()
@@ -671,6 +673,55 @@ class ConsoleChecks:
         finally:
             ja.quit()
 
+    def admin_pages(self) -> None:
+        """An agent has no Admin link and gets 403; an admin opens the channels, presses Test and sees the steps
+        arrive (server-sent events) and the verdict."""
+        driver = self.driver
+        with self.run.step("agent-has-no-admin-pages", driver):
+            driver.get(self.run.url(QUEUE_PATH))
+            element(driver, "table#queue", "the queue page")
+            check(not driver.find_elements(By.CSS_SELECTOR, "a#nav-admin"), "an agent sees the Admin link")
+            driver.get(self.run.url("/admin/channels"))
+            element(driver, "p#admin-only", "the admin-only refusal")
+        admin = start_browser(self.chromium, self.chromedriver, "en-US")
+        try:
+            with self.run.step("admin-opens-channels", admin):
+                admin.get(self.run.url("/"))
+                wait_for_path(admin, LOGIN_PATH, "GET / signed out, as the admin")
+                self.sign_in_as(admin, self.args.admin, self.args.admin_password)
+                element(admin, "a#nav-admin", "the Admin link").click()
+                wait_for_path(admin, "/admin/channels", "following the Admin link")
+                element(admin, f'tr.channel[data-address="{self.args.support}"]', f"the row of {self.args.support}")
+            with self.run.step("admin-test-shows-steps-as-they-arrive", admin):
+                row = element(admin, f'tr.channel[data-address="{self.args.support}"]', "the channel's row")
+                row.find_element(By.CSS_SELECTOR, "form.channel-test button").click()
+                wait_for_path(admin, f"/admin/channels/{self.args.support}/test", "pressing Test")
+                wait(
+                    admin,
+                    MAIL_SECONDS,
+                    lambda d: d.find_element(By.ID, "run-result").get_attribute("class") in ("ok", "failed"),
+                    "div#run-result to show the test's verdict",
+                )
+                steps = [li.text for li in admin.find_elements(By.CSS_SELECTOR, "ol#run-steps li.step")]
+                verdict = admin.find_element(By.ID, "run-result")
+                check(
+                    verdict.get_attribute("class") == "ok",
+                    f"the test failed: {verdict.text!r}; steps: {steps}",
+                )
+                check(len(steps) >= 4, f"only {len(steps)} steps arrived: {steps}")
+                check(steps[0].startswith("\u2713 Connect to IMAP 127.0.0.1:"), f"the first step is {steps[0]!r}")
+                check(
+                    any(step.startswith(f"\u2713 Log in as {self.args.support}") for step in steps),
+                    f"no passed login step among {steps}",
+                )
+                check(
+                    any(step.startswith("\u2713 SMTP relay 127.0.0.1:") for step in steps),
+                    f"no passed relay step among {steps}",
+                )
+                check("Every step passed." in verdict.text, f"div#run-result says {verdict.text!r}")
+        finally:
+            admin.quit()
+
     def sign_out(self) -> None:
         driver = self.driver
         with self.run.step("sign-out", driver):
@@ -825,6 +876,8 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--agent-password")
     parser.add_argument("--ja-agent", help="a Japanese agent's email")
     parser.add_argument("--ja-password")
+    parser.add_argument("--admin", help="an admin's email: the admin pages are checked too")
+    parser.add_argument("--admin-password")
     parser.add_argument("--screenshots", required=True, help="directory for the screenshots")
     parser.add_argument("--chromium", help="the browser (default: chromium on PATH)")
     parser.add_argument("--chromedriver", help="the driver (default: chromedriver on PATH)")

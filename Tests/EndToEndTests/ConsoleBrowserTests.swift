@@ -132,9 +132,10 @@ struct ConsoleBrowserTests {
     }
 
     /// Sign in, a mailed request in the queue without a reload, a reply the customer receives and answers into the
-    /// thread, internal notes kept internal, hostile mail inert, a form without its CSRF token refused, Japanese.
+    /// thread, internal notes kept internal, hostile mail inert, a form without its CSRF token refused, Japanese; an
+    /// agent has no admin pages, and an admin presses Test on the channel and sees its steps arrive.
     @Test(
-        "an agent works a mailed request in the browser; hostile mail is inert, forged forms refused; Japanese too"
+        "an agent works a mailed request in the browser; hostile mail inert, forged forms refused; Japanese; admin Test"
     )
     func console() async throws {
         let directory = try Self.temporaryDirectory("console-browser")
@@ -167,6 +168,7 @@ struct ConsoleBrowserTests {
         ])
         let agentPassword = "ada-\(tag)-password"
         let japanesePassword = "hana-\(tag)-password"
+        let adminPassword = "root-\(tag)-password"
         try desk.ok([
             "agent", "add", "agent@desk.test", "--name", "Ada Agent", "--role", "agent", "--password-file",
             try secret("agent.pw", agentPassword),
@@ -175,6 +177,10 @@ struct ConsoleBrowserTests {
             "agent", "add", "hana@desk.test", "--name", "花子", "--role", "agent", "--password-file",
             try secret("hana.pw", japanesePassword),
         ])
+        try desk.ok([
+            "agent", "add", "root@desk.test", "--name", "Root Admin", "--role", "admin", "--password-file",
+            try secret("root.pw", adminPassword),
+        ])
 
         let screenshots = directory.appendingPathComponent("screenshots")
         let run = try await Self.runScript(
@@ -182,7 +188,8 @@ struct ConsoleBrowserTests {
                 "--base-url", "http://127.0.0.1:\(port)", "--smtp-port", "\(servers.smtpPort)", "--imap-port",
                 "\(servers.imapPort)", "--support", support, "--customer", customer, "--customer-password",
                 "carol-secret", "--agent", "agent@desk.test", "--agent-password", agentPassword, "--ja-agent",
-                "hana@desk.test", "--ja-password", japanesePassword, "--screenshots", screenshots.path,
+                "hana@desk.test", "--ja-password", japanesePassword, "--admin", "root@desk.test", "--admin-password",
+                adminPassword, "--screenshots", screenshots.path,
             ], in: directory, timeout: .seconds(240))
         Self.keep(screenshots, as: "console")
         try await desk.stop()
