@@ -173,6 +173,18 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // An HTTP receiver on 127.0.0.1 that records what it gets and answers by script, for the webhook tests.
+        .target(
+            name: "WebhookTestReceiver",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/WebhookTestReceiver",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "OAuthTestServerTests",
             dependencies: [
@@ -255,9 +267,8 @@ let package = Package(
         .testTarget(
             name: "EmailChannelTests",
             dependencies: [
-                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient",
+                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient", "WebhookTestReceiver",
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -265,9 +276,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "MailServerHarness", "MailClients", "postdesk", "OAuthTestServer",
+                "MailServerHarness", "MailClients", "postdesk", "OAuthTestServer", "WebhookTestReceiver",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

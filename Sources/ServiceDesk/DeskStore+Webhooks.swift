@@ -8,8 +8,9 @@ extension DeskStore {
     /// transaction as the change it tells of, so that a committed change always has its deliveries and a
     /// rolled-back one has none. Each trigger inserts one row per active webhook that wants the event (and the
     /// request's project, when it names one), with the payload made by `json_object()` from the rows as they are at
-    /// that moment. With no active webhook a trigger does one lookup in an empty table. Written out as one string, as
-    /// every migration is, so that nothing the app changes later can change it.
+    /// that moment; the request's part, the same in every event, comes from the view `webhookRequest`. With no
+    /// active webhook a trigger does one lookup in an empty table. Written out as one string, as every migration is,
+    /// so that nothing the app changes later can change it.
     static func migrateWebhooks(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -37,23 +38,28 @@ extension DeskStore {
                     );
                     CREATE INDEX webhookDelivery_due ON webhookDelivery(webhookId, status, nextAttemptAt);
                     CREATE INDEX webhookDelivery_list ON webhookDelivery(webhookId, id);
+                    CREATE VIEW webhookRequest AS
+                        SELECT request.id AS id, json_object(
+                            'key', request.key,
+                            'project', project.key,
+                            'requestType', requestType.name,
+                            'status', request.status,
+                            'summary', request.summary,
+                            'description', request.description,
+                            'reporter', request.reporter,
+                            'assignee', agent.email,
+                            'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', request.createdAt),
+                            'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', request.updatedAt)) AS snapshot
+                        FROM request JOIN project ON project.id = request.projectId
+                            LEFT JOIN requestType ON requestType.id = request.requestTypeId
+                            LEFT JOIN agent ON agent.id = request.assigneeId;
                     CREATE TRIGGER webhook_request_created AFTER INSERT ON request
                     WHEN EXISTS (SELECT 1 FROM webhook WHERE active = 1) BEGIN
                         INSERT INTO webhookDelivery (webhookId, event, payload, status, attempts, nextAttemptAt, createdAt)
                         SELECT webhook.id, 'request.created', json_object(
                             'event', 'request.created',
                             'occurredAt', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                            'request', json_object(
-                                'key', new.key,
-                                'project', (SELECT key FROM project WHERE id = new.projectId),
-                                'requestType', (SELECT name FROM requestType WHERE id = new.requestTypeId),
-                                'status', new.status,
-                                'summary', new.summary,
-                                'description', new.description,
-                                'reporter', new.reporter,
-                                'assignee', (SELECT email FROM agent WHERE id = new.assigneeId),
-                                'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', new.createdAt),
-                                'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', new.updatedAt))),
+                            'request', json((SELECT snapshot FROM webhookRequest WHERE id = new.id))),
                             'pending', 0, strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%Y-%m-%d %H:%M:%f', 'now')
                         FROM webhook
                         WHERE webhook.active = 1 AND (webhook.projectId IS NULL OR webhook.projectId = new.projectId)
@@ -65,17 +71,7 @@ extension DeskStore {
                         SELECT webhook.id, 'comment.added', json_object(
                             'event', 'comment.added',
                             'occurredAt', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                            'request', json_object(
-                                'key', request.key,
-                                'project', (SELECT key FROM project WHERE id = request.projectId),
-                                'requestType', (SELECT name FROM requestType WHERE id = request.requestTypeId),
-                                'status', request.status,
-                                'summary', request.summary,
-                                'description', request.description,
-                                'reporter', request.reporter,
-                                'assignee', (SELECT email FROM agent WHERE id = request.assigneeId),
-                                'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', request.createdAt),
-                                'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', request.updatedAt)),
+                            'request', json((SELECT snapshot FROM webhookRequest WHERE id = new.requestId)),
                             'comment', json_object(
                                 'id', new.id,
                                 'author', new.author,
@@ -97,17 +93,7 @@ extension DeskStore {
                         SELECT webhook.id, 'request.updated', json_object(
                             'event', 'request.updated',
                             'occurredAt', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                            'request', json_object(
-                                'key', new.key,
-                                'project', (SELECT key FROM project WHERE id = new.projectId),
-                                'requestType', (SELECT name FROM requestType WHERE id = new.requestTypeId),
-                                'status', new.status,
-                                'summary', new.summary,
-                                'description', new.description,
-                                'reporter', new.reporter,
-                                'assignee', (SELECT email FROM agent WHERE id = new.assigneeId),
-                                'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', new.createdAt),
-                                'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', new.updatedAt)),
+                            'request', json((SELECT snapshot FROM webhookRequest WHERE id = new.id)),
                             'changes', json_remove(
                                 json_object(
                                     'status', json_object('from', old.status, 'to', new.status),

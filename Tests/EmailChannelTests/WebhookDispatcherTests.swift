@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+import WebhookTestReceiver
 
 @testable import EmailChannel
 @testable import ServiceDesk

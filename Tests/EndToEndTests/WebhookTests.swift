@@ -1,10 +1,7 @@
 import Foundation
-import Hummingbird
-import Logging
 import MailServerHarness
-import NIOCore
-import ServiceLifecycle
 import Testing
+import WebhookTestReceiver
 
 /// Outbound webhooks through the real binary: a mail taken from real Dovecot and an agent's comment by the CLI
 /// reach an HTTP receiver on 127.0.0.1 as signed `request.created` and `comment.added` POSTs.
@@ -17,15 +14,6 @@ struct WebhookTests {
         var body: Data
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-    }
-
-    /// What the receiver got, in order.
-    actor Received {
-        private(set) var posts: [Post] = []
-
-        func add(_ post: Post) { posts.append(post) }
-
-        func first(_ event: String) -> Post? { posts.first { $0.event == event } }
     }
 
     struct Created: Decodable {
@@ -42,46 +30,13 @@ struct WebhookTests {
         var responseCode: Int?
     }
 
-    /// A receiver on a port the kernel picks; the answer is 204 to every POST on /hook.
-    static func receiver(_ received: Received) async throws -> (port: Int, stop: @Sendable () async -> Void) {
-        let router = Router()
-        router.post("/hook") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let header = { (name: String) in request.headers.first { $0.name.canonicalName == name }?.value ?? "" }
-            await received.add(
-                Post(
-                    event: header("x-postdesk-event"), signature: header("x-postdesk-signature"),
-                    body: Data(body.readableBytesView)))
-            return Response(status: .noContent)
+    /// The POSTs the receiver got on /hook, in order.
+    static func posts(_ receiver: WebhookReceiver) async -> [Post] {
+        await receiver.log.received(on: "/hook").map {
+            Post(
+                event: $0.headers["x-postdesk-event"] ?? "", signature: $0.headers["x-postdesk-signature"] ?? "",
+                body: Data($0.body))
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "webhook-receiver")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        // Test support: the receiver outlives this call; the returned closure stops it.
-        let running = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        guard port > 0 else { throw PostdeskTestError("the webhook receiver did not start") }
-        return (
-            port,
-            {
-                await group.triggerGracefulShutdown()
-                _ = await running.result
-            }
-        )
     }
 
     @Test("a mailed request arrives as request.created and an agent's CLI comment as comment.added, signed")
@@ -91,8 +46,8 @@ struct WebhookTests {
         let help = "help-\(tag)@desk.test"
         let alice = "alice-\(tag)@customer.test"
         try servers.addUser(help, password: "secret")
-        let received = Received()
-        let (port, stopReceiver) = try await Self.receiver(received)
+        let receiver = try await WebhookReceiver.start(["/hook": [.init(status: 204)]])
+        let port = receiver.port
 
         let desk = try PostdeskProcess()
         try await desk.start()
@@ -128,7 +83,7 @@ struct WebhookTests {
             """
         try servers.deliver(Array(mail.utf8), to: help)
         let request = try await Self.waitFor("request.created at the receiver", desk) {
-            await received.first("request.created")
+            await Self.posts(receiver).first { $0.event == "request.created" }
         }
         let fields = try #require(request.json["request"] as? [String: Any])
         #expect(fields["key"] as? String == "SD-1")
@@ -153,14 +108,14 @@ struct WebhookTests {
 
         try desk.ok(["request", "comment", "SD-1", "--author", "agent@desk.test", "--body", "We are on it"])
         let comment = try await Self.waitFor("comment.added at the receiver", desk) {
-            await received.first("comment.added")
+            await Self.posts(receiver).first { $0.event == "comment.added" }
         }
         let body = try #require(comment.json["comment"] as? [String: Any])
         #expect(body["body"] as? String == "We are on it")
         #expect(body["author"] as? String == "agent@desk.test")
         #expect((comment.json["request"] as? [String: Any])?["key"] as? String == "SD-1")
         // request.updated (the status the comment set) was not asked for.
-        #expect(await received.posts.map(\.event) == ["request.created", "comment.added"])
+        #expect(await Self.posts(receiver).map(\.event) == ["request.created", "comment.added"])
 
         let deliveries = try await desk.eventually("both deliveries recorded as sent") {
             let rows = try desk.json([Delivery].self, ["webhook", "deliveries", "\(created.webhook.id)"])
@@ -171,7 +126,7 @@ struct WebhookTests {
         #expect(!desk.serverLog.contains(created.secret))
         try desk.ok(["webhook", "remove", "\(created.webhook.id)"])
         try await desk.stop()
-        await stopReceiver()
+        await receiver.stop()
     }
 
     /// Polls `condition` until it gives a value, for at most 20 s.

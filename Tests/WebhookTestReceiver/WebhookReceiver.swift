@@ -4,28 +4,36 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// A webhook receiver on 127.0.0.1 for the dispatcher's tests: it records every request and answers by the path's
+/// A webhook receiver on 127.0.0.1 for the dispatcher's and the end-to-end tests: it records every request and answers by the path's
 /// script, one answer per call (the last one repeats).
-final class WebhookReceiver: Sendable {
+public final class WebhookReceiver: Sendable {
     /// One answer: a status, a body, and how long to wait before answering.
-    struct Reply: Sendable {
-        var status: Int
-        var body: String = ""
-        var delay: Duration = .zero
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+        public var delay: Duration
         /// A `Location` header, for a redirect.
-        var location: String? = nil
+        public var location: String?
+
+        public init(status: Int, body: String = "", delay: Duration = .zero, location: String? = nil) {
+            self.status = status
+            self.body = body
+            self.delay = delay
+            self.location = location
+        }
     }
 
     /// One request as the receiver got it.
-    struct Received: Sendable {
-        var path: String
-        var headers: [String: String]
-        var body: [UInt8]
+    public struct Received: Sendable {
+        public var path: String
+        /// By lowercased name.
+        public var headers: [String: String]
+        public var body: [UInt8]
     }
 
     /// The calls so far and the scripts.
-    actor Log {
-        private(set) var received: [Received] = []
+    public actor Log {
+        public private(set) var received: [Received] = []
         private let scripts: [String: [Reply]]
 
         init(scripts: [String: [Reply]]) { self.scripts = scripts }
@@ -37,11 +45,11 @@ final class WebhookReceiver: Sendable {
             return script[min(call, script.count - 1)]
         }
 
-        func received(on path: String) -> [Received] { received.filter { $0.path == path } }
+        public func received(on path: String) -> [Received] { received.filter { $0.path == path } }
     }
 
-    let port: Int
-    let log: Log
+    public let port: Int
+    public let log: Log
     private let running: Task<Void, any Error>
 
     private init(port: Int, log: Log, running: Task<Void, any Error>) {
@@ -51,10 +59,10 @@ final class WebhookReceiver: Sendable {
     }
 
     /// The URL of `path` on this receiver.
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Starts a receiver on a port the kernel picks.
-    static func start(_ scripts: [String: [Reply]]) async throws -> WebhookReceiver {
+    public static func start(_ scripts: [String: [Reply]]) async throws -> WebhookReceiver {
         let log = Log(scripts: scripts)
         let router = Router()
         router.post("/**") { request, _ -> Response in
@@ -97,7 +105,7 @@ final class WebhookReceiver: Sendable {
         return WebhookReceiver(port: port, log: log, running: running)
     }
 
-    func stop() async {
+    public func stop() async {
         running.cancel()
         _ = await running.result
     }
