@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ServiceDesk", targets: ["ServiceDesk"]),
         .library(name: "EmailChannel", targets: ["EmailChannel"]),
         .library(name: "AdminAPI", targets: ["AdminAPI"]),
+        .library(name: "PostdeskWire", targets: ["PostdeskWire"]),
         .library(name: "OAuthClient", targets: ["OAuthClient"]),
     ],
     dependencies: [
@@ -84,9 +85,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PostdeskWire",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ServiceDesk",
             dependencies: [
-                "MailMessage",
+                "MailMessage", "PostdeskWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -111,7 +116,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ServiceDesk", "EmailChannel", "LMTPServer", "WebConsole",
+                "ServiceDesk", "EmailChannel", "LMTPServer", "WebConsole", "PostdeskWire",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -146,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "MailMessage", "ServiceDesk", "EmailChannel", "LMTPServer", "OAuthClient",
+                "AdminAPI", "PostdeskWire", "MailMessage", "LMTPServer", "OAuthClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -267,7 +272,8 @@ let package = Package(
         .testTarget(
             name: "EmailChannelTests",
             dependencies: [
-                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient", "WebhookTestReceiver",
+                "EmailChannel", "MailServerHarness", "LMTPServer", "OAuthTestServer", "OAuthClient",
+                "WebhookTestReceiver",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -2,7 +2,7 @@
 """Writes docs/openapi.json, the OpenAPI 3.1 document of postdesk's /v1 API.
 
 The operations are listed below by hand (what each does, what it takes and answers); the schemas are read from the
-Codable structs and String enums of Sources/ (AdminAPI's first, then EmailChannel's, then ServiceDesk's, so that a
+Codable structs and String enums of Sources/ (PostdeskWire's first, then AdminAPI's, EmailChannel's and ServiceDesk's, so that a
 wire model wins over a record of the same name). Tests/AdminAPITests/OpenAPIDocumentTests.swift checks the document
 against the routes the server registers, so a route added without its entry here fails the suite.
 
@@ -15,7 +15,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MODULE_ORDER = ["AdminAPI", "EmailChannel", "ServiceDesk", "OAuthClient", "MailMessage", "MailClients"]
+MODULE_ORDER = ["PostdeskWire", "AdminAPI", "EmailChannel", "ServiceDesk", "OAuthClient", "MailMessage", "MailClients"]
 
 PRIMITIVES = {
     "String": {"type": "string"},
@@ -161,7 +161,7 @@ OPERATIONS = [
     ("post", P + "/customer-rules", "Add an address or domain to a project's allow or block list.", ref("CustomerRuleBody"), (201, ref("CustomerRuleBody")), [], False),
     ("delete", P + "/customer-rules", "Remove an entry from a project's allow or block list.", ref("CustomerRuleBody"), (200, ref("CustomerRuleBody")), [], False),
     ("get", P + "/customer-rules", "List a project's allow and block lists.", None, (200, array("CustomerRuleBody")), [], False),
-    ("get", P + "/queue", "A project's open requests.", None, (200, array("QueueItem")), [], False),
+    ("get", P + "/queue", "A project's open requests.", None, (200, array("QueueRowView")), [], False),
     ("get", "/v1/requests/{key}", "A request with its comments, participants and attachments.", None, (200, ref("RequestView")), [], False),
     ("post", "/v1/requests/{key}/comments", "Comment on a request; a public comment is mailed to the customer.", ref("CommentBody"), (201, ref("CommentResult")), [], False),
     ("get", "/v1/console", "The web console's address, when serve runs one.", None, (200, ref("ConsoleInfoView")), [], False),

@@ -3,23 +3,6 @@ import HTTPTypes
 import Hummingbird
 import ServiceDesk
 
-/// Body of `POST /v1/tokens` (admin socket only).
-public struct APITokenBody: Codable, Sendable {
-    public var name: String
-    public var role: AgentRole
-
-    public init(name: String, role: AgentRole) {
-        self.name = name
-        self.role = role
-    }
-}
-
-/// A created token: the only time its secret is shown.
-public struct APITokenCreated: Codable, Sendable {
-    public var token: APIToken
-    public var secret: String
-}
-
 /// `/v1/tokens` on the admin socket: the HTTP API's tokens, created (secret shown once), listed and revoked. They
 /// are not reachable over the HTTP listener, so a token cannot make more tokens.
 struct APITokenRoutes: Sendable {

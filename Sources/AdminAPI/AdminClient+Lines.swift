@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PostdeskWire
 
 extension AdminClient {
     /// Sends a request whose answer is JSON lines (NDJSON) and hands each line to `line` as it arrives, so a long

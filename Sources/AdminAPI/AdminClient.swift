@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PostdeskWire
 
 /// Talks to a running server's admin socket: one HTTP/1.1 request per call, JSON in and out.
 public struct AdminClient: Sendable {

@@ -1,3 +1,7 @@
+// AdminAPI owns the admin interface: HTTP+JSON over a Unix-domain socket (Hummingbird 2), the
+// server process that hosts it with the email runtime, and the client the CLI uses. What crosses the
+// wire is PostdeskWire's; domain rules live in ServiceDesk, mail handling in EmailChannel.
+
 import EmailChannel
 import Foundation
 import Hummingbird
@@ -160,7 +164,7 @@ struct AdminRoutes: Sendable {
         }
         router.get("/v1/projects/:project/queue") { _, context in
             try await store.queue(projectKey: try context.parameters.require("project")).map {
-                QueueItem(
+                QueueRowView(
                     key: $0.key, summary: $0.summary, status: $0.status.rawValue, reporter: $0.reporter,
                     created: $0.createdAt)
             }

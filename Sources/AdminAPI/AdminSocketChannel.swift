@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import PostdeskWire
 
 /// HTTP/1.1 on the admin socket, with every accepted connection's peer credentials checked
 /// before any request reaches the routes: a refused peer gets one 403 with the reason, and the

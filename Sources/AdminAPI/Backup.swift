@@ -125,14 +125,3 @@ public enum DataDirectoryBackup {
         }
     }
 }
-
-/// What `postdesk backup` sends.
-public struct BackupBody: Codable, Sendable {
-    public var directory: String
-    public var includeSecretKey: Bool
-
-    public init(directory: String, includeSecretKey: Bool) {
-        self.directory = directory
-        self.includeSecretKey = includeSecretKey
-    }
-}

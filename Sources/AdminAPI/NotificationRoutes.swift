@@ -57,37 +57,6 @@ struct NotificationRoutes: Sendable {
     }
 }
 
-/// Body of `PATCH /v1/projects/{project}/notifications`.
-public struct NotificationSettingsBody: Codable, Sendable {
-    /// Whether new requests are acknowledged; nil leaves it.
-    public var notifyReceived: Bool?
-
-    public init(notifyReceived: Bool?) { self.notifyReceived = notifyReceived }
-}
-
-/// Body of `PUT /v1/projects/{project}/notifications/{kind}/{language}`: mustache templates.
-public struct NotificationTemplateBody: Codable, Sendable {
-    /// nil: the built-in subject.
-    public var subject: String?
-    public var text: String
-    /// nil: the HTML part is the text, escaped.
-    public var html: String?
-
-    public init(subject: String?, text: String, html: String?) {
-        self.subject = subject
-        self.text = text
-        self.html = html
-    }
-}
-
-/// Answer of `DELETE /v1/projects/{project}/notifications/{kind}/{language}`.
-public struct NotificationTemplateReset: Codable, Sendable {
-    public var kind: NotificationKind
-    public var language: ConsoleLocale
-    /// False when the project had no template of its own there.
-    public var reset: Bool
-}
-
 extension ProjectNotifications: ResponseEncodable {}
 extension NotificationPreview: ResponseEncodable {}
 extension NotificationTemplateReset: ResponseEncodable {}

@@ -92,6 +92,12 @@ public struct PostdeskServer: Sendable {
 
     /// How long a graceful shutdown (SIGTERM) may take before what still runs is cancelled: the
     /// notifier's own drain deadline, and room for the mailboxes to log out.
+    /// How intake treats floods and failing mail (`--sender-rate-limit`, `--max-attempts`).
+    public typealias IntakePolicy = ServiceDesk.IntakePolicy
+
+    /// The largest message taken over LMTP unless `--lmtp-max-size` says otherwise: a mailbox's own limit.
+    public static let defaultLMTPMaximumSize = MailboxActor.defaultLargestMessage
+
     public static let shutdownDeadline: Duration = Notifier.drainDeadline + .seconds(10)
 
     /// The admin socket's routes: every `/v1` route (the HTTP listener serves those of `routes` to API tokens), and

@@ -54,3 +54,9 @@ struct WebhookRoutes: Sendable {
             sentAt: delivery.sentAt, payload: delivery.payload)
     }
 }
+
+extension WebhookView: ResponseEncodable {}
+extension WebhookCreated: ResponseEncodable {}
+extension WebhookDeliveryView: ResponseEncodable {}
+extension WebhookRemoved: ResponseEncodable {}
+extension WebhookRetried: ResponseEncodable {}

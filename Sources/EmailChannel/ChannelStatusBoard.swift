@@ -1,15 +1,5 @@
 import Foundation
-
-/// What a mailbox is doing, as `postdesk status`, `/v1/health` and `channel verify` name it.
-public enum MailboxState: String, Sendable, Codable, CaseIterable {
-    case starting, idle, fetching
-    case backingOff = "backing-off"
-    case needsAttention = "needs-attention"
-    case stopped
-
-    /// Whether the mailbox cannot be read now (failing and waiting, or waiting for an admin).
-    public var isFailing: Bool { self == .backingOff || self == .needsAttention }
-}
+import PostdeskWire
 
 /// What a mailbox is doing right now, as shown by `postdesk status` and `/v1/health`.
 public struct ChannelStatus: Sendable, Codable, Equatable {

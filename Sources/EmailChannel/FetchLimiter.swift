@@ -1,4 +1,5 @@
 import Foundation
+import PostdeskWire
 
 /// Bounds how many mailboxes fetch at the same time, across all of them: a first-come, first-served counting
 /// semaphore for tasks, one shared by every MailboxActor of a ChannelSupervisor. A mailbox holds a slot while it

@@ -1,5 +1,6 @@
 import Foundation
 import MailClients
+import PostdeskWire
 
 /// Why a mailbox failed, read from the client error and the server's own words, with what the
 /// admin should do and whether retrying can help.

@@ -1,4 +1,5 @@
 import Foundation
+import PostdeskWire
 
 /// The injected clock, read as time since the notifier started, so that deadlines can be kept as `Duration`s
 /// whatever the clock's instant type.

@@ -1,19 +1,10 @@
 import Foundation
+import PostdeskWire
 
 /// What the SMTP relay is doing, as the notifier last saw it: shown by `postdesk status` and `/v1/health`.
 public struct RelayStatus: Sendable, Equatable {
-    /// The relay's state.
-    public enum State: String, Sendable, Codable, CaseIterable {
-        /// Notifications wait but no relay is set.
-        case notConfigured = "not-configured"
-        /// Not contacted since the server started (nothing was due).
-        case untried
-        /// The last session worked.
-        case ok
-        /// The relay cannot be used; the outbox is held, attempts are not counted, and the relay is retried with
-        /// backoff (or at once after `postdesk smtp set`).
-        case failing
-    }
+    /// The relay's state (PostdeskWire's `RelayState`).
+    public typealias State = RelayState
 
     public var state: State
     /// When the current state began: the first failure of a failing streak, the first success after one.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailClients
+import PostdeskWire
 
 /// Tests SMTP relay settings before they are saved (`postdesk smtp set`), the way the notifier will use them:
 /// connect, EHLO, STARTTLS or implicit TLS, AUTH, then MAIL FROM with the notifications' sender and RSET, then

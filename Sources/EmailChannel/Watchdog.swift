@@ -1,4 +1,5 @@
 import Foundation
+import PostdeskWire
 
 /// Runs CPU-bound work that cannot be cancelled (parsing a hostile mail) on threads of the global pool, and
 /// gives up on any piece still running `timeout` after it started, so that the caller carries on. The abandoned

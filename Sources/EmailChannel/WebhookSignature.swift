@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PostdeskWire
 
 /// How a webhook request is signed, so that a receiver can tell it came from this postdesk and is fresh:
 /// `X-Postdesk-Signature: sha256=<hex>` where hex is the lowercase HMAC-SHA256 (RFC 2104, FIPS 180-4), keyed with

@@ -1,16 +1,6 @@
 import Foundation
 import GRDB
 
-/// What an agent may do in the console: an admin also runs the admin pages.
-public enum AgentRole: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    case admin, agent
-}
-
-/// The languages of the console.
-public enum ConsoleLocale: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    case en, ja
-}
-
 /// An agent account as the rest of postdesk sees it: never its password hash, only whether one is set.
 public struct Agent: Sendable, Equatable, Codable {
     public var id: Int64

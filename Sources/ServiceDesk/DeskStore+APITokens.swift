@@ -1,22 +1,6 @@
 import Foundation
 import GRDB
 
-/// A token of the HTTP API (`postdesk token create`): its name and role; the secret is shown once and only its
-/// SHA-256 is stored.
-public struct APIToken: Sendable, Equatable, Codable {
-    public var name: String
-    public var role: AgentRole
-    public var createdAt: Date
-    public var lastUsedAt: Date?
-
-    public init(name: String, role: AgentRole, createdAt: Date, lastUsedAt: Date?) {
-        self.name = name
-        self.role = role
-        self.createdAt = createdAt
-        self.lastUsedAt = lastUsedAt
-    }
-}
-
 extension DeskStore {
     /// The prefix of every API token, so that a leaked one is recognisable (and found by secret scanners).
     public static let apiTokenPrefix = "pd_"

@@ -2,27 +2,6 @@ import Crypto
 import Foundation
 import GRDB
 
-/// What a backup holds, written beside it as `backup.json` and checked again by a restore.
-public struct BackupManifest: Codable, Sendable, Equatable {
-    /// The manifest's own format.
-    public var format: Int = 1
-    /// The last schema migration of the copied database.
-    public var schema: String
-    public var createdAt: Date
-    public var requests: Int
-    public var comments: Int
-    public var inbound: Int
-    /// SHA-256 of every attachment file the database references; each file is checked against it.
-    public var attachments: [String]
-    /// Whether the key sealing the stored passwords was copied too (`secret.key`).
-    public var includesSecretKey: Bool
-
-    /// The file name of the manifest inside a backup directory.
-    public static let fileName = "backup.json"
-    /// The database file name, in a backup and in a data directory.
-    public static let databaseName = "postdesk.sqlite"
-}
-
 extension DeskStore {
     /// The last migration this postdesk knows: what it writes, and the newest schema it opens.
     public static var schemaVersion: String { migrator.migrations.last ?? "none" }

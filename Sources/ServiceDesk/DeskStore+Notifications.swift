@@ -1,31 +1,6 @@
 import Foundation
 import GRDB
 
-/// A project's notifications: whether new requests are acknowledged, and the template of each kind and language.
-public struct ProjectNotifications: Sendable, Equatable, Codable {
-    /// One template as it is used now.
-    public struct Entry: Sendable, Equatable, Codable {
-        public var kind: NotificationKind
-        public var language: ConsoleLocale
-        /// The project's own template; false: the built-in one.
-        public var custom: Bool
-        public var template: NotificationTemplate
-    }
-
-    public var projectKey: String
-    /// Whether a new request is acknowledged by mail ("request received"); off unless turned on.
-    public var notifyReceived: Bool
-    /// Every kind in every language, kind first.
-    public var templates: [Entry]
-}
-
-/// A notification rendered with sample values, as `postdesk notification show --preview` prints it.
-public struct NotificationPreview: Sendable, Equatable, Codable {
-    public var subject: String
-    public var text: String
-    public var html: String
-}
-
 extension DeskStore {
     /// The project's notification settings and templates.
     public func notifications(projectKey: String) async throws -> ProjectNotifications {

@@ -1,19 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where a `channel verify` round trip stands.
-public struct VerificationState: Sendable, Equatable, Codable {
-    public var token: String
-    public var channelAddress: String
-    public var createdAt: Date
-    /// The relay's reply when it accepted the test email.
-    public var sendReply: String?
-    /// Why the relay did not accept it.
-    public var sendError: String?
-    /// The test request the email became.
-    public var requestKey: String?
-}
-
 extension DeskStore {
     /// Starts a verification of a channel: a token the test email will carry.
     public func startVerification(channelAddress: String) async throws -> (token: String, channel: Channel) {

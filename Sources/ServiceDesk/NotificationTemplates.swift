@@ -2,29 +2,7 @@ import Foundation
 import GRDB
 import Mustache
 
-/// The mails postdesk sends a customer about their request.
-public enum NotificationKind: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    /// The acknowledgement of a new request (off unless the project turns it on).
-    case received
-    /// An agent's public comment.
-    case comment
-    /// The request was resolved; a reply opens it again.
-    case resolved
-}
-
-/// One notification's templates, in mustache: the subject and the text (nothing escaped), and the HTML part (every
-/// value HTML-escaped; nil: the HTML is the text, escaped, in a preformatted block).
-public struct NotificationTemplate: Sendable, Equatable, Codable {
-    public var subject: String
-    public var text: String
-    public var html: String?
-
-    public init(subject: String, text: String, html: String?) {
-        self.subject = subject
-        self.text = text
-        self.html = html
-    }
-
+extension NotificationTemplate {
     /// The longest template postdesk takes, per part.
     public static let maximumLength = 64 * 1024
 

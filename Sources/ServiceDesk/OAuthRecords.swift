@@ -1,17 +1,6 @@
 import Foundation
 import GRDB
 
-/// The identity provider an OAuth 2.0 app is registered with: a preset fills in its endpoints and
-/// scopes, `custom` takes them from the admin.
-public enum OAuthProvider: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    /// Microsoft Entra ID (Microsoft 365, Outlook.com).
-    case microsoft
-    /// Google Cloud (Gmail, Google Workspace).
-    case google
-    /// Any standard OAuth 2.0 server, with its endpoints given.
-    case custom
-}
-
 /// An app registration as the admin asks for it, with the provider's endpoints already filled in:
 /// what `DeskStore.addOAuthApp` checks and stores.
 public struct OAuthAppDraft: Sendable, Equatable {
@@ -120,14 +109,6 @@ public struct OAuthApp: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     public var defaultSignIn: OAuthSignIn {
         deviceAuthorizationURL != nil && provider != .google ? .device : .browser
     }
-}
-
-/// How the user signs in for a grant.
-public enum OAuthSignIn: String, Sendable, Codable, CaseIterable {
-    /// The device authorization grant (RFC 8628): a code entered at an address, on any device.
-    case device
-    /// Authorization code with PKCE (RFC 7636) through a browser, redirected to the CLI's loopback listener.
-    case browser
 }
 
 /// Who uses an OAuth app: an app in use is not removed, or those logins would break.

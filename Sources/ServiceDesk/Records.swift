@@ -1,14 +1,6 @@
 import Foundation
 import GRDB
 
-/// Whether unknown senders become customers automatically.
-public enum SignupPolicy: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    /// Anyone who writes becomes a customer.
-    case `public`
-    /// Only customers added by an admin are processed.
-    case restricted
-}
-
 /// A project: a queue of requests with its own key (`SD`) and customers.
 public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "project"
@@ -47,19 +39,6 @@ public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     }
 }
 
-/// One field of a request type, with whether customers see it and must fill it.
-public struct RequestField: Codable, Sendable, Equatable {
-    public var name: String
-    public var visible: Bool
-    public var required: Bool
-
-    public init(name: String, visible: Bool, required: Bool) {
-        self.name = name
-        self.visible = visible
-        self.required = required
-    }
-}
-
 /// A kind of request in a project, with the fields it asks for.
 public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "requestType"
@@ -87,40 +66,6 @@ public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         }
         return nil
     }
-}
-
-/// The mailbox protocol of a channel.
-public enum MailboxProtocol: String, Sendable, Codable, CaseIterable {
-    case imap, pop3
-    /// Push delivery: an MTA delivers into `serve --lmtp-listen` (RFC 2033); no server, login or watermark.
-    case lmtp
-}
-
-/// The mail provider a channel or the relay was linked as: it fills in servers, and sets the poll
-/// interval and the diagnosis of the provider's own replies.
-public enum MailProvider: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    case gmail, yahoo, outlook
-    /// Any other server: host, port and TLS are given.
-    case custom
-}
-
-/// How postdesk logs in to a mailbox or the relay: the stored secret is a password, or names where an
-/// OAuth 2.0 access token is read anew at each login, or postdesk holds the grant (OAUTHBEARER or XOAUTH2).
-public enum AuthMethod: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    /// The secret is the password.
-    case password
-    /// The secret is a file holding the access token.
-    case oauth2File = "oauth2-file"
-    /// The secret is a command that prints the access token.
-    case oauth2Command = "oauth2-command"
-    /// postdesk holds an OAuth 2.0 grant from one of the admin's apps (`oauth app add`) and refreshes it itself;
-    /// the secret is empty.
-    case oauth2App = "oauth2-app"
-}
-
-/// The TLS mode of a stored server setting (mirrors the client library's modes).
-public enum ServerTLS: String, Sendable, Codable, CaseIterable {
-    case implicit, starttls, none
 }
 
 /// A linked mailbox: one address of one project, and how to reach its server.
@@ -175,13 +120,6 @@ public struct Customer: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// Where a request stands.
-public enum RequestStatus: String, Sendable, Codable {
-    case waitingForSupport = "Waiting for support"
-    case waitingForCustomer = "Waiting for customer"
-    case resolved = "Resolved"
-}
-
 /// A customer's request in a project's queue (`SD-12`).
 public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "request"
@@ -200,14 +138,6 @@ public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var assigneeId: Int64? = nil
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
-/// Where a comment came from.
-public enum CommentSource: String, Sendable, Codable {
-    /// A customer's email reply.
-    case email
-    /// An agent through the admin interface.
-    case agent
 }
 
 /// A comment on a request: public ones are mailed to the customer, internal ones are not.
@@ -247,9 +177,4 @@ public enum Admission: Sendable, Equatable {
     case notCustomer
     /// The sender's address or domain is on the block list (the pattern that matched).
     case blocked(String)
-}
-
-/// The two customer lists of a project.
-public enum CustomerRuleKind: String, Sendable, Codable, CaseIterable {
-    case allow, block
 }

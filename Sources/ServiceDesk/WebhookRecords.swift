@@ -1,31 +1,6 @@
 import Foundation
 import GRDB
 
-/// What an outbound webhook is told about: the closed set of events the store's triggers write deliveries for.
-public enum WebhookEvent: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible, Comparable {
-    /// A request was created from a mail.
-    case requestCreated = "request.created"
-    /// A comment was added to a request (an agent's, public or internal, or a customer's reply).
-    case commentAdded = "comment.added"
-    /// A request's status, assignee, summary, description or request type changed.
-    case requestUpdated = "request.updated"
-
-    public static func < (lhs: WebhookEvent, rhs: WebhookEvent) -> Bool {
-        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
-    }
-}
-
-/// Where a webhook delivery stands; the same life as a notification in the outbox.
-public enum WebhookDeliveryStatus: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
-    /// Waiting for its next attempt at `nextAttemptAt`.
-    case pending
-    /// The receiver answered 2xx.
-    case sent
-    /// Given up: the receiver refused it for good (a 4xx other than 408 and 429) or the retry policy ran out;
-    /// `webhook retry` sets it pending again.
-    case failed
-}
-
 /// A receiver of outbound webhooks: a URL, the events it wants, optionally only one project's, and its signing
 /// secret sealed with the data directory's key.
 public struct Webhook: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {

@@ -1,6 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+import PostdeskWire
 
 #if canImport(Glibc)
     import Glibc

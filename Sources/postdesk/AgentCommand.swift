@@ -1,7 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
-import ServiceDesk
+import PostdeskWire
 
 extension AgentRole: ExpressibleByArgument {}
 

@@ -1,7 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
-import ServiceDesk
+import PostdeskWire
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,8 +64,8 @@ struct RestoreCommand: ParsableCommand {
                 "Restored into \(dataDir): \(manifest.requests) requests, \(manifest.comments) comments, "
                     + "\(manifest.attachments.count) attachment files (backup of \(manifest.createdAt.shortText), schema \(manifest.schema))."
             )
-        } catch let error as DeskError {
-            printError(error.message)
+        } catch {
+            printError("\(error)")
             throw ExitCode.failure
         }
     }

@@ -1,6 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+import PostdeskWire
 
 /// The columns of `channel import`: the project and the options of `channel add` by their long names, read from
 /// `channel add` itself. A row becomes that command's arguments and is parsed and validated by it, so a column

@@ -1,7 +1,7 @@
 import AdminAPI
 import ArgumentParser
-import EmailChannel
 import Foundation
+import PostdeskWire
 
 struct ChannelTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

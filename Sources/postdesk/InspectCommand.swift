@@ -1,7 +1,7 @@
+import AdminAPI
 import ArgumentParser
 import Foundation
 import MailMessage
-import ServiceDesk
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,8 +31,7 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode.failure
         }
         // The very reading the server's router uses, so what this shows is what the server does.
-        let reading = MailReading(raw: [UInt8](data))
-        guard let inspection = reading.inspection else {
+        guard let reading = MailInspectionReading(raw: [UInt8](data)) else {
             printError("cannot read \(file)")
             throw ExitCode.failure
         }
@@ -40,14 +39,14 @@ struct InspectCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             do {
-                printJSON(try encoder.encode(inspection))
+                printJSON(try encoder.encode(reading.inspection))
             } catch {
                 printError("cannot encode the inspection: \(error)")
                 throw ExitCode.failure
             }
         } else {
-            print(inspection.renderText())
-            print(reading.renderDeskText(), terminator: "")
+            print(reading.inspection.renderText())
+            print(reading.deskText, terminator: "")
         }
     }
 }

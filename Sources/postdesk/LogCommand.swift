@@ -1,6 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+import PostdeskWire
 
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@ import AdminAPI
 import ArgumentParser
 import Foundation
 import OAuthClient
-import ServiceDesk
+import PostdeskWire
 
 /// `--oauth-app` and how to sign in with it, for `channel add`, `channel reauthorize` and `smtp set`.
 struct OAuthSignInOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+import PostdeskWire
 
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

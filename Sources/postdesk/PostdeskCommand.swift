@@ -3,6 +3,7 @@
 
 import AdminAPI
 import ArgumentParser
+import PostdeskWire
 
 @main
 struct PostdeskCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import PostdeskWire
 
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,7 @@ struct QueueCommand: AsyncParsableCommand {
             try await options.client.raw(.GET, "/v1/projects/\(project.uppercased())/queue", body: String?.none)
         }
         if options.json { return printJSON(data) }
-        let items = try decodeAnswer([QueueItem].self, data)
+        let items = try decodeAnswer([QueueRowView].self, data)
         if items.isEmpty { return print("No requests in \(project.uppercased()).") }
         print(
             table(

@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import PostdeskWire
 
 struct RequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import AdminAPI
 import ArgumentParser
-import ServiceDesk
+import PostdeskWire
 
 struct RequestTypeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,7 @@
 import AdminAPI
 import ArgumentParser
-import EmailChannel
 import Foundation
-import ServiceDesk
+import PostdeskWire
 
 extension ServerTLS: ExpressibleByArgument {}
 

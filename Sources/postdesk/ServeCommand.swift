@@ -1,10 +1,9 @@
 import AdminAPI
 import ArgumentParser
-import EmailChannel
 import Foundation
 import LMTPServer
 import Logging
-import ServiceDesk
+import PostdeskWire
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -120,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
             dataDirectory: dataDirectory, socketPath: value(.socket),
             maxAttachmentBytes: settings.number(.maxAttachmentMb) << 20,
             pollInterval: .seconds(settings.number(.pollSeconds)),
-            intakePolicy: IntakePolicy(
+            intakePolicy: PostdeskServer.IntakePolicy(
                 senderHourlyLimit: settings.number(.senderRateLimit), maxAttempts: settings.number(.maxAttempts)),
             inboundRetryInterval: .seconds(settings.number(.inboundRetrySeconds)),
             secretKeyFile: value(.secretKeyFile).map { URL(fileURLWithPath: $0) }, adminGroup: value(.adminGroup),

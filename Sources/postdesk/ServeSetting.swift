@@ -1,7 +1,7 @@
 import AdminAPI
-import EmailChannel
 import LMTPServer
 import Logging
+import PostdeskWire
 
 /// The settings of `postdesk serve`, the one table of their names (flag and config key), environment variables,
 /// defaults, secrecy and checks. A new setting is a case and its line in `row` (plus the `@Option` and its entry in
@@ -72,7 +72,7 @@ enum ServeSetting: String, SettingTable {
             SettingRow(
                 summary: "Largest message taken over LMTP, in bytes (announced as SIZE)",
                 kind: .wholeNumber(minimum: 1),
-                fallback: .value("\(MailboxActor.defaultLargestMessage)"))
+                fallback: .value("\(PostdeskServer.defaultLMTPMaximumSize)"))
         case .metricsListen:
             SettingRow(
                 summary: "Serve Prometheus metrics on HOST:PORT too (GET /metrics), e.g. 127.0.0.1:9464",

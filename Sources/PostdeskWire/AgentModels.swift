@@ -1,5 +1,4 @@
 import Foundation
-import ServiceDesk
 
 /// Body of `POST /v1/agents`: a new agent, with a password or without (then a one-time link sets it).
 public struct AgentBody: Codable, Sendable {
@@ -29,15 +28,19 @@ public struct AgentView: Codable, Sendable, Equatable {
     public var passwordSet: Bool
     public var createdAt: Date
 
-    init(_ agent: Agent) {
-        id = agent.id
-        email = agent.email
-        name = agent.name
-        role = agent.role
-        disabled = agent.disabled
-        locale = agent.locale
-        passwordSet = agent.passwordSet
-        createdAt = agent.createdAt
+    /// Makes the value from its fields.
+    public init(
+        id: Int64, email: String, name: String, role: AgentRole, disabled: Bool, locale: ConsoleLocale? = nil,
+        passwordSet: Bool, createdAt: Date
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.disabled = disabled
+        self.locale = locale
+        self.passwordSet = passwordSet
+        self.createdAt = createdAt
     }
 }
 
@@ -46,6 +49,12 @@ public struct AgentView: Codable, Sendable, Equatable {
 public struct AgentAdded: Codable, Sendable {
     public var agent: AgentView
     public var setupPath: String?
+
+    /// Makes the value from its fields.
+    public init(agent: AgentView, setupPath: String? = nil) {
+        self.agent = agent
+        self.setupPath = setupPath
+    }
 }
 
 /// The answer of `GET /v1/console`: where the web console listens, for links the CLI prints; nil when the

@@ -1,6 +1,4 @@
-import EmailChannel
 import Foundation
-import ServiceDesk
 
 /// Body of `POST /v1/oauth/flows`: a sign-in to start with one of the admin's apps.
 public struct OAuthFlowBody: Codable, Sendable {
@@ -34,6 +32,24 @@ public struct OAuthFlowStarted: Codable, Sendable {
     public var authorizationURL: String?
     public var state: String?
     public var expiresAt: Date
+
+    /// Makes the value from its fields.
+    public init(
+        id: String, app: String, signIn: OAuthSignIn, userCode: String? = nil, verificationURI: String? = nil,
+        verificationURIComplete: String? = nil, message: String? = nil, authorizationURL: String? = nil,
+        state: String? = nil, expiresAt: Date
+    ) {
+        self.id = id
+        self.app = app
+        self.signIn = signIn
+        self.userCode = userCode
+        self.verificationURI = verificationURI
+        self.verificationURIComplete = verificationURIComplete
+        self.message = message
+        self.authorizationURL = authorizationURL
+        self.state = state
+        self.expiresAt = expiresAt
+    }
 }
 
 /// Where a sign-in stands (`GET /v1/oauth/flows/{id}`).
@@ -51,16 +67,13 @@ public struct OAuthFlowProgressView: Codable, Sendable {
     /// Why it failed, with the fix.
     public var error: String?
 
-    init(id: String, _ progress: OAuthFlows.Progress) {
+    /// Makes the value from its fields.
+    public init(id: String, state: State, polls: Int? = nil, interval: Int? = nil, error: String? = nil) {
         self.id = id
-        switch progress {
-        case .waiting(let polls, let interval):
-            (state, self.polls, self.interval, error) = (.waiting, polls, interval, nil)
-        case .approved:
-            (state, polls, interval, error) = (.approved, nil, nil, nil)
-        case .failed(let line):
-            (state, polls, interval, error) = (.failed, nil, nil, line)
-        }
+        self.state = state
+        self.polls = polls
+        self.interval = interval
+        self.error = error
     }
 }
 
@@ -92,12 +105,16 @@ public struct OAuthGrantView: Codable, Sendable, Equatable {
     /// Why the grant no longer works, with the fix; nil while it works.
     public var failure: String?
 
-    init(_ summary: OAuthGrantSummary) {
-        app = summary.appName
-        grantedAt = summary.grantedAt
-        lastRefreshAt = summary.lastRefreshAt
-        accessExpiresAt = summary.accessExpiresAt
-        refreshCount = summary.refreshCount
-        failure = summary.failure
+    /// Makes the value from its fields.
+    public init(
+        app: String, grantedAt: Date, lastRefreshAt: Date? = nil, accessExpiresAt: Date? = nil, refreshCount: Int,
+        failure: String? = nil
+    ) {
+        self.app = app
+        self.grantedAt = grantedAt
+        self.lastRefreshAt = lastRefreshAt
+        self.accessExpiresAt = accessExpiresAt
+        self.refreshCount = refreshCount
+        self.failure = failure
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import ServiceDesk
 
 /// One stored inbound mail, as `postdesk inbound show` prints it (the raw bytes come separately).
 public struct InboundView: Codable, Sendable {
@@ -17,6 +16,28 @@ public struct InboundView: Codable, Sendable {
     public var attempts: Int
     public var size: Int
     public var notes: [String]?
+
+    /// Makes the value from its fields.
+    public init(
+        id: Int64, channel: String, mailboxUid: String? = nil, messageId: String? = nil, from: String? = nil,
+        subject: String? = nil, fetchedAt: Date, processedAt: Date? = nil, outcome: InboundOutcome,
+        request: String? = nil, detail: String? = nil, attempts: Int, size: Int, notes: [String]? = nil
+    ) {
+        self.id = id
+        self.channel = channel
+        self.mailboxUid = mailboxUid
+        self.messageId = messageId
+        self.from = from
+        self.subject = subject
+        self.fetchedAt = fetchedAt
+        self.processedAt = processedAt
+        self.outcome = outcome
+        self.request = request
+        self.detail = detail
+        self.attempts = attempts
+        self.size = size
+        self.notes = notes
+    }
 }
 
 /// Which mails an inbound command acts on: one id, one sender, or all of the kind.
@@ -35,4 +56,9 @@ public struct InboundSelectionBody: Codable, Sendable {
 /// The mails an inbound command changed.
 public struct InboundChangeView: Codable, Sendable {
     public var ids: [Int64]
+
+    /// Makes the value from its fields.
+    public init(ids: [Int64]) {
+        self.ids = ids
+    }
 }

@@ -1,10 +1,4 @@
-// AdminAPI owns the admin interface: HTTP+JSON over a Unix-domain socket (Hummingbird 2), the
-// server process that hosts it with the email runtime, and the client the CLI uses. Domain rules
-// live in ServiceDesk, mail handling in EmailChannel.
-
-import EmailChannel
 import Foundation
-import ServiceDesk
 
 /// Body of `POST /v1/projects`.
 public struct CreateProjectBody: Codable, Sendable {
@@ -23,6 +17,13 @@ public struct ProjectView: Codable, Sendable {
     public var key: String
     public var name: String
     public var signup: SignupPolicy
+
+    /// Makes the value from its fields.
+    public init(key: String, name: String, signup: SignupPolicy) {
+        self.key = key
+        self.name = name
+        self.signup = signup
+    }
 }
 
 /// Body of `POST /v1/projects/{key}/request-types`.
@@ -40,6 +41,13 @@ public struct RequestTypeView: Codable, Sendable {
     public var name: String
     public var fields: [RequestField]
     public var emailProblem: String?
+
+    /// Makes the value from its fields.
+    public init(name: String, fields: [RequestField], emailProblem: String? = nil) {
+        self.name = name
+        self.fields = fields
+        self.emailProblem = emailProblem
+    }
 }
 
 /// Body of `PUT /v1/smtp`; host, port and TLS may be left out for a known provider.
@@ -88,6 +96,15 @@ public struct SMTPView: Codable, Sendable {
     public var tls: ServerTLS
     public var from: String
     public var username: String?
+
+    /// Makes the value from its fields.
+    public init(host: String, port: Int, tls: ServerTLS, from: String, username: String? = nil) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.from = from
+        self.username = username
+    }
 }
 
 /// Body of `POST /v1/projects/{key}/channels`. Host, port and TLS may be left out for a known
@@ -148,6 +165,27 @@ public struct ChannelView: Codable, Sendable {
     public var linkedAt: Date
     /// What the admin should know after linking (POP3 deletes mail, Gmail over POP3…).
     public var warnings: [String]
+
+    /// Makes the value from its fields.
+    public init(
+        address: String, project: String, protocol: MailboxProtocol, provider: MailProvider, host: String, port: Int,
+        tls: ServerTLS, username: String, authMethod: AuthMethod, extraAddresses: [String], enabled: Bool,
+        linkedAt: Date, warnings: [String]
+    ) {
+        self.address = address
+        self.protocol = `protocol`
+        self.project = project
+        self.provider = provider
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.username = username
+        self.authMethod = authMethod
+        self.extraAddresses = extraAddresses
+        self.enabled = enabled
+        self.linkedAt = linkedAt
+        self.warnings = warnings
+    }
 }
 
 /// Body of `POST /v1/projects/{key}/customer-rules` and `DELETE` of the same.
@@ -174,15 +212,30 @@ public struct CustomerBody: Codable, Sendable {
 public struct CustomerView: Codable, Sendable {
     public var address: String
     public var name: String?
+
+    /// Makes the value from its fields.
+    public init(address: String, name: String? = nil) {
+        self.address = address
+        self.name = name
+    }
 }
 
 /// One row of `postdesk queue`.
-public struct QueueItem: Codable, Sendable {
+public struct QueueRowView: Codable, Sendable {
     public var key: String
     public var summary: String
     public var status: String
     public var reporter: String
     public var created: Date
+
+    /// Makes the value from its fields.
+    public init(key: String, summary: String, status: String, reporter: String, created: Date) {
+        self.key = key
+        self.summary = summary
+        self.status = status
+        self.reporter = reporter
+        self.created = created
+    }
 }
 
 /// One comment of `postdesk request show`.
@@ -191,6 +244,14 @@ public struct CommentView: Codable, Sendable {
     public var body: String
     public var `public`: Bool
     public var source: String
+
+    /// Makes the value from its fields.
+    public init(author: String, body: String, public: Bool, source: String) {
+        self.author = author
+        self.body = body
+        self.public = `public`
+        self.source = source
+    }
 }
 
 /// `postdesk request show`.
@@ -203,6 +264,21 @@ public struct RequestView: Codable, Sendable {
     public var comments: [CommentView]
     public var participants: [String]
     public var attachments: [AttachmentView]
+
+    /// Makes the value from its fields.
+    public init(
+        key: String, summary: String, description: String, status: String, reporter: String, comments: [CommentView],
+        participants: [String], attachments: [AttachmentView]
+    ) {
+        self.key = key
+        self.summary = summary
+        self.description = description
+        self.status = status
+        self.reporter = reporter
+        self.comments = comments
+        self.participants = participants
+        self.attachments = attachments
+    }
 }
 
 /// An attachment kept with a request.
@@ -213,6 +289,16 @@ public struct AttachmentView: Codable, Sendable {
     public var sha256: String
     public var inline: Bool
     public var path: String
+
+    /// Makes the value from its fields.
+    public init(filename: String, contentType: String, size: Int, sha256: String, inline: Bool, path: String) {
+        self.filename = filename
+        self.contentType = contentType
+        self.size = size
+        self.sha256 = sha256
+        self.inline = inline
+        self.path = path
+    }
 }
 
 /// Body of `POST /v1/requests/{key}/comments`.
@@ -232,6 +318,13 @@ public struct CommentResult: Codable, Sendable {
     public var request: String
     public var `public`: Bool
     public var notificationMessageId: String?
+
+    /// Makes the value from its fields.
+    public init(request: String, public: Bool, notificationMessageId: String? = nil) {
+        self.request = request
+        self.public = `public`
+        self.notificationMessageId = notificationMessageId
+    }
 }
 
 /// `GET /v1/health`: what every channel and the SMTP relay are doing.
@@ -244,6 +337,18 @@ public struct HealthView: Codable, Sendable {
     /// ("…: plaintext: passwords and mail cross the network unencrypted").
     public var plaintext: [String]
     public var relay: RelayStatusView
+
+    /// Makes the value from its fields.
+    public init(
+        status: String, version: String? = nil, channels: [ChannelStatusView], plaintext: [String],
+        relay: RelayStatusView
+    ) {
+        self.status = status
+        self.version = version
+        self.channels = channels
+        self.plaintext = plaintext
+        self.relay = relay
+    }
 }
 
 /// One channel's live state.
@@ -257,6 +362,21 @@ public struct ChannelStatusView: Codable, Sendable {
     public var processedToday: Int
     /// The channel's OAuth 2.0 grant, when postdesk holds one: when it was last refreshed, and why it failed.
     public var oauth: OAuthGrantView? = nil
+
+    /// Makes the value from its fields.
+    public init(
+        address: String, state: MailboxState, detail: String? = nil, retryAt: Date? = nil, lastSuccessAt: Date? = nil,
+        lastError: String? = nil, processedToday: Int, oauth: OAuthGrantView? = nil
+    ) {
+        self.address = address
+        self.state = state
+        self.detail = detail
+        self.retryAt = retryAt
+        self.lastSuccessAt = lastSuccessAt
+        self.lastError = lastError
+        self.processedToday = processedToday
+        self.oauth = oauth
+    }
 }
 
 /// One line of the processing log.
@@ -272,23 +392,47 @@ public struct LogEntry: Codable, Sendable {
     /// The stored mail, for `postdesk inbound show|retry|release|drop`; nil for a mailbox event.
     public var inbound: Int64?
     public var attempts: Int?
+
+    /// Makes the value from its fields.
+    public init(
+        time: Date, channel: String, from: String? = nil, subject: String? = nil, outcome: InboundOutcome,
+        request: String? = nil, detail: String? = nil, notes: [String]? = nil, inbound: Int64? = nil,
+        attempts: Int? = nil
+    ) {
+        self.time = time
+        self.channel = channel
+        self.from = from
+        self.subject = subject
+        self.outcome = outcome
+        self.request = request
+        self.detail = detail
+        self.notes = notes
+        self.inbound = inbound
+        self.attempts = attempts
+    }
 }
 
 /// The error body every failing call returns.
 public struct ErrorBody: Codable, Sendable {
     public var error: String
+
+    /// Makes the value from its fields.
+    public init(error: String) {
+        self.error = error
+    }
 }
 
 /// JSON coding shared by server and client: ISO 8601 dates, sorted keys.
-enum AdminJSON {
-    static func encoder() -> JSONEncoder {
+/// The JSON of the API: ISO 8601 dates, sorted keys; the one place both sides set it.
+public enum AdminJSON {
+    public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return encoder
     }
 
-    static func decoder() -> JSONDecoder {
+    public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
@@ -299,4 +443,10 @@ enum AdminJSON {
 public struct VerificationView: Codable, Sendable {
     public var verification: VerificationState
     public var mailbox: ChannelStatusView?
+
+    /// Makes the value from its fields.
+    public init(verification: VerificationState, mailbox: ChannelStatusView? = nil) {
+        self.verification = verification
+        self.mailbox = mailbox
+    }
 }

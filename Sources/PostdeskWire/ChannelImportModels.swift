@@ -1,5 +1,4 @@
 import Foundation
-import ServiceDesk
 
 /// Body of `POST /v1/channels/import`: the mailboxes of one file, each under the file line it came from.
 public struct ChannelImportBody: Codable, Sendable {
@@ -68,6 +67,13 @@ public struct ChannelImportProblem: Codable, Sendable, Equatable {
     public var line: Int
     public var address: String
     public var error: String
+
+    /// Makes the value from its fields.
+    public init(line: Int, address: String, error: String) {
+        self.line = line
+        self.address = address
+        self.error = error
+    }
 }
 
 /// The answer (400) when any row of an import cannot be linked as written: nothing was linked. `error` says it in
@@ -75,4 +81,10 @@ public struct ChannelImportProblem: Codable, Sendable, Equatable {
 public struct ChannelImportRejection: Codable, Sendable {
     public var error: String
     public var problems: [ChannelImportProblem]
+
+    /// Makes the value from its fields.
+    public init(error: String, problems: [ChannelImportProblem]) {
+        self.error = error
+        self.problems = problems
+    }
 }

@@ -1,0 +1,74 @@
+import EmailChannel
+import Foundation
+import PostdeskWire
+import ServiceDesk
+
+// The wire models made from the store's records and the runtime's states, and read into them: the server's
+// side of PostdeskWire, which knows neither.
+
+extension AgentView {
+    init(_ agent: Agent) {
+        self.init(
+            id: agent.id, email: agent.email, name: agent.name, role: agent.role, disabled: agent.disabled,
+            locale: agent.locale, passwordSet: agent.passwordSet, createdAt: agent.createdAt)
+    }
+}
+
+extension OAuthAppView {
+    init(_ app: OAuthApp) {
+        self.init(
+            name: app.name, provider: app.provider, clientId: app.clientId, tenant: app.tenant,
+            authorizationURL: app.authorizationURL, tokenURL: app.tokenURL,
+            deviceAuthorizationURL: app.deviceAuthorizationURL, scopes: app.scopes, caFile: app.caFile,
+            secretSet: app.hasSecret, createdAt: app.createdAt, signIn: app.defaultSignIn)
+    }
+}
+
+extension OAuthFlowProgressView {
+    init(id: String, _ progress: OAuthFlows.Progress) {
+        switch progress {
+        case .waiting(let polls, let interval): self.init(id: id, state: .waiting, polls: polls, interval: interval)
+        case .approved: self.init(id: id, state: .approved)
+        case .failed(let line): self.init(id: id, state: .failed, error: line)
+        }
+    }
+}
+
+extension OAuthGrantView {
+    init(_ summary: OAuthGrantSummary) {
+        self.init(
+            app: summary.appName, grantedAt: summary.grantedAt, lastRefreshAt: summary.lastRefreshAt,
+            accessExpiresAt: summary.accessExpiresAt, refreshCount: summary.refreshCount, failure: summary.failure)
+    }
+}
+
+extension OAuthAppBody {
+    /// The registration this body describes, with a preset's endpoints and scopes filled in: the one reading of
+    /// a body. A preset refuses what only `custom` takes, so that nothing the admin typed is silently ignored.
+    func draft() throws -> OAuthAppDraft {
+        if let preset = try ProviderProfile.oauth(provider, tenant: tenant) {
+            let customOnly: [(Bool, String)] = [
+                (authorizationURL != nil, "--authorization-url"), (tokenURL != nil, "--token-url"),
+                (deviceAuthorizationURL != nil, "--device-authorization-url"), (!(scopes ?? []).isEmpty, "--scope"),
+                (caFile != nil, "--ca-file"),
+            ]
+            let given = customOnly.filter(\.0).map(\.1)
+            guard given.isEmpty else {
+                throw DeskError(
+                    .invalid,
+                    "\(given.joined(separator: ", ")) \(given.count == 1 ? "is" : "are") only for --provider custom; "
+                        + "the \(provider.rawValue) preset brings its own endpoints and scopes")
+            }
+            return OAuthAppDraft(
+                name: name, provider: provider, clientId: clientId, clientSecret: clientSecret, tenant: preset.tenant,
+                authorizationURL: preset.authorizationURL, tokenURL: preset.tokenURL,
+                deviceAuthorizationURL: preset.deviceAuthorizationURL, scopes: preset.scopes, caFile: nil)
+        }
+        guard tenant == nil else { throw DeskError(.invalid, "--tenant is for --provider microsoft") }
+        guard let tokenURL else { throw DeskError(.invalid, "a custom OAuth app needs --token-url") }
+        return OAuthAppDraft(
+            name: name, provider: provider, clientId: clientId, clientSecret: clientSecret, tenant: nil,
+            authorizationURL: authorizationURL, tokenURL: tokenURL, deviceAuthorizationURL: deviceAuthorizationURL,
+            scopes: scopes ?? [], caFile: caFile)
+    }
+}
