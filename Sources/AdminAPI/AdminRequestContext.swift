@@ -41,15 +41,7 @@ struct AdminError: HTTPResponseError {
         case let error as AdminError:
             self = error
         case let error as DeskError:
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .invalid, .unsuitableRequestType: .badRequest
-                case .storage: .internalServerError
-                case .upstream: .badGateway
-                }
-            self.init(status: status, body: ErrorBody(error: error.message))
+            self.init(status: HTTPResponse.Status(code: error.httpStatusCode), body: ErrorBody(error: error.message))
         case let error as MailClientError:
             // A mail server's refusal, explained as `channel test` explains it.
             self.init(status: .badGateway, body: ErrorBody(error: MailboxDiagnosis.explain(error)))

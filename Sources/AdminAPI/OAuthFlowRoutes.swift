@@ -57,7 +57,7 @@ struct OAuthFlowRoutes: Sendable {
             // The mailbox starts again with the new grant, from where it stood.
             if let id = channel.id { await supervisor.restart(channelId: id) }
             let projectKey = try await store.runnableChannel(address: channel.address).projectKey
-            return AdminRoutes.view(channel, projectKey: projectKey, warnings: [])
+            return ChannelView(channel, projectKey: projectKey, warnings: [])
         }
     }
 }

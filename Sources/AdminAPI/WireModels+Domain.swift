@@ -72,3 +72,32 @@ extension OAuthAppBody {
             scopes: scopes ?? [], caFile: caFile)
     }
 }
+
+extension ChannelView {
+    init(_ channel: ServiceDesk.Channel, projectKey: String, warnings: [String]) {
+        self.init(
+            address: channel.address, project: projectKey, protocol: channel.protocol, provider: channel.provider,
+            host: channel.host, port: channel.port, tls: channel.tls, username: channel.username,
+            authMethod: channel.authMethod, extraAddresses: channel.extraAddresses, enabled: channel.enabled,
+            linkedAt: channel.linkedAt, warnings: warnings)
+    }
+}
+
+extension ChannelStatusView {
+    init(_ status: ChannelStatus) {
+        self.init(
+            address: status.address, state: status.state, detail: status.detail, retryAt: status.retryAt,
+            lastSuccessAt: status.lastSuccessAt, lastError: status.lastError, processedToday: status.processedToday)
+    }
+}
+
+extension RelayStatusView {
+    init(_ relay: RelayStatus, outbox: OutboxCounts) {
+        self.init(
+            state: relay.state, since: relay.since, lastDeliveryAt: relay.lastDeliveryAt, failures: relay.failures,
+            retryAt: relay.retryAt, serverText: relay.diagnosis?.serverText, diagnosis: relay.diagnosis?.summary,
+            fix: relay.diagnosis?.fix, cause: relay.diagnosis?.cause.rawValue,
+            unrecordedDeliveries: relay.unrecordedDeliveries, pending: outbox.pending, due: outbox.due,
+            failed: outbox.failed, oldestPendingAt: nil)
+    }
+}

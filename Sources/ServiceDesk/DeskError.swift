@@ -12,6 +12,17 @@ public struct DeskError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var code: Code
+    /// The HTTP status the admin API and the console answer this failure with (RFC 9110 §15): the one place that
+    /// decides it. A failure of the store itself is the server's (500), not the caller's.
+    public var httpStatusCode: Int {
+        switch code {
+        case .notFound: 404
+        case .conflict: 409
+        case .invalid, .unsuitableRequestType: 400
+        case .storage: 500
+        case .upstream: 502
+        }
+    }
     /// One line for the admin, never containing a password or a message body.
     public var message: String
 

@@ -56,15 +56,7 @@ struct ConsoleErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as DeskError {
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .invalid, .unsuitableRequestType: .badRequest
-                case .upstream: .badGateway
-                case .storage: .internalServerError
-                }
-            return Self.page(status, error.message)
+            return Self.page(HTTPResponse.Status(code: error.httpStatusCode), error.message)
         } catch let error as HTTPResponseError {
             return Self.page(error.status, error.status.reasonPhrase)
         } catch {
