@@ -354,10 +354,11 @@ struct AdminPageTests {
         return String(page[marker.upperBound...].prefix { $0 != "\"" })
     }
 
-    @Test("Test on real Dovecot: the stream is text/event-stream, its steps arrive in order, then the end; once")
-    func channelTestStream() async throws {
+    /// An admin's desk with one IMAP channel on real Dovecot (a new mailbox named `prefix`-…) and OpenSMTPD as its
+    /// relay.
+    static func dovecotDesk(_ prefix: String) async throws -> (MailServers, DeskStore, String) {
         let servers = try await MailServers.shared()
-        let address = "console-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
+        let address = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
         try servers.addUser(address, password: "secret")
         let store = try await adminDesk()
         _ = try await store.linkChannel(
@@ -369,6 +370,12 @@ struct AdminPageTests {
         try await store.setSMTP(
             host: "127.0.0.1", port: servers.smtpPort, tls: .none, caFile: nil, fromAddress: "help@desk.test",
             username: nil, password: nil)
+        return (servers, store, address)
+    }
+
+    @Test("Test on real Dovecot: the stream is text/event-stream, its steps arrive in order, then the end; once")
+    func channelTestStream() async throws {
+        let (servers, store, address) = try await Self.dovecotDesk("console")
         try await Self.app(store).test(.router) { client in
             let admin = try await signIn(client, as: "root@desk.test")
             let events = try await Self.startRun(client, "test", address, admin)
@@ -462,19 +469,7 @@ struct AdminPageTests {
 
     @Test("a verification still waiting ends at once, saying so, when its run is cancelled (browser gone, SIGTERM)")
     func verifyCancelled() async throws {
-        let servers = try await MailServers.shared()
-        let address = "cancel-\(UUID().uuidString.prefix(8).lowercased())@desk.test"
-        try servers.addUser(address, password: "secret")
-        let store = try await adminDesk()
-        _ = try await store.linkChannel(
-            ChannelDraft(
-                projectKey: "SD", address: address, protocol: .imap, host: "127.0.0.1", port: servers.imapPort,
-                tls: .starttls, caFile: servers.caFile, username: address, password: "secret",
-                requestTypeName: "Get help"),
-            watermark: LinkWatermark(uidValidity: nil, uidNext: nil))
-        try await store.setSMTP(
-            host: "127.0.0.1", port: servers.smtpPort, tls: .none, caFile: nil, fromAddress: "help@desk.test",
-            username: nil, password: nil)
+        let (_, store, address) = try await Self.dovecotDesk("cancel")
         let runner = AdminRunner(
             store: store, services: ConsoleAdminServices(verifyTimeout: .seconds(90)), logger: Self.logger)
         let heard = Mutex<[RunEvent]>([])
