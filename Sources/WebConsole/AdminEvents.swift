@@ -111,10 +111,12 @@ struct AdminRunner: Sendable {
             case .verify:
                 emit(.end(try await verify(run.address, emit: emit)))
             }
+        } catch where error is CancellationError || Task.isCancelled {
+            // Cancelled while the store was being read, the failure is the store's wrapping of the cancellation:
+            // the run was cancelled all the same.
+            emit(.end(RunEnd(ok: false, summary: "The run was cancelled.")))
         } catch let error as DeskError {
             emit(.end(RunEnd(ok: false, summary: error.message)))
-        } catch is CancellationError {
-            emit(.end(RunEnd(ok: false, summary: "The run was cancelled.")))
         } catch {
             logger.error("console run failed", metadata: ["error": "\(error)", "run.kind": "\(run.kind.rawValue)"])
             emit(.end(RunEnd(ok: false, summary: "Something went wrong; the server's log says what.")))
