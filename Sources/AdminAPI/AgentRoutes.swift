@@ -23,18 +23,18 @@ struct AgentRoutes: Sendable {
                     agentId: agent.id, tokenHash: token.hash, expiresAt: Date().addingTimeInterval(Self.setupValidity))
                 setupPath = "/password/" + token.token
             }
-            return created(AgentAdded(agent: AgentView(agent), setupPath: setupPath))
+            return created(AgentAdded(agent: agent, setupPath: setupPath))
         }
         group.get { _, _ in
-            try await store.agents().map(AgentView.init)
+            try await store.agents()
         }
         group.post(":email/disable") { _, context in
             let email = try context.parameters.require("email")
-            return AgentView(try await store.disableAgent(email: email.removingPercentEncoding ?? email))
+            return try await store.disableAgent(email: email.removingPercentEncoding ?? email)
         }
     }
 }
 
-extension AgentView: ResponseEncodable {}
+extension Agent: ResponseEncodable {}
 extension AgentAdded: ResponseEncodable {}
 extension ConsoleInfoView: ResponseEncodable {}

@@ -6,14 +6,6 @@ import ServiceDesk
 // The wire models made from the store's records and the runtime's states, and read into them: the server's
 // side of PostdeskWire, which knows neither.
 
-extension AgentView {
-    init(_ agent: Agent) {
-        self.init(
-            id: agent.id, email: agent.email, name: agent.name, role: agent.role, disabled: agent.disabled,
-            locale: agent.locale, passwordSet: agent.passwordSet, createdAt: agent.createdAt)
-    }
-}
-
 extension OAuthAppView {
     init(_ app: OAuthApp) {
         self.init(

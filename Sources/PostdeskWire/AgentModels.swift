@@ -16,42 +16,14 @@ public struct AgentBody: Codable, Sendable {
     }
 }
 
-/// An agent as the API shows it: whether a password is set, never its hash.
-public struct AgentView: Codable, Sendable, Equatable {
-    public var id: Int64
-    public var email: String
-    public var name: String
-    public var role: AgentRole
-    public var disabled: Bool
-    /// The agent's console language; nil: the browser's Accept-Language.
-    public var locale: ConsoleLocale?
-    public var passwordSet: Bool
-    public var createdAt: Date
-
-    /// Makes the value from its fields.
-    public init(
-        id: Int64, email: String, name: String, role: AgentRole, disabled: Bool, locale: ConsoleLocale? = nil,
-        passwordSet: Bool, createdAt: Date
-    ) {
-        self.id = id
-        self.email = email
-        self.name = name
-        self.role = role
-        self.disabled = disabled
-        self.locale = locale
-        self.passwordSet = passwordSet
-        self.createdAt = createdAt
-    }
-}
-
 /// The answer of `POST /v1/agents`: the agent, and for one added without a password the console path of its
 /// one-time password link (`/password/<token>`, valid 48 hours), shown once.
 public struct AgentAdded: Codable, Sendable {
-    public var agent: AgentView
+    public var agent: Agent
     public var setupPath: String?
 
     /// Makes the value from its fields.
-    public init(agent: AgentView, setupPath: String? = nil) {
+    public init(agent: Agent, setupPath: String? = nil) {
         self.agent = agent
         self.setupPath = setupPath
     }

@@ -261,3 +261,31 @@ public struct VerificationState: Sendable, Equatable, Codable {
         self.requestKey = requestKey
     }
 }
+
+/// An agent account as the rest of postdesk and the API see it: never its password hash, only whether one is set.
+public struct Agent: Sendable, Equatable, Codable {
+    public var id: Int64
+    /// Normalised (lowercased, trimmed); unique without regard to case.
+    public var email: String
+    public var name: String
+    public var role: AgentRole
+    public var disabled: Bool
+    /// The agent's own choice of language; nil: the browser's Accept-Language decides.
+    public var locale: ConsoleLocale?
+    public var passwordSet: Bool
+    public var createdAt: Date
+
+    public init(
+        id: Int64, email: String, name: String, role: AgentRole, disabled: Bool, locale: ConsoleLocale?,
+        passwordSet: Bool, createdAt: Date
+    ) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.disabled = disabled
+        self.locale = locale
+        self.passwordSet = passwordSet
+        self.createdAt = createdAt
+    }
+}

@@ -66,7 +66,7 @@ struct AgentCommand: AsyncParsableCommand {
         func run() async throws {
             let data = try await admin { try await options.client.raw(.GET, "/v1/agents", body: String?.none) }
             if options.json { return printJSON(data) }
-            let agents = try decodeAnswer([AgentView].self, data)
+            let agents = try decodeAnswer([Agent].self, data)
             if agents.isEmpty { return print("No agents; add one with postdesk agent add.") }
             print(
                 table(
@@ -98,7 +98,7 @@ struct AgentCommand: AsyncParsableCommand {
                 + "/disable"
             let data = try await admin { try await options.client.raw(.POST, path, body: String?.none) }
             if options.json { return printJSON(data) }
-            let agent = try decodeAnswer(AgentView.self, data)
+            let agent = try decodeAnswer(Agent.self, data)
             print("Disabled agent \(agent.email); their console sessions have ended.")
         }
     }

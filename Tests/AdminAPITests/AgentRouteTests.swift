@@ -148,7 +148,7 @@ struct AgentRouteTests {
             try await client.execute(uri: "/v1/agents", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(!String(buffer: response.body).contains("$2b$"), "never a hash")
-                let views = try AdminJSON.decoder().decode([AgentView].self, from: Data(buffer: response.body))
+                let views = try AdminJSON.decoder().decode([Agent].self, from: Data(buffer: response.body))
                 #expect(views.map(\.email) == ["amy+desk@desk.test", "zed@desk.test"])
                 #expect(views.map(\.passwordSet) == [true, false])
                 #expect(views.map(\.role) == [.admin, .agent])
@@ -156,7 +156,7 @@ struct AgentRouteTests {
             }
             try await client.execute(uri: "/v1/agents/ZED%40desk.test/disable", method: .post) { response in
                 #expect(response.status == .ok)
-                let view = try AdminJSON.decoder().decode(AgentView.self, from: Data(buffer: response.body))
+                let view = try AdminJSON.decoder().decode(Agent.self, from: Data(buffer: response.body))
                 #expect(view.email == "zed@desk.test")
                 #expect(view.disabled)
             }
