@@ -1,8 +1,12 @@
+// WebhookTestReceiver: an HTTP/1.1 receiver on 127.0.0.1 that records webhook POSTs and answers by script, for the
+// dispatcher's and the end-to-end tests. It answers on NIO's event loop, never on the cooperative thread pool: the
+// end-to-end suites block pool threads with synchronous CLI runs, and a receiver there answered late enough that the
+// dispatcher timed out and retried, which the tests then read as a second delivery.
 import Foundation
-import Hummingbird
-import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import ServiceLifecycle
+import NIOHTTP1
+import NIOPosix
 
 /// A webhook receiver on 127.0.0.1 for the dispatcher's and the end-to-end tests: it records every request and answers by the path's
 /// script, one answer per call (the last one repeats).
@@ -31,31 +35,41 @@ public final class WebhookReceiver: Sendable {
         public var body: [UInt8]
     }
 
-    /// The calls so far and the scripts.
-    public actor Log {
-        public private(set) var received: [Received] = []
+    /// The calls so far and the scripts; written on the event loop, read by the tests.
+    public final class Log: Sendable {
+        private let calls = NIOLockedValueBox<[Received]>([])
         private let scripts: [String: [Reply]]
 
         init(scripts: [String: [Reply]]) { self.scripts = scripts }
 
         func record(_ request: Received) -> Reply {
-            let call = received.filter { $0.path == request.path }.count
-            received.append(request)
-            let script = scripts[request.path] ?? [Reply(status: 404, body: "no such hook")]
-            return script[min(call, script.count - 1)]
+            calls.withLockedValue { calls in
+                let call = calls.filter { $0.path == request.path }.count
+                calls.append(request)
+                let script = scripts[request.path] ?? [Reply(status: 404, body: "no such hook")]
+                return script[min(call, script.count - 1)]
+            }
         }
 
-        public func received(on path: String) -> [Received] { received.filter { $0.path == path } }
+        /// Every request so far, in order.
+        public var received: [Received] { calls.withLockedValue { $0 } }
+
+        /// The requests on `path`, in order. Async so that a test reads it where it awaits the rest.
+        public func received(on path: String) async -> [Received] { received.filter { $0.path == path } }
     }
 
     public let port: Int
     public let log: Log
-    private let running: Task<Void, any Error>
+    private let server: any Channel
+    private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
 
-    private init(port: Int, log: Log, running: Task<Void, any Error>) {
+    private init(
+        port: Int, log: Log, server: any Channel, connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+    ) {
         self.port = port
         self.log = log
-        self.running = running
+        self.server = server
+        self.connections = connections
     }
 
     /// The URL of `path` on this receiver.
@@ -64,49 +78,99 @@ public final class WebhookReceiver: Sendable {
     /// Starts a receiver on a port the kernel picks.
     public static func start(_ scripts: [String: [Reply]]) async throws -> WebhookReceiver {
         let log = Log(scripts: scripts)
-        let router = Router()
-        router.post("/**") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let reply = await log.record(
-                Received(path: request.uri.path, headers: headers, body: Array(body.readableBytesView)))
-            if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
-            var response = Response(
-                status: .init(code: reply.status), headers: [.contentType: "text/plain"],
-                body: .init(byteBuffer: ByteBuffer(string: reply.body)))
-            if let location = reply.location { response.headers[.location] = location }
-            return response
+        let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                connections.withLockedValue { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(ScriptedHandler(log: log))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        guard let port = server.localAddress?.port, port > 0 else {
+            try? await server.close()
+            throw ChannelError.unknownLocalAddress
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "WebhookReceiver")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }, logger: logger)
-        // Test support: the server outlives this call; `stop()` cancels it, which also ends a handler that hangs.
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let running = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        guard port > 0 else {
-            running.cancel()
-            throw CancellationError()
-        }
-        return WebhookReceiver(port: port, log: log, running: running)
+        return WebhookReceiver(port: port, log: log, server: server, connections: connections)
     }
 
+    /// Closes the listener and every open connection, which also ends an answer still waiting out its delay.
     public func stop() async {
-        running.cancel()
-        _ = await running.result
+        try? await server.close()
+        for connection in connections.withLockedValue({ Array($0.values) }) { try? await connection.close() }
+    }
+}
+
+/// Collects one request at a time and answers it by the log's script, after the reply's delay.
+private final class ScriptedHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let log: WebhookReceiver.Log
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var pending: Scheduled<Void>?
+
+    init(log: WebhookReceiver.Log) { self.log = log }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+        case .body(let chunk):
+            // A test receiver: anything past 1 MiB is a bug in the sender, and the request is cut there.
+            if body.count < 1 << 20 { body += chunk.readableBytesView }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            var headers: [String: String] = [:]
+            for (name, value) in requestHead.headers { headers[name.lowercased()] = value }
+            let path = String(requestHead.uri.prefix { $0 != "?" })
+            let reply = log.record(.init(path: path, headers: headers, body: body))
+            let keepAlive = requestHead.isKeepAlive
+            let version = requestHead.version
+            let answer = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            pending = context.eventLoop.scheduleTask(in: .nanoseconds(reply.delay.nanoseconds)) {
+                let (handler, context) = answer.value
+                handler.respond(context: context, reply: reply, version: version, keepAlive: keepAlive)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pending?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func respond(
+        context: ChannelHandlerContext, reply: WebhookReceiver.Reply, version: HTTPVersion, keepAlive: Bool
+    ) {
+        pending = nil
+        var headers = HTTPHeaders([
+            ("Content-Type", "text/plain"), ("Content-Length", "\(reply.body.utf8.count)"),
+        ])
+        if let location = reply.location { headers.add(name: "Location", value: location) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: .init(statusCode: reply.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
