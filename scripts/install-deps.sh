@@ -8,6 +8,9 @@ set -euo pipefail
 packages=(libsqlite3-dev dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve dovecot-submissiond opensmtpd openssl python3 fetchmail)
 # deploy/check-runtime.sh (DeployTests): a bookworm root for the image's runtime stage, the unit's checks.
 packages+=(debootstrap strace systemd)
+# PostgresStoreTests: a private PostgreSQL 15 (initdb in a temporary directory, its own port and socket directory);
+# psql comes with it (postgresql-client).
+packages+=(postgresql postgresql-client)
 # ConsoleBrowserTests (Tests/Browser/console_test.py): headless Chromium driven by chromedriver through Python selenium,
 # which lives in a venv (below); a Japanese font so that the Japanese console's screenshots show glyphs, not boxes.
 packages+=(chromium chromium-driver python3-venv fonts-ipafont-gothic)
@@ -39,7 +42,7 @@ else
     # denies starting them is fine, and they are stopped below if the package did start them.
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 
-    for service in dovecot opensmtpd; do
+    for service in dovecot opensmtpd postgresql; do
         if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
             "${sudo[@]}" systemctl stop "$service" || true
             "${sudo[@]}" systemctl disable "$service" >/dev/null 2>&1 || true
