@@ -41,7 +41,7 @@ struct AdminError: HTTPResponseError {
         case let error as AdminError:
             self = error
         case let error as DeskError:
-            self.init(status: HTTPResponse.Status(code: error.httpStatusCode), body: ErrorBody(error: error.message))
+            self.init(status: error.status, body: ErrorBody(error: error.message))
         case let error as MailClientError:
             // A mail server's refusal, explained as `channel test` explains it.
             self.init(status: .badGateway, body: ErrorBody(error: MailboxDiagnosis.explain(error)))

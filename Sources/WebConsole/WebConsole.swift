@@ -56,7 +56,7 @@ struct ConsoleErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as DeskError {
-            return Self.page(HTTPResponse.Status(code: error.httpStatusCode), error.message)
+            return Self.page(error.status, error.message)
         } catch let error as HTTPResponseError {
             return Self.page(error.status, error.status.reasonPhrase)
         } catch {

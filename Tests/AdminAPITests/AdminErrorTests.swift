@@ -114,4 +114,28 @@ struct AdminErrorTests {
             }
         }
     }
+
+    @Test(
+        "a DeskError answers for itself (an HTTPResponseError) on a router without the admin middleware",
+        arguments: [
+            (DeskError.Code.notFound, HTTPResponse.Status.notFound), (.conflict, .conflict), (.invalid, .badRequest),
+            (.unsuitableRequestType, .badRequest), (.storage, .internalServerError), (.upstream, .badGateway),
+        ])
+    func deskErrorIsAnHTTPResponseError(code: DeskError.Code, status: HTTPResponse.Status) async throws {
+        let router = Router()
+        router.get("/fail") { _, _ -> String in throw DeskError(code, "no request HD-9") }
+        router.get("/other") { _, _ -> String in throw Other() }
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/fail", method: .get) { response in
+                #expect(response.status == status)
+                let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
+                #expect(body.error == "no request HD-9")
+            }
+            // Anything else stays Hummingbird's 500 and shows nothing of the error.
+            try await client.execute(uri: "/other", method: .get) { response in
+                #expect(response.status == .internalServerError)
+                #expect(!String(buffer: response.body).contains("disk on fire"))
+            }
+        }
+    }
 }
