@@ -52,7 +52,7 @@ public struct MetricsEndpoint: Sendable {
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        return buffer
+        return PostdeskMetrics.addingHelp(to: buffer)
     }
 
     /// Adds `GET /metrics`.

@@ -33,6 +33,44 @@ public final class PostdeskMetrics: Sendable {
         case channels = "postdesk_channels"
         /// Counter: LMTP deliveries, one per recipient, by the reply after DATA.
         case lmtpDeliveries = "postdesk_lmtp_deliveries_total"
+
+        /// The `# HELP` text of the series (swift-metrics has no place for it, so the exposition adds it).
+        public var help: String {
+            switch self {
+            case .mailFetched: "New mail fetched from a mailbox and stored."
+            case .mailFetchFailures: "Mailbox sessions that failed, by the diagnosed cause."
+            case .inboundOutcomes: "What became of inbound mail, by outcome."
+            case .inboundAttemptFailures: "Processing attempts that failed; the mail stays stored and is retried."
+            case .intakeLatency: "Seconds from receiving a mail to its request or comment committed."
+            case .notificationsSent: "Notifications the relay took."
+            case .notificationFailures: "Notification attempts the relay refused, by what it refused."
+            case .relayFailures: "Relay sessions that failed as a whole (the outbox is held), by cause."
+            case .outboxNotifications: "Notifications in the outbox, by status, read at each scrape."
+            case .channels: "Channels by what their mailbox is doing, read at each scrape."
+            case .lmtpDeliveries: "LMTP deliveries, one per recipient, by the reply after DATA."
+            }
+        }
+    }
+
+    /// `exposition` with a `# HELP` line before the `# TYPE` line of each of postdesk's series (text format 0.0.4:
+    /// HELP, then TYPE). One pass over the text.
+    public static func addingHelp(to exposition: [UInt8]) -> [UInt8] {
+        let help = Dictionary(uniqueKeysWithValues: Name.allCases.map { ($0.rawValue, $0.help) })
+        var output: [UInt8] = []
+        output.reserveCapacity(exposition.count + help.count * 80)
+        for line in exposition.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let text = String(decoding: line, as: UTF8.self)
+            if text.hasPrefix("# TYPE "), let name = text.dropFirst(7).split(separator: " ").first,
+                let words = help[String(name)]
+            {
+                output += Array("# HELP \(name) \(words)\n".utf8)
+            }
+            output += line
+            output.append(UInt8(ascii: "\n"))
+        }
+        // split keeps the text after the last newline as a final (empty) line; do not add a newline for it.
+        if exposition.last == UInt8(ascii: "\n") || exposition.isEmpty { output.removeLast() }
+        return output
     }
 
     /// Why a mailbox session failed: `MailboxDiagnosis.Cause` without its payload, and EmailChannel's own failures.

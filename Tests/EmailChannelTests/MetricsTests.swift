@@ -224,4 +224,26 @@ struct MetricsTests {
         #expect(probe.value(#"postdesk_channels{state="needs-attention"}"#) == 0)
         #expect(!probe.text.contains("@"))
     }
+
+    @Test("every series postdesk makes has a # HELP line right before its # TYPE line; other series are left alone")
+    func helpLines() throws {
+        let probe = MetricsProbe()
+        probe.metrics.showChannels([.idle: 1])
+        let other = probe.registry.makeCounter(name: "other_total", help: "")
+        other.increment()
+        var buffer: [UInt8] = []
+        probe.registry.emit(into: &buffer)
+        let text = String(decoding: PostdeskMetrics.addingHelp(to: buffer), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for name in PostdeskMetrics.Name.allCases {
+            guard let type = lines.firstIndex(where: { $0.hasPrefix("# TYPE \(name.rawValue) ") }) else { continue }
+            #expect(type > 0 && lines[type - 1] == "# HELP \(name.rawValue) \(name.help)")
+        }
+        #expect(lines.contains { $0.hasPrefix("# TYPE postdesk_channels ") })
+        #expect(!text.contains("# HELP other_total"))
+        // Nothing else changes: without the HELP lines the text is the registry's own.
+        #expect(
+            lines.filter { !$0.hasPrefix("# HELP ") }.joined(separator: "\n") == String(decoding: buffer, as: UTF8.self)
+        )
+    }
 }

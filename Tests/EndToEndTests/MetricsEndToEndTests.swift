@@ -71,7 +71,10 @@ struct MetricsEndToEndTests {
         #expect(Self.value(fetched, in: fresh.body) == 0)
         #expect(Self.value(created, in: fresh.body) == 0)
         #expect(Self.value(idle, in: fresh.body) == 0)
-        #expect(fresh.body.contains("# TYPE postdesk_intake_latency_seconds histogram"))
+        #expect(
+            fresh.body.contains(
+                "# HELP postdesk_intake_latency_seconds Seconds from receiving a mail to its request or comment committed.\n"
+                    + "# TYPE postdesk_intake_latency_seconds histogram"))
 
         try desk.createProject("MT", name: "Metrics", signup: "public")
         try desk.ok(
