@@ -229,7 +229,8 @@ struct MetricsTests {
     func helpLines() throws {
         let probe = MetricsProbe()
         probe.metrics.showChannels([.idle: 1])
-        let other = probe.registry.makeCounter(name: "other_total", help: "")
+        let other = probe.registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: "other", unitName: "total", helpText: ""))
         other.increment()
         var buffer: [UInt8] = []
         probe.registry.emit(into: &buffer)
