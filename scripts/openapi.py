@@ -198,6 +198,8 @@ OPERATIONS = [
     ("post", "/v1/webhooks", "Add a webhook; its signing secret is in this answer only.", ref("WebhookBody"), (201, ref("WebhookCreated")), [], False),
     ("get", "/v1/webhooks", "List the webhooks (never their secrets).", None, (200, array("WebhookView")), [], False),
     ("delete", "/v1/webhooks/{id}", "Remove a webhook and its deliveries.", None, (200, ref("WebhookRemoved")), [], False),
+    ("post", "/v1/webhooks/{id}/disable", "Stop a webhook: no new deliveries; pending ones wait.", None, (200, ref("WebhookView")), [], False),
+    ("post", "/v1/webhooks/{id}/enable", "Start a disabled webhook again; what waited is sent.", None, (200, ref("WebhookView")), [], False),
     ("get", "/v1/webhooks/{id}/deliveries", "A webhook's deliveries, newest first.", None, (200, array("WebhookDeliveryView")), [("limit", "At most this many.")], False),
     ("post", "/v1/webhooks/deliveries/{id}/retry", "Send a delivery again now.", None, (200, ref("WebhookRetried")), [], False),
     ("post", "/v1/backup", "Write a consistent backup of the store and the attachments to a directory.", ref("BackupBody"), (201, ref("BackupManifest")), [], True),

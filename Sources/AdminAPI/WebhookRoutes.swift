@@ -3,7 +3,7 @@ import Hummingbird
 import ServiceDesk
 
 /// `/v1/webhooks`: outbound webhooks added (their signing secret answered once), listed and removed, and their
-/// deliveries listed and retried. An API token of role agent reaches none of it (`APITokenAccess`).
+/// deliveries listed and retried; a webhook disabled and enabled again. An API token of role agent reaches none of it (`APITokenAccess`).
 struct WebhookRoutes: Sendable {
     let store: DeskStore
 
@@ -19,6 +19,18 @@ struct WebhookRoutes: Sendable {
             let id = try Self.id(context, what: "webhook")
             try await store.removeWebhook(id: id)
             return WebhookRemoved(removed: id)
+        }
+        // POST /v1/webhooks/{id}/disable and /enable: a disabled webhook gets no new deliveries and its pending ones
+        // wait; enabled again, they are sent.
+        for (action, active) in [("disable", false), ("enable", true)] {
+            group.post(":id/\(action)") { _, context in
+                let id = try Self.id(context, what: "webhook")
+                try await store.setWebhookActive(id: id, active)
+                guard let entry = try await store.webhooks().first(where: { $0.id == id }) else {
+                    throw DeskError(.notFound, "there is no webhook \(id)")
+                }
+                return Self.view(entry)
+            }
         }
         // GET /v1/webhooks/{id}/deliveries[?limit=N], newest first.
         group.get(":id/deliveries") { request, context in

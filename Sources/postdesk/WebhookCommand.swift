@@ -20,7 +20,7 @@ struct WebhookCommand: AsyncParsableCommand {
               postdesk webhook retry 42
               postdesk webhook remove 1
             """,
-        subcommands: [Add.self, List.self, Remove.self, Deliveries.self, Retry.self])
+        subcommands: [Add.self, List.self, Remove.self, Disable.self, Enable.self, Deliveries.self, Retry.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -100,6 +100,49 @@ struct WebhookCommand: AsyncParsableCommand {
             }
             if options.json { return printJSON(data) }
             print("Removed webhook \(id).")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a webhook for now: it gets no new deliveries and its pending ones wait.",
+            discussion: """
+                Example (the receiver is down for maintenance):
+                  postdesk webhook disable 1
+                """)
+        @OptionGroup var options: AdminOptions
+        @Argument(help: "The webhook's id (see postdesk webhook list).") var id: Int64
+
+        func run() async throws { try await setActive(options, id, action: "disable") }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a disabled webhook again: what waited is sent, then new deliveries.",
+            discussion: """
+                Example:
+                  postdesk webhook enable 1
+                """)
+        @OptionGroup var options: AdminOptions
+        @Argument(help: "The webhook's id (see postdesk webhook list).") var id: Int64
+
+        func run() async throws { try await setActive(options, id, action: "enable") }
+    }
+
+    /// `disable` or `enable` through the admin socket, printed as one line.
+    static func setActive(_ options: AdminOptions, _ id: Int64, action: String) async throws {
+        let data = try await admin {
+            try await options.client.raw(.POST, "/v1/webhooks/\(id)/\(action)", body: String?.none)
+        }
+        if options.json { return printJSON(data) }
+        let webhook = try decodeAnswer(WebhookView.self, data)
+        let pending = webhook.pending
+        if webhook.active {
+            print("Webhook \(id) is enabled." + (pending > 0 ? " Its \(pending) pending deliveries are sent now." : ""))
+        } else {
+            print(
+                "Webhook \(id) is disabled: no new deliveries"
+                    + (pending > 0 ? ", and its \(pending) pending wait." : "."))
         }
     }
 

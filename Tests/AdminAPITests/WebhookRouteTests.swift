@@ -168,4 +168,48 @@ struct WebhookRouteTests {
             #expect(APITokenAccess.allows(.admin, method: method, path: path), "\(method) \(path)")
         }
     }
+
+    @Test("disable holds a webhook's pending deliveries and takes no new ones; enable sends what waited")
+    func disableEnable() async throws {
+        let store = try await Self.desk()
+        let app = Application(router: Self.router(store))
+        try await app.test(.router) { client in
+            let created = try await client.execute(
+                uri: "/v1/webhooks", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.json(
+                    WebhookBody(url: "https://tickets.example.com/in", events: [.requestCreated], project: nil))
+            ) { try Self.decode(WebhookCreated.self, $0.body) }
+            let id = created.webhook.id
+            try await Self.mail(store)
+            #expect(try await store.webhooksWithDueDeliveries(now: .distantFuture) == [id])
+
+            let disabled = try await client.execute(uri: "/v1/webhooks/\(id)/disable", method: .post) { response in
+                #expect(response.status == .ok)
+                return try Self.decode(WebhookView.self, response.body)
+            }
+            #expect(!disabled.active && disabled.pending == 1)
+            // The pending delivery waits; a new request makes no delivery for it.
+            #expect(try await store.webhooksWithDueDeliveries(now: .distantFuture).isEmpty)
+            let raw =
+                "From: carol@customer.test\r\nTo: help@desk.test\r\nSubject: Scanner\r\nMessage-ID: <m2@customer.test>\r\n\r\nOff.\r\n"
+            let channel = try #require(try await store.channels().first?.channel.id)
+            _ = try await store.receive(channelId: channel, raw: Array(raw.utf8), mailboxUid: nil)
+            try await RequestRouter(store: store, logger: Logger(label: "t")).drainPending()
+            #expect(try await store.webhookDeliveries(webhookId: id).count == 1)
+
+            let enabled = try await client.execute(uri: "/v1/webhooks/\(id)/enable", method: .post) { response in
+                #expect(response.status == .ok)
+                return try Self.decode(WebhookView.self, response.body)
+            }
+            #expect(enabled.active && enabled.pending == 1)
+            #expect(try await store.webhooksWithDueDeliveries(now: .distantFuture) == [id])
+
+            try await client.execute(uri: "/v1/webhooks/\(id + 1)/disable", method: .post) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/webhooks/one/enable", method: .post) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
 }

@@ -22,6 +22,11 @@ struct WebhookTests {
         var secret: String
     }
 
+    struct Listed: Decodable {
+        var id: Int64
+        var active: Bool
+    }
+
     struct Delivery: Decodable {
         var id: Int64
         var event: String
@@ -103,6 +108,11 @@ struct WebhookTests {
             return rows.first.flatMap { $0.status == "failed" && $0.attempts == 1 ? $0 : nil }
         }
         #expect(try desk.run(["webhook", "retry", "\(refused.id + 100)"]).status != 0)
+        #expect(try desk.ok(["webhook", "disable", "\(broken.webhook.id)"]).contains("is disabled: no new deliveries"))
+        let listed = try desk.json([Listed].self, ["webhook", "list"])
+        #expect(listed.first { $0.id == broken.webhook.id }?.active == false)
+        #expect(try desk.ok(["webhook", "enable", "\(broken.webhook.id)"]).contains("is enabled."))
+        #expect(try desk.run(["webhook", "disable", "\(broken.webhook.id + 100)"]).status != 0)
         try desk.ok(["webhook", "remove", "\(broken.webhook.id)"])
         #expect(!(try desk.ok(["status"]).contains("Webhooks:")))
 
