@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceDesk
 
@@ -140,11 +141,17 @@ public actor MailboxLeases {
         let (name, incarnation, seconds) = (nodeName, self.incarnation, leaseSeconds)
         let before = held
         let logger = database.logger
+        let database = self.database
+        // A round that waits on a database out of reach is given up when the last renewal runs out (or after one
+        // lease period when nothing is held), so that the node stops its mailboxes in time.
+        let deadline = validUntil.flatMap { $0 > started ? $0 : nil } ?? started + leaseDuration
         let round: [MailboxLease]
         do {
-            round = try await database.transaction { connection in
-                try await Self.round(
-                    on: connection, name: name, incarnation: incarnation, seconds: seconds, logger: logger)
+            round = try await Self.within(deadline) {
+                try await database.transaction { connection in
+                    try await Self.round(
+                        on: connection, name: name, incarnation: incarnation, seconds: seconds, logger: logger)
+                }
             }
         } catch let error as NodeSuperseded {
             held = [:]
@@ -164,11 +171,28 @@ public actor MailboxLeases {
         return changes
     }
 
-    /// Forgets every lease on this node's side without telling the database (after `NodeSuperseded`, or when the
-    /// caller stops all mailboxes itself).
-    public func dropAll() -> [Int64] {
-        defer { held = [:] }
-        return held.keys.sorted()
+    /// `work`'s result, or `RoundTimedOut` once `deadline` passes (and `work` is cancelled). The wait does not depend on
+    /// `work` honouring the cancellation: a connection attempt that hangs is left to end by itself.
+    private static func within<T: Sendable>(
+        _ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let outcome = OnceResult<T>()
+        let worker = Task {
+            do {
+                outcome.resume(.success(try await work()))
+            } catch {
+                outcome.resume(.failure(error))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            outcome.resume(.failure(RoundTimedOut()))
+        }
+        defer {
+            worker.cancel()
+            timer.cancel()
+        }
+        return try await outcome.value.get()
     }
 
     /// The round's queries, in one transaction; gives the leases held after it.
@@ -235,17 +259,21 @@ public actor MailboxLeases {
         guard incarnation > 0 else { return }
         let (name, incarnation) = (nodeName, self.incarnation)
         let logger = database.logger
-        try await database.transaction { connection in
-            try await connection.query(
-                """
-                UPDATE channelLease SET owner = NULL, ownerIncarnation = NULL, expiresAt = NULL
-                WHERE owner = \(name) AND ownerIncarnation = \(incarnation)
-                """, logger: logger)
-            try await connection.query(
-                """
-                UPDATE node SET stoppedAt = clock_timestamp(), expiresAt = clock_timestamp()
-                WHERE name = \(name) AND incarnation = \(incarnation)
-                """, logger: logger)
+        let database = self.database
+        // A database out of reach does not hold up the shutdown: the leases then run out by themselves.
+        try await Self.within(.now + min(leaseDuration, .seconds(5))) {
+            try await database.transaction { connection in
+                try await connection.query(
+                    """
+                    UPDATE channelLease SET owner = NULL, ownerIncarnation = NULL, expiresAt = NULL
+                    WHERE owner = \(name) AND ownerIncarnation = \(incarnation)
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    UPDATE node SET stoppedAt = clock_timestamp(), expiresAt = clock_timestamp()
+                    WHERE name = \(name) AND incarnation = \(incarnation)
+                    """, logger: logger)
+            }
         }
         held = [:]
         validUntil = nil
@@ -295,6 +323,42 @@ public actor MailboxLeases {
             """, logger: database.logger)
         return try await rows.decode((Int64, String?, Date?, Int64, Bool).self).all().map {
             LeaseState(channelID: $0.0, owner: $0.1, expiresAt: $0.2, fencingToken: $0.3, held: $0.4 && $0.1 != nil)
+        }
+    }
+}
+
+/// A lease round that did not finish before the node's last renewal ran out (the database is out of reach).
+public struct RoundTimedOut: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the database did not answer the lease round before the leases ran out" }
+}
+
+/// A result set once, by whichever of several tasks comes first; `value` waits for it.
+private final class OnceResult<T: Sendable>: Sendable {
+    private let state = NIOLockedValueBox<
+        (result: Result<T, any Error>?, waiter: CheckedContinuation<Result<T, any Error>, Never>?)
+    >(
+        (nil, nil))
+
+    func resume(_ result: Result<T, any Error>) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Result<T, any Error>, Never>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: result)
+    }
+
+    var value: Result<T, any Error> {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLockedValue { state -> Result<T, any Error>? in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailServerHarness
 import PostgresStore
 import ServiceLifecycle
 import Testing
@@ -65,5 +66,32 @@ struct LeaseKeeperTests {
         await groupB.triggerGracefulShutdown()
         try await runB.value
         #expect(try await MailboxLeases.leases(in: pool).allSatisfy { !$0.held })
+    }
+
+    @Test("a node cut off from the database stops its mailboxes once its last renewal runs out")
+    func cutOff() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let name = try server.createDatabase()
+        let pool = try await PostgresPool.open(
+            PostgresLocation(url: server.url(database: name)), logger: PostgresDesk.logger)
+        try await pool.transaction { connection in
+            try await MailboxLeases.addChannels([1, 2, 3], on: connection, logger: PostgresDesk.logger)
+        }
+        let mailboxes = Mailboxes()
+        let group = ServiceGroup(
+            services: [Self.keeper(pool, "alone", mailboxes)], gracefulShutdownSignals: [], logger: PostgresDesk.logger)
+        let run = Task { try await group.run() }
+        try await Self.eventually("all 3 running") { await mailboxes.running.count == 3 }
+
+        let cut = ContinuousClock.now
+        server.stop()
+        try await Self.eventually("every mailbox stopped") { await mailboxes.running.isEmpty }
+        // The lease is 3 s: no later than that and a round, and not while the last renewal still holds.
+        let elapsed = ContinuousClock.now - cut
+        #expect(elapsed < .seconds(3) + .seconds(3))
+        await group.triggerGracefulShutdown()
+        try await run.value
+        pool.close()
     }
 }
