@@ -25,6 +25,16 @@ struct WebhookRouteTests {
         try AdminJSON.decoder().decode(type, from: Data(buffer: body))
     }
 
+    /// POST /v1/webhooks with `body`, answered 201.
+    static func add(_ client: some TestClientProtocol, _ body: WebhookBody) async throws -> WebhookCreated {
+        try await client.execute(
+            uri: "/v1/webhooks", method: .post, headers: [.contentType: "application/json"], body: try json(body)
+        ) { response in
+            #expect(response.status == .created)
+            return try decode(WebhookCreated.self, response.body)
+        }
+    }
+
     /// Project SD with a request type fit for email.
     static func desk() async throws -> DeskStore {
         let store = try DeskStore.inMemory()
@@ -56,14 +66,8 @@ struct WebhookRouteTests {
         let store = try await Self.desk()
         let app = Application(router: Self.router(store))
         try await app.test(.router) { client in
-            let created = try await client.execute(
-                uri: "/v1/webhooks", method: .post, headers: [.contentType: "application/json"],
-                body: try Self.json(
-                    WebhookBody(url: "https://tickets.example.com/in", events: [.commentAdded], project: "SD"))
-            ) { response in
-                #expect(response.status == .created)
-                return try Self.decode(WebhookCreated.self, response.body)
-            }
+            let created = try await Self.add(
+                client, WebhookBody(url: "https://tickets.example.com/in", events: [.commentAdded], project: "SD"))
             #expect(created.secret.hasPrefix("pdwh_"))
             #expect(created.webhook.events == [.commentAdded] && created.webhook.project == "SD")
             #expect(created.webhook.active && created.webhook.pending == 0)
@@ -174,11 +178,8 @@ struct WebhookRouteTests {
         let store = try await Self.desk()
         let app = Application(router: Self.router(store))
         try await app.test(.router) { client in
-            let created = try await client.execute(
-                uri: "/v1/webhooks", method: .post, headers: [.contentType: "application/json"],
-                body: try Self.json(
-                    WebhookBody(url: "https://tickets.example.com/in", events: [.requestCreated], project: nil))
-            ) { try Self.decode(WebhookCreated.self, $0.body) }
+            let created = try await Self.add(
+                client, WebhookBody(url: "https://tickets.example.com/in", events: [.requestCreated], project: nil))
             let id = created.webhook.id
             try await Self.mail(store)
             #expect(try await store.webhooksWithDueDeliveries(now: .distantFuture) == [id])

@@ -4,15 +4,24 @@ import Foundation
     import Glibc
 #endif
 
-/// The process-wide list of running instances, the shared instance, and the `atexit` hook that stops them all.
+/// A server the harness started, which process exit stops.
+protocol HarnessServer: AnyObject, Sendable {
+    func stop()
+}
+
+extension MailServers: HarnessServer {}
+extension PostgresServer: HarnessServer {}
+
+/// The process-wide list of running instances, the shared ones, and the `atexit` hook that stops them all.
 final class InstanceRegistry: @unchecked Sendable {
     /// The one registry of this process.
     static let shared = InstanceRegistry()
 
     // Guards every stored property below.
     private let lock = NSLock()
-    private var running: [ObjectIdentifier: MailServers] = [:]
-    private var sharedInstance: Task<MailServers, any Error>?
+    private var running: [ObjectIdentifier: any HarnessServer] = [:]
+    private var sharedMailServers: Task<MailServers, any Error>?
+    private var sharedPostgres: Task<PostgresServer, any Error>?
 
     private init() {
         Self.sweepAbandonedInstances()
@@ -21,25 +30,37 @@ final class InstanceRegistry: @unchecked Sendable {
         }
     }
 
-    /// The shared instance, started by the first caller; every other caller awaits the same start.
+    /// The shared mail servers, started by the first caller; every other caller awaits the same start.
     func sharedServers() async throws -> MailServers {
+        try await shared(\.sharedMailServers) { try await MailServers.start() }
+    }
+
+    /// The shared PostgreSQL server, started like the mail servers.
+    func sharedPostgresServer() async throws -> PostgresServer {
+        try await shared(\.sharedPostgres) { try await PostgresServer.start() }
+    }
+
+    private func shared<Server: Sendable>(
+        _ slot: ReferenceWritableKeyPath<InstanceRegistry, Task<Server, any Error>?>,
+        start: @escaping @Sendable () async throws -> Server
+    ) async throws -> Server {
         let task = lock.withLock {
-            if let sharedInstance { return sharedInstance }
-            let task = Task { try await MailServers.start() }
-            sharedInstance = task
+            if let task = self[keyPath: slot] { return task }
+            let task = Task { try await start() }
+            self[keyPath: slot] = task
             return task
         }
         return try await task.value
     }
 
     /// Remembers a running instance so that process exit stops it.
-    func register(_ servers: MailServers) {
-        lock.withLock { running[ObjectIdentifier(servers)] = servers }
+    func register(_ server: any HarnessServer) {
+        lock.withLock { running[ObjectIdentifier(server)] = server }
     }
 
     /// Forgets a stopped instance.
-    func unregister(_ servers: MailServers) {
-        _ = lock.withLock { running.removeValue(forKey: ObjectIdentifier(servers)) }
+    func unregister(_ server: any HarnessServer) {
+        _ = lock.withLock { running.removeValue(forKey: ObjectIdentifier(server)) }
     }
 
     /// Stops every running instance (called at process exit).

@@ -366,7 +366,13 @@ public final class MailServers: Sendable {
     }
 
     private static func makeBaseDirectory() throws -> URL {
-        let template = temporaryRoot.appendingPathComponent(MailServerHarness.directoryPrefix + "XXXXXX").path
+        try makeTemporaryDirectory(prefix: MailServerHarness.directoryPrefix)
+    }
+
+    /// A new directory `<temporaryRoot>/<prefix>XXXXXX`, mode 0755 so that servers running as their own users can
+    /// traverse it.
+    static func makeTemporaryDirectory(prefix: String) throws -> URL {
+        let template = temporaryRoot.appendingPathComponent(prefix + "XXXXXX").path
         var bytes = Array(template.utf8CString)
         guard let made = mkdtemp(&bytes) else {
             throw MailServerHarnessError(

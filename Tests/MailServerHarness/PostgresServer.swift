@@ -51,7 +51,7 @@ public final class PostgresServer: Sendable {
 
     /// One shared server per test process, started on first use; stopped at process exit.
     public static func shared() async throws -> PostgresServer {
-        try await PostgresRegistry.shared.sharedServer()
+        try await InstanceRegistry.shared.sharedPostgresServer()
     }
 
     /// A private server (for tests that stop it). Stopped by `stop()` or at process exit.
@@ -60,7 +60,7 @@ public final class PostgresServer: Sendable {
         let attempts = 3
         for attempt in 1...attempts {
             let server = PostgresServer(port: try freeLoopbackPort(), base: try makeBaseDirectory(), binaries: binaries)
-            PostgresRegistry.shared.register(server)
+            InstanceRegistry.shared.register(server)
             do {
                 try await server.launch()
                 return server
@@ -94,7 +94,7 @@ public final class PostgresServer: Sendable {
             while process.poll() == nil, ContinuousClock.now < deadline { usleep(10_000) }
             ProcessTable.terminate([.init(pid: process.pid, reap: { _ = process.poll() })], grace: .seconds(2))
         }
-        PostgresRegistry.shared.unregister(self)
+        InstanceRegistry.shared.unregister(self)
         if removingDirectory { try? FileManager.default.removeItem(at: baseDirectory) }
     }
 
@@ -164,15 +164,7 @@ public final class PostgresServer: Sendable {
     }
 
     private static func makeBaseDirectory() throws -> URL {
-        let template = MailServers.temporaryRoot.appendingPathComponent("postdesk-postgres-XXXXXX").path
-        var bytes = Array(template.utf8CString)
-        guard let made = mkdtemp(&bytes) else {
-            throw MailServerHarnessError(
-                .startFailed, "mkdtemp(\(template)) failed: \(String(cString: strerror(errno)))")
-        }
-        let base = URL(fileURLWithPath: String(cString: made))
-        chmod(base.path, 0o755)
-        return base
+        try MailServers.makeTemporaryDirectory(prefix: "postdesk-postgres-")
     }
 
     /// The command prefix that runs a server binary as `postgres` when this process is root.
@@ -296,41 +288,5 @@ public final class PostgresServer: Sendable {
             throw MailServerHarnessError(
                 .startFailed, "chown postgres \(path) failed: \(String(cString: strerror(errno)))")
         }
-    }
-}
-
-/// The process's PostgreSQL servers, the shared one, and the `atexit` hook that stops them.
-private final class PostgresRegistry: @unchecked Sendable {
-    static let shared = PostgresRegistry()
-
-    // Guards every stored property below.
-    private let lock = NSLock()
-    private var running: [ObjectIdentifier: PostgresServer] = [:]
-    private var sharedServerTask: Task<PostgresServer, any Error>?
-
-    private init() {
-        atexit { PostgresRegistry.shared.stopAll() }
-    }
-
-    func sharedServer() async throws -> PostgresServer {
-        let task = lock.withLock {
-            if let sharedServerTask { return sharedServerTask }
-            let task = Task { try await PostgresServer.start() }
-            sharedServerTask = task
-            return task
-        }
-        return try await task.value
-    }
-
-    func register(_ server: PostgresServer) {
-        lock.withLock { running[ObjectIdentifier(server)] = server }
-    }
-
-    func unregister(_ server: PostgresServer) {
-        _ = lock.withLock { running.removeValue(forKey: ObjectIdentifier(server)) }
-    }
-
-    func stopAll() {
-        for server in lock.withLock({ Array(running.values) }) { server.stop() }
     }
 }
