@@ -289,12 +289,6 @@ public actor MailboxLeases {
             logger: logger)
     }
 
-    /// Removes the lease rows of channels that are gone.
-    public static func removeChannels(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws {
-        guard !ids.isEmpty else { return }
-        try await connection.query("DELETE FROM channelLease WHERE channelId = ANY(\(ids))", logger: logger)
-    }
-
     /// Every node the desk has seen, with the channels each holds now.
     public static func nodes(in database: PostgresPool) async throws -> [NodeState] {
         let rows = try await database.client.query(

@@ -124,6 +124,11 @@ public struct PostgresLocation: Sendable, Equatable {
         }
     }
 
+    /// The startup parameters the URL asks for (`application_name`), for the pool and the first connection alike.
+    private var startupParameters: [(String, String)] {
+        applicationName.map { [("application_name", $0)] } ?? []
+    }
+
     /// postgres-nio's pool configuration for this location.
     public func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
@@ -134,9 +139,7 @@ public struct PostgresLocation: Sendable, Equatable {
             }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
-        if let applicationName {
-            configuration.options.additionalStartupParameters.append(("application_name", applicationName))
-        }
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 
@@ -150,9 +153,7 @@ public struct PostgresLocation: Sendable, Equatable {
             }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
-        if let applicationName {
-            configuration.options.additionalStartupParameters.append(("application_name", applicationName))
-        }
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 }

@@ -134,12 +134,6 @@ public final class PostgresPool: Sendable {
         default: return "\(error.code)\(error.underlying.map { ": \($0)" } ?? "")"
         }
     }
-
-    /// Whether `error` is PostgreSQL's unique-key violation (SQLSTATE 23505), which a writer racing another node
-    /// answers by reading the other node's row.
-    public static func isUniqueViolation(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
-    }
 }
 
 extension AsyncSequence {
