@@ -370,8 +370,8 @@ public struct NodeSuperseded: Error, Sendable, CustomStringConvertible {
 }
 
 extension PostgresPool {
-    /// The PostgreSQL schema, in order.
-    public static let migrations: [Migration] = [
+    /// Migration "v1-node-lease": the nodes and the channels' leases.
+    static let nodeLeaseMigration =
         Migration(
             "v1-node-lease",
             [
@@ -397,5 +397,4 @@ extension PostgresPool {
                 """,
                 "CREATE INDEX channelLease_owner ON channelLease (owner, ownerIncarnation)",
             ])
-    ]
 }

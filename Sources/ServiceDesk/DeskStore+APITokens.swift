@@ -16,7 +16,7 @@ extension DeskStore {
         let generated = AgentToken.generate()
         let secret = Self.apiTokenPrefix + generated.token
         let hash = AgentToken.hash(secret)
-        try await write { db in
+        try await writeSQLite { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM apiToken WHERE name = ?)", arguments: [name])
                 == true
             {
@@ -31,7 +31,7 @@ extension DeskStore {
 
     /// Every token, by name; never a secret.
     public func apiTokens() async throws -> [APIToken] {
-        try await read { db in
+        try await readSQLite { db in
             try Row.fetchAll(db, sql: "SELECT name, role, createdAt, lastUsedAt FROM apiToken ORDER BY name").map {
                 try Self.apiToken($0)
             }
@@ -40,7 +40,7 @@ extension DeskStore {
 
     /// Revokes a token: its next request is refused.
     public func revokeAPIToken(name: String) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "DELETE FROM apiToken WHERE name = ?", arguments: [name])
             guard db.changesCount > 0 else {
                 throw DeskError.notFound("no API token named \(name); postdesk token list shows them")
@@ -53,7 +53,7 @@ extension DeskStore {
         guard secret.hasPrefix(Self.apiTokenPrefix), secret.utf8.count <= 128 else { return nil }
         let hash = AgentToken.hash(secret)
         guard
-            let token = try await read({ db in
+            let token = try await readSQLite({ db in
                 try Row.fetchOne(
                     db, sql: "SELECT name, role, createdAt, lastUsedAt FROM apiToken WHERE tokenHash = ?",
                     arguments: [hash]
@@ -61,7 +61,7 @@ extension DeskStore {
             })
         else { return nil }
         if (token.lastUsedAt.map { now.timeIntervalSince($0) > 60 }) ?? true {
-            try await write { db in
+            try await writeSQLite { db in
                 try db.execute(sql: "UPDATE apiToken SET lastUsedAt = ? WHERE tokenHash = ?", arguments: [now, hash])
             }
         }

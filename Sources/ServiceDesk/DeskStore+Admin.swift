@@ -98,7 +98,7 @@ extension DeskStore {
         }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw DeskError.invalid("project name must not be empty") }
-        return try await write { db in
+        return try await writeSQLite { db in
             if try Project.filter(Project.Columns.key == key).fetchOne(db) != nil {
                 throw DeskError.conflict("project \(key) already exists")
             }
@@ -118,7 +118,7 @@ extension DeskStore {
 
     /// All projects, by key.
     public func projects() async throws -> [Project] {
-        try await read { db in try Project.order(Project.Columns.key).fetchAll(db) }
+        try await readSQLite { db in try Project.order(Project.Columns.key).fetchAll(db) }
     }
 
     static func project(_ key: String, in db: Database) throws -> Project {
@@ -138,7 +138,7 @@ extension DeskStore {
         guard Set(names).count == names.count else {
             throw DeskError.invalid("request type \"\(name)\" names a field twice")
         }
-        return try await write { db in
+        return try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             if try RequestType.filter(Column("projectId") == projectId && Column("name") == name).fetchOne(db) != nil {
@@ -152,7 +152,7 @@ extension DeskStore {
 
     /// The request types of a project.
     public func requestTypes(projectKey: String) async throws -> [RequestType] {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             return try RequestType.filter(Column("projectId") == project.id).order(Column("name")).fetchAll(db)
         }
@@ -165,7 +165,7 @@ extension DeskStore {
         guard let address = AddressNormalizer.normalize(address) else {
             throw DeskError.invalid("\"\(address)\" is not an email address")
         }
-        return try await write { db in
+        return try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             if try Self.customer(address, projectId: projectId, in: db) != nil {
@@ -179,7 +179,7 @@ extension DeskStore {
 
     /// The customers of a project.
     public func customers(projectKey: String) async throws -> [Customer] {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             return try Customer.filter(Column("projectId") == project.id).order(Column("address")).fetchAll(db)
         }
@@ -195,7 +195,7 @@ extension DeskStore {
     /// anyone under public signup, and under restricted signup the project's customers and the
     /// addresses and domains on its allow list.
     public func admission(sender: String, channelId: Int64) async throws -> Admission {
-        try await read { db in
+        try await readSQLite { db in
             guard let channel = try Channel.fetchOne(db, key: channelId),
                 let project = try Project.fetchOne(db, key: channel.projectId)
             else { return .notCustomer }
@@ -229,7 +229,7 @@ extension DeskStore {
             throw DeskError.invalid("\"\(pattern)\" is neither an address nor a domain")
         }
         let normalized = text
-        return try await write { db in
+        return try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(
                 sql: "INSERT OR IGNORE INTO customerRule (projectId, kind, pattern) VALUES (?, ?, ?)",
@@ -243,7 +243,7 @@ extension DeskStore {
         var text = pattern.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         if !text.contains("@") { text = "@" + text }
         let normalized = text
-        try await write { db in
+        try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(
                 sql: "DELETE FROM customerRule WHERE projectId = ? AND kind = ? AND pattern = ?",
@@ -256,7 +256,7 @@ extension DeskStore {
 
     /// A project's allow and block lists.
     public func customerRules(projectKey: String) async throws -> [(kind: CustomerRuleKind, pattern: String)] {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             return try Row.fetchAll(
                 db, sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? ORDER BY kind, pattern",
@@ -289,7 +289,7 @@ extension DeskStore {
         let settings = SMTPSettings(
             host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret,
             authMethod: authMethod)
-        try await write { db in
+        try await writeSQLite { db in
             try settings.save(db)
             // The relay's grant lives as long as its settings say OAuth: another login method drops it.
             if let grantRow {
@@ -302,7 +302,7 @@ extension DeskStore {
 
     /// The relay with its password, or nil when none is set.
     public func relay() async throws -> RelaySettings? {
-        guard let settings = try await read({ db in try SMTPSettings.fetchOne(db, key: 1) }) else { return nil }
+        guard let settings = try await readSQLite({ db in try SMTPSettings.fetchOne(db, key: 1) }) else { return nil }
         return RelaySettings(settings: settings, password: try settings.secret.map { try secrets.open($0) })
     }
 
@@ -311,7 +311,7 @@ extension DeskStore {
     /// Checks everything about a new channel that can be checked without its server: the project,
     /// the request type and the one-address-one-project rule.
     public func validate(_ draft: ChannelDraft) async throws {
-        _ = try await read { db in try Self.check(draft, in: db) }
+        _ = try await readSQLite { db in try Self.check(draft, in: db) }
     }
 
     static func check(_ draft: ChannelDraft, in db: Database) throws -> (
@@ -381,7 +381,7 @@ extension DeskStore {
             throw DeskError.invalid("an OAuth 2.0 channel is linked with the grant of a flow, and only such a channel")
         }
         let grantRow = try grant.map { try sealedRow(owner: .relay, appId: $0.appId, tokens: $0.tokens, at: Date()) }
-        return try await write { db in
+        return try await writeSQLite { db in
             let (project, type, address, extras, accountKey) = try Self.check(draft, in: db)
             guard let projectId = project.id, let typeId = type.id else { throw DeskError(.storage, "row without id") }
             var channel = Channel(
@@ -407,7 +407,7 @@ extension DeskStore {
 
     /// All channels with their project keys.
     public func channels() async throws -> [(channel: Channel, projectKey: String)] {
-        try await read { db in try Self.channelsWithProjectKeys(where: nil, in: db) }
+        try await readSQLite { db in try Self.channelsWithProjectKeys(where: nil, in: db) }
     }
 
     /// Channels and their projects' keys in one query (a join, not a project fetch per channel), by address;
@@ -429,7 +429,7 @@ extension DeskStore {
 
     /// One channel (by its address or an extra address) with its password opened, enabled or not.
     public func runnableChannel(address: String) async throws -> RunnableChannel {
-        let found = try await read { db -> (Channel, String) in
+        let found = try await readSQLite { db -> (Channel, String) in
             guard
                 let channelId = try Int64.fetchOne(
                     db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [address.lowercased()]
@@ -443,7 +443,7 @@ extension DeskStore {
 
     /// The enabled channels, with passwords opened, for the supervisor: one query, whatever their number.
     public func runnableChannels() async throws -> [RunnableChannel] {
-        let rows = try await read { db in try Self.channelsWithProjectKeys(where: "channel.enabled", in: db) }
+        let rows = try await readSQLite { db in try Self.channelsWithProjectKeys(where: "channel.enabled", in: db) }
         return try opened(rows)
     }
 
@@ -456,7 +456,7 @@ extension DeskStore {
         for start in stride(from: 0, to: sorted.count, by: 500) {
             let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            rows += try await read { db in
+            rows += try await readSQLite { db in
                 try Self.channelsWithProjectKeys(
                     where: "channel.enabled AND channel.id IN (\(placeholders))",
                     arguments: StatementArguments(chunk), in: db)
@@ -467,7 +467,7 @@ extension DeskStore {
 
     /// One channel by id with its password opened, enabled or not; nil when there is no such channel.
     public func runnableChannel(id: Int64) async throws -> RunnableChannel? {
-        let rows = try await read { db in
+        let rows = try await readSQLite { db in
             try Self.channelsWithProjectKeys(where: "channel.id = ?", arguments: [id], in: db)
         }
         return try opened(rows).first

@@ -15,7 +15,7 @@ extension DeskStore {
             throw DeskError.invalid("an agent's name must be 1–200 characters on one line")
         }
         if let passwordHash, passwordHash.isEmpty { throw DeskError.invalid("the password hash is empty") }
-        return try await write { db in
+        return try await writeSQLite { db in
             if try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db) != nil {
                 throw DeskError.conflict("an agent with the address \(address) already exists")
             }
@@ -33,21 +33,21 @@ extension DeskStore {
 
     /// Every agent, by address.
     public func agents() async throws -> [Agent] {
-        try await read { db in
+        try await readSQLite { db in
             try AgentRecord.order(AgentRecord.Columns.email).fetchAll(db).map { try $0.agent() }
         }
     }
 
     /// One agent, or nil when there is none with this id.
     public func agent(id: Int64) async throws -> Agent? {
-        try await read { db in try AgentRecord.fetchOne(db, key: id)?.agent() }
+        try await readSQLite { db in try AgentRecord.fetchOne(db, key: id)?.agent() }
     }
 
     /// Disables an agent (they can no longer sign in or be assigned) and ends their sessions and password links
     /// in the same transaction. Disabling a disabled agent changes nothing.
     public func disableAgent(email: String) async throws -> Agent {
         let address = AddressNormalizer.normalize(email) ?? email
-        return try await write { db in
+        return try await writeSQLite { db in
             guard var record = try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db),
                 let id = record.id
             else {
@@ -67,7 +67,7 @@ extension DeskStore {
     /// agent is returned too (with `disabled`): the caller refuses them.
     public func agentLogin(email: String) async throws -> (agent: Agent, passwordHash: String?)? {
         guard let address = AddressNormalizer.normalize(email) else { return nil }
-        return try await read { db in
+        return try await readSQLite { db in
             guard let record = try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db) else {
                 return nil
             }
@@ -80,7 +80,7 @@ extension DeskStore {
     /// outlive it.
     public func setAgentPassword(agentId: Int64, passwordHash: String) async throws {
         guard !passwordHash.isEmpty else { throw DeskError.invalid("the password hash is empty") }
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
             guard db.changesCount == 1 else { throw DeskError.notFound("no agent with id \(agentId)") }
             try db.execute(sql: "DELETE FROM passwordSetup WHERE agentId = ?", arguments: [agentId])
@@ -90,7 +90,7 @@ extension DeskStore {
 
     /// Sets an agent's console language; nil goes back to the browser's Accept-Language.
     public func setAgentLocale(agentId: Int64, locale: ConsoleLocale?) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "UPDATE agent SET locale = ? WHERE id = ?", arguments: [locale, agentId])
             guard db.changesCount == 1 else { throw DeskError.notFound("no agent with id \(agentId)") }
         }
@@ -101,7 +101,7 @@ extension DeskStore {
     /// Stores a one-time password link (the SHA-256 of its token), replacing any earlier link of the agent.
     public func createPasswordSetup(agentId: Int64, tokenHash: Data, expiresAt: Date) async throws {
         try Self.checkTokenHash(tokenHash)
-        try await write { db in
+        try await writeSQLite { db in
             guard let record = try AgentRecord.fetchOne(db, key: agentId) else {
                 throw DeskError.notFound("no agent with id \(agentId)")
             }
@@ -115,13 +115,13 @@ extension DeskStore {
     /// The agent a password link is for, without spending it (to show the form); nil when it is unknown,
     /// spent, expired or the agent is disabled.
     public func passwordSetupAgent(tokenHash: Data, now: Date) async throws -> Agent? {
-        try await read { db in try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db) }
+        try await readSQLite { db in try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db) }
     }
 
     /// Spends a password link: it works once, and not after it expired. Returns its agent, or nil when the link
     /// is unknown, spent, expired or the agent is disabled. An expired link is deleted too.
     public func consumePasswordSetup(tokenHash: Data, now: Date) async throws -> Agent? {
-        try await write { db in
+        try await writeSQLite { db in
             let agent = try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db)
             try db.execute(sql: "DELETE FROM passwordSetup WHERE tokenHash = ?", arguments: [tokenHash])
             return agent
@@ -144,7 +144,7 @@ extension DeskStore {
     public func createSession(agentId: Int64, tokenHash: Data, csrfToken: String, expiresAt: Date) async throws {
         try Self.checkTokenHash(tokenHash)
         guard !csrfToken.isEmpty else { throw DeskError.invalid("the CSRF token is empty") }
-        try await write { db in
+        try await writeSQLite { db in
             guard let record = try AgentRecord.fetchOne(db, key: agentId) else {
                 throw DeskError.notFound("no agent with id \(agentId)")
             }
@@ -160,7 +160,7 @@ extension DeskStore {
     public func session(tokenHash: Data, now: Date) async throws -> (
         agent: Agent, csrfToken: String, expiresAt: Date
     )? {
-        try await read { db in
+        try await readSQLite { db in
             guard
                 let session = try AgentSessionRecord.fetchOne(
                     db, sql: "SELECT * FROM agentSession WHERE tokenHash = ? AND expiresAt > ?",
@@ -173,14 +173,14 @@ extension DeskStore {
 
     /// Ends one session (sign-out); an unknown one is no error.
     public func deleteSession(tokenHash: Data) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "DELETE FROM agentSession WHERE tokenHash = ?", arguments: [tokenHash])
         }
     }
 
     /// Removes every session and password link that expired by `now`.
     public func deleteExpiredSessions(now: Date) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "DELETE FROM agentSession WHERE expiresAt <= ?", arguments: [now])
             try db.execute(sql: "DELETE FROM passwordSetup WHERE expiresAt <= ?", arguments: [now])
         }

@@ -15,7 +15,9 @@ extension DeskStore {
         let target = directory.appendingPathComponent(BackupManifest.databaseName)
         do {
             // SQLite's backup API blocks its thread for the whole copy: not one of the cooperative pool's.
-            let source = writer
+            guard let source = writer else {
+                throw DeskError(.storage, "backup copies the SQLite store; a PostgreSQL desk is backed up with pg_dump")
+            }
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                 DispatchQueue.global().async {
                     done.resume(

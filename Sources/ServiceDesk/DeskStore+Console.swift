@@ -119,7 +119,7 @@ extension DeskStore {
         // What arrived since the background indexer last ran is found too (a bounded catch-up; the rest follows).
         if terms.contains(where: { $0.unicodeScalars.count >= 3 }) { try await indexSearchText(limit: 5000) }
         let limit = max(1, min(limit, 10_000))
-        return try await read { db in
+        return try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             var sql = """
                 SELECT request.key, request.summary, request.status, request.reporter, agent.name AS assignee,
@@ -163,7 +163,7 @@ extension DeskStore {
 
     /// One request with its project, assignee, attachments and comments (oldest first), for the request view.
     public func consoleRequest(key: String) async throws -> ConsoleRequest {
-        try await read { db in
+        try await readSQLite { db in
             let request = try Self.request(key, in: db)
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
             let projectKey =
@@ -200,7 +200,7 @@ extension DeskStore {
 
     /// Assigns a request to an agent, or unassigns it (nil). A disabled or unknown agent is refused.
     public func assignRequest(key: String, agentId: Int64?) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             let request = try Self.request(key, in: db)
             if let agentId {
                 guard let agent = try AgentRecord.fetchOne(db, key: agentId) else {
@@ -221,7 +221,7 @@ extension DeskStore {
     @discardableResult
     public func setRequestStatus(key: String, status: RequestStatus) async throws -> Bool {
         let secrets = self.secrets
-        return try await write { db in
+        return try await writeSQLite { db in
             let request = try Self.request(key, in: db)
             let now = Date()
             try db.execute(
@@ -243,7 +243,7 @@ extension DeskStore {
     /// One attachment and the file that holds its bytes (content-addressed under `attachmentDirectory`).
     public func attachment(id: Int64) async throws -> (ConsoleAttachment, url: URL) {
         let directory = attachmentDirectory
-        return try await read { db in
+        return try await readSQLite { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT id, filename, contentType, size, sha256, commentId FROM attachment WHERE id = ?",
@@ -263,7 +263,7 @@ extension DeskStore {
     /// first, so what arrived a moment ago is found.
     @discardableResult
     public func indexSearchText(limit: Int = 500) async throws -> Int {
-        try await write { db in
+        try await writeSQLite { db in
             guard let cursor = try Row.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
             else { throw DeskError(.storage, "the search cursor is missing") }
             let requestId: Int64 = try cursor.decode(forColumn: "requestId")
@@ -295,13 +295,13 @@ extension DeskStore {
 
     /// The id of the newest stored mail (0: none): the search indexer tells by it whether intake is busy.
     public func newestInboundId() async throws -> Int64 {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM inbound") ?? 0 }
+        try await readSQLite { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM inbound") ?? 0 }
     }
 
     /// A number that changes whenever a request of the project is added or changed or gets a comment (kept by
     /// triggers): the console polls it to show new requests without a reload.
     public func queueVersion(projectKey: String) async throws -> Int64 {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             return try Int64.fetchOne(
                 db, sql: "SELECT version FROM queueVersion WHERE projectId = ?", arguments: [project.id]) ?? 0

@@ -19,7 +19,7 @@ extension DeskStore {
     /// anything is linked. Judging a draft reads a few indexed rows: linear in the number of drafts.
     public func linkPlans(_ drafts: [ChannelDraft]) async throws -> [LinkPlan] {
         let secrets = self.secrets
-        return try await read { db in try drafts.map { try Self.plan($0, secrets: secrets, in: db) } }
+        return try await readSQLite { db in try drafts.map { try Self.plan($0, secrets: secrets, in: db) } }
     }
 
     private static func plan(_ draft: ChannelDraft, secrets: SecretBox, in db: Database) throws -> LinkPlan {

@@ -48,7 +48,7 @@ extension DeskStore {
     /// alone: the rows to attempt, in the order asked (an id asked twice is claimed once).
     public func claimForProcessing(inboundIds: [Int64], policy: IntakePolicy) async throws -> [InboundMail] {
         guard !inboundIds.isEmpty else { return [] }
-        return try await write { db in
+        return try await writeSQLite { db in
             var seen = Set<Int64>()
             var claimed: [InboundMail] = []
             for id in inboundIds where seen.insert(id).inserted {
@@ -85,7 +85,7 @@ extension DeskStore {
     /// Records that an attempt to process a mail failed. It stays pending for another attempt while
     /// it has attempts left; the last error is kept for the log.
     public func recordAttemptFailure(inboundId: Int64, reason: String, policy: IntakePolicy) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL"),
@@ -134,7 +134,7 @@ extension DeskStore {
         let secrets = self.secrets
         let work = ready
         do {
-            let decided = try await write { db in
+            let decided = try await writeSQLite { db in
                 var cache = DecisionCache()
                 return try work.map { entry -> Result<Disposition, DeskError> in
                     do {
@@ -173,7 +173,7 @@ extension DeskStore {
         _ reading: MailReading, inboundId: Int64, files: [SavedAttachment], policy: IntakePolicy
     ) async throws -> Disposition {
         let secrets = self.secrets
-        return try await write { db in
+        return try await writeSQLite { db in
             var cache = DecisionCache()
             return try Self.processInTransaction(
                 reading, inboundId: inboundId, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
@@ -605,7 +605,7 @@ extension DeskStore {
     /// The attachments of a request, oldest first.
     public func attachments(requestKey: String) async throws -> [StoredAttachment] {
         let directory = attachmentDirectory
-        return try await read { db in
+        return try await readSQLite { db in
             let request = try Self.request(requestKey, in: db)
             return try Row.fetchAll(
                 db,
@@ -648,7 +648,7 @@ extension DeskStore {
 
     /// The participants of a request (besides the reporter).
     public func participants(requestKey: String) async throws -> [String] {
-        try await read { db in
+        try await readSQLite { db in
             let request = try Self.request(requestKey, in: db)
             return try String.fetchAll(
                 db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [request.id]

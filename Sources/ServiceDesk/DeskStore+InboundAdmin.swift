@@ -25,7 +25,7 @@ extension DeskStore {
 
     /// Drops mails held by the rate breaker: they stay stored, logged as ignored; returns their ids.
     public func dropHeld(_ selection: InboundSelection) async throws -> [Int64] {
-        try await write { db in
+        try await writeSQLite { db in
             let ids = try Self.select(selection, outcome: .held, in: db)
             for id in ids {
                 try db.execute(
@@ -37,7 +37,7 @@ extension DeskStore {
     }
 
     private func reopen(_ selection: InboundSelection, outcome: InboundOutcome, exempt: Bool) async throws -> [Int64] {
-        try await write { db in
+        try await writeSQLite { db in
             let ids = try Self.select(selection, outcome: outcome, in: db)
             for id in ids {
                 try db.execute(

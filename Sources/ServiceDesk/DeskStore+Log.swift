@@ -27,7 +27,7 @@ extension DeskStore {
         channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: InboundOutcome,
         detail: String?, inboundId: Int64? = nil
     ) async throws -> Bool {
-        try await write { db in
+        try await writeSQLite { db in
             try Self.insertMailboxEvent(
                 channelId: channelId, mailboxUid: mailboxUid, from: from, subject: subject, outcome: outcome,
                 detail: detail, inboundId: inboundId, in: db)
@@ -52,7 +52,7 @@ extension DeskStore {
     /// Mailbox UIDs this channel already stored or logged: they need no second look. With
     /// `candidates`, only those are looked up (the mailbox's per-cycle question), not the whole history.
     public func knownMailboxUIDs(channelId: Int64, among candidates: [String]? = nil) async throws -> Set<String> {
-        try await read { db in
+        try await readSQLite { db in
             func known(_ filter: String, _ extra: [String]) throws -> [String] {
                 let arguments = [channelId] + StatementArguments(extra)
                 return try String.fetchAll(
@@ -87,7 +87,7 @@ extension DeskStore {
         }
         let wanted = outcomes.map { Array($0.map(\.rawValue)).sorted() }
         let wantedJSON = wanted.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
-        return try await read { db in
+        return try await readSQLite { db in
             var channelId: Int64?
             if let channelAddress {
                 guard

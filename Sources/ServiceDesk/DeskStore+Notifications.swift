@@ -4,7 +4,7 @@ import GRDB
 extension DeskStore {
     /// The project's notification settings and templates.
     public func notifications(projectKey: String) async throws -> ProjectNotifications {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             var templates: [ProjectNotifications.Entry] = []
@@ -32,7 +32,7 @@ extension DeskStore {
         let template = NotificationTemplate(
             subject: subject ?? NotificationTemplate.builtIn(kind, language).subject, text: text, html: html)
         let preview = try Self.preview(template.compiled(), language: language)
-        try await write { db in
+        try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(
                 sql: """
@@ -50,7 +50,7 @@ extension DeskStore {
     public func resetNotificationTemplate(projectKey: String, kind: NotificationKind, language: ConsoleLocale)
         async throws -> Bool
     {
-        try await write { db in
+        try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(
                 sql: "DELETE FROM notificationTemplate WHERE projectId = ? AND kind = ? AND language = ?",
@@ -61,7 +61,7 @@ extension DeskStore {
 
     /// Turns the acknowledgement of new requests on or off.
     public func setNotifyReceived(projectKey: String, _ on: Bool) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(sql: "UPDATE project SET notifyReceived = ? WHERE id = ?", arguments: [on, project.id])
         }
@@ -71,7 +71,7 @@ extension DeskStore {
     public func previewNotification(projectKey: String, kind: NotificationKind, language: ConsoleLocale)
         async throws -> NotificationPreview
     {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             return Self.preview(

@@ -8,7 +8,7 @@ extension DeskStore {
     /// case) is a conflict.
     public func addOAuthApp(_ draft: OAuthAppDraft) async throws -> OAuthApp {
         let app = try Self.checked(draft, secrets: secrets)
-        return try await write { db in
+        return try await writeSQLite { db in
             if try OAuthApp.filter(OAuthApp.Columns.name == app.name).fetchOne(db) != nil {
                 throw DeskError.conflict(
                     "an OAuth app named \(app.name) already exists; remove it first or choose another name")
@@ -22,12 +22,12 @@ extension DeskStore {
     /// Every app registration, by name. The sealed secret stays in the record: callers show only
     /// `hasSecret`.
     public func oauthApps() async throws -> [OAuthApp] {
-        try await read { db in try OAuthApp.order(OAuthApp.Columns.name.collating(.nocase)).fetchAll(db) }
+        try await readSQLite { db in try OAuthApp.order(OAuthApp.Columns.name.collating(.nocase)).fetchAll(db) }
     }
 
     /// Removes an app registration, refusing while a channel or the relay logs in with it.
     public func removeOAuthApp(name: String) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             guard let app = try OAuthApp.filter(OAuthApp.Columns.name == name).fetchOne(db), let id = app.id else {
                 throw DeskError.notFound("no OAuth app named \(name); postdesk oauth app list shows them")
             }

@@ -6,7 +6,7 @@ extension DeskStore {
 
     /// The app named `name` with its client secret opened, for a flow or a refresh; not found names the list command.
     public func oauthApp(named name: String) async throws -> (app: OAuthApp, clientSecret: String?) {
-        guard let app = try await read({ db in try OAuthApp.filter(OAuthApp.Columns.name == name).fetchOne(db) })
+        guard let app = try await readSQLite({ db in try OAuthApp.filter(OAuthApp.Columns.name == name).fetchOne(db) })
         else {
             throw DeskError.notFound("no OAuth app named \(name); postdesk oauth app list shows them")
         }
@@ -15,7 +15,7 @@ extension DeskStore {
 
     /// The grant `owner` logs in with, its tokens opened; nil when it has none.
     public func oauthGrant(for owner: OAuthGrantOwner) async throws -> LiveOAuthGrant? {
-        let found = try await read { db -> (OAuthGrantRow, OAuthApp)? in
+        let found = try await readSQLite { db -> (OAuthGrantRow, OAuthApp)? in
             guard let row = try OAuthGrantRow.filter(owner: owner).fetchOne(db),
                 let app = try OAuthApp.fetchOne(db, key: row.appId)
             else { return nil }
@@ -27,7 +27,7 @@ extension DeskStore {
 
     /// Every grant that still works (no recorded failure): what the refresh loop keeps fresh.
     public func workingOAuthGrants() async throws -> [LiveOAuthGrant] {
-        let rows = try await read { db -> [(OAuthGrantRow, OAuthApp)] in
+        let rows = try await readSQLite { db -> [(OAuthGrantRow, OAuthApp)] in
             let apps = Dictionary(
                 try OAuthApp.fetchAll(db).compactMap { app in app.id.map { ($0, app) } },
                 uniquingKeysWith: { a, _ in a })
@@ -40,7 +40,7 @@ extension DeskStore {
 
     /// What `status` shows of every grant, by owner.
     public func oauthGrantSummaries() async throws -> [OAuthGrantOwner: OAuthGrantSummary] {
-        try await read { db in
+        try await readSQLite { db in
             let names = Dictionary(
                 try OAuthApp.fetchAll(db).compactMap { app in app.id.map { ($0, app.name) } },
                 uniquingKeysWith: { a, _ in a })
@@ -66,7 +66,7 @@ extension DeskStore {
     ) async throws -> Bool {
         let sealedAccess = try secrets.seal(accessToken)
         let sealedRefresh = try rotatedRefreshToken.map { try secrets.seal($0) }
-        return try await write { [secrets] db in
+        return try await writeSQLite { [secrets] db in
             guard var row = try OAuthGrantRow.fetchOne(db, key: grantId),
                 try secrets.open(row.refreshToken) == usedRefreshToken
             else { return false }
@@ -88,7 +88,7 @@ extension DeskStore {
     public func recordOAuthFailure(grantId: Int64, usedRefreshToken: String, line: String, at now: Date = Date())
         async throws -> Bool
     {
-        try await write { [secrets] db in
+        try await writeSQLite { [secrets] db in
             guard var row = try OAuthGrantRow.fetchOne(db, key: grantId),
                 try secrets.open(row.refreshToken) == usedRefreshToken
             else { return false }
@@ -105,7 +105,7 @@ extension DeskStore {
         async throws
     {
         let row = try sealedRow(owner: owner, appId: appId, tokens: tokens, at: now)
-        try await write { db in try Self.replaceGrant(row, in: db) }
+        try await writeSQLite { db in try Self.replaceGrant(row, in: db) }
     }
 
     /// Gives the channel at `address` a new grant and makes it an OAuth 2.0 channel, in one transaction; its
@@ -115,7 +115,7 @@ extension DeskStore {
     {
         let emptySecret = try secrets.seal("")
         let sealed = try sealedRow(owner: .relay, appId: appId, tokens: tokens, at: now)
-        return try await write { db in
+        return try await writeSQLite { db in
             var row = sealed
             guard
                 let channelId = try Int64.fetchOne(

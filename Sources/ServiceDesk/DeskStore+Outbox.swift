@@ -4,7 +4,7 @@ import GRDB
 extension DeskStore {
     /// Notifications due for a (re)try, oldest first; `afterId` continues a pass where the last batch ended.
     public func dueOutbox(now: Date, limit: Int, afterId: Int64 = 0) async throws -> [OutboxMessage] {
-        try await read { db in
+        try await readSQLite { db in
             try OutboxMessage.filter(
                 OutboxMessage.Columns.status == OutboxStatus.pending && OutboxMessage.Columns.nextAttemptAt <= now
                     && Column("id") > afterId
@@ -17,7 +17,7 @@ extension DeskStore {
         outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], at time: Date = Date()
     ) async throws {
         let refused = try Self.json(refusedRecipients)
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(
                 sql: """
                     UPDATE outbox SET status = ?, sentAt = ?, attempts = attempts + 1, lastReply = ?,
@@ -32,7 +32,7 @@ extension DeskStore {
         outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], retryAt: Date?
     ) async throws {
         let refused = try Self.json(refusedRecipients)
-        try await write { db in
+        try await writeSQLite { db in
             if let retryAt {
                 try db.execute(
                     sql: """
@@ -53,7 +53,7 @@ extension DeskStore {
 
     /// The notifications of a request, oldest first.
     public func outbox(requestKey: String) async throws -> [OutboxMessage] {
-        try await read { db in
+        try await readSQLite { db in
             let request = try Self.request(requestKey, in: db)
             return try OutboxMessage.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
         }
@@ -61,7 +61,7 @@ extension DeskStore {
 
     /// Notifications for `postdesk outbox`, newest first, optionally only those in one status.
     public func outboxEntries(status: OutboxStatus? = nil, limit: Int = 200) async throws -> [OutboxEntry] {
-        try await read { db in
+        try await readSQLite { db in
             var sql = """
                 SELECT outbox.id, request.key AS requestKey, outbox.messageId, outbox.recipients, outbox.status,
                 outbox.attempts, outbox.nextAttemptAt, outbox.lastReply, outbox.refusedRecipients, outbox.createdAt,
@@ -82,7 +82,7 @@ extension DeskStore {
     /// stays until the next attempt). Only failed notifications can be retried: a pending one is already
     /// waiting, and a sent one would reach the customer twice.
     public func retryFailedNotification(id: Int64, now: Date = Date()) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(
                 sql: "UPDATE outbox SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE id = ? AND status = ?",
                 arguments: [OutboxStatus.pending, now, id, OutboxStatus.failed])
@@ -100,7 +100,7 @@ extension DeskStore {
 
     /// Sets every failed notification pending again, due at `now`; returns their ids, oldest first.
     public func retryAllFailedNotifications(now: Date = Date()) async throws -> [Int64] {
-        try await write { db in
+        try await writeSQLite { db in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM outbox WHERE status = ? ORDER BY id", arguments: [OutboxStatus.failed])
             try db.execute(
@@ -113,7 +113,7 @@ extension DeskStore {
     /// Releases held notifications (one, or all with `id` nil): pending and due at `now`, or, with `drop`,
     /// given up as failed. Returns their ids, oldest first.
     public func settleHeldNotifications(id: Int64?, drop: Bool, now: Date = Date()) async throws -> [Int64] {
-        try await write { db in
+        try await writeSQLite { db in
             var sql = "SELECT id FROM outbox WHERE status = ?"
             var arguments: StatementArguments = [OutboxStatus.held]
             if let id {
@@ -147,7 +147,7 @@ extension DeskStore {
 
     /// How many notifications are pending (and due at `now`) and how many failed.
     public func outboxCounts(now: Date = Date()) async throws -> OutboxCounts {
-        try await read { db in
+        try await readSQLite { db in
             let byStatus = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
             var counts = OutboxCounts(pending: 0, due: 0, failed: 0)
             for row in byStatus {
@@ -168,7 +168,7 @@ extension DeskStore {
 
     /// When the oldest notification still waiting to be sent was queued; nil when none waits.
     public func oldestPendingNotificationAt() async throws -> Date? {
-        try await read { db in
+        try await readSQLite { db in
             try Date.fetchOne(
                 db, sql: "SELECT MIN(createdAt) FROM outbox WHERE status = ?", arguments: [OutboxStatus.pending])
         }

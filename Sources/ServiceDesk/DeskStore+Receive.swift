@@ -61,7 +61,7 @@ extension DeskStore {
         guard !messages.isEmpty else { return [] }
         // Hashing reads every byte: done before the write, off the writer.
         let prepared = messages.map { (mail: $0, fingerprint: InboundFingerprint(raw: $0.raw)) }
-        return try await write { db in
+        return try await writeSQLite { db in
             let now = Date()
             return try prepared.map { item in
                 try Self.receiveOne(
@@ -141,7 +141,7 @@ extension DeskStore {
 
     /// Stored mails not processed yet, oldest first, after `afterId`.
     public func pendingInbound(after afterId: Int64 = 0, limit: Int) async throws -> [InboundMail] {
-        try await read { db in
+        try await readSQLite { db in
             try InboundMail.filter(InboundMail.Columns.processedAt == nil && Column("id") > afterId)
                 .order(Column("id")).limit(limit).fetchAll(db)
         }
@@ -149,7 +149,7 @@ extension DeskStore {
 
     /// The ids of stored mails not processed yet, oldest first, after `afterId` (without reading their bytes).
     public func pendingInboundIds(after afterId: Int64 = 0, limit: Int) async throws -> [Int64] {
-        try await read { db in
+        try await readSQLite { db in
             try Int64.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?"),
@@ -159,6 +159,6 @@ extension DeskStore {
 
     /// One inbound mail by id.
     public func inbound(id: Int64) async throws -> InboundMail? {
-        try await read { db in try InboundMail.fetchOne(db, key: id) }
+        try await readSQLite { db in try InboundMail.fetchOne(db, key: id) }
     }
 }

@@ -10,7 +10,7 @@ public struct RequestDetail: Sendable, Equatable {
 extension DeskStore {
     /// The project's queue, newest first.
     public func queue(projectKey: String) async throws -> [ServiceRequest] {
-        try await read { db in
+        try await readSQLite { db in
             let project = try Self.project(projectKey, in: db)
             return try ServiceRequest.filter(Column("projectId") == project.id).order(Column("id").desc).fetchAll(db)
         }
@@ -18,7 +18,7 @@ extension DeskStore {
 
     /// One request with its comments, oldest first.
     public func request(key: String) async throws -> RequestDetail {
-        try await read { db in
+        try await readSQLite { db in
             let request = try Self.request(key, in: db)
             let comments = try Comment.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
             return RequestDetail(request: request, comments: comments)
@@ -46,7 +46,7 @@ extension DeskStore {
             throw DeskError.invalid("author \"\(author)\" is not an email address")
         }
         let secrets = self.secrets
-        return try await write { db in
+        return try await writeSQLite { db in
             var request = try Self.request(requestKey, in: db)
             return try Self.insertAgentComment(
                 on: &request, author: author, body: body, isPublic: isPublic, inboundId: nil, now: Date(),

@@ -21,7 +21,7 @@ extension DeskStore {
     /// The channels and the relay whose TLS is none to a host that is not this machine, derived
     /// from their stored settings by the one rule in `TransportSecurity`.
     public func plaintextLinks() async throws -> [PlaintextLink] {
-        try await read { db in
+        try await readSQLite { db in
             var links: [PlaintextLink] = try Channel.order(Channel.Columns.address).fetchAll(db).compactMap {
                 // A push (LMTP) channel reaches no server: it has nothing to send in plaintext.
                 $0.protocol != .lmtp && TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)

@@ -5,7 +5,7 @@ extension DeskStore {
     /// Starts a verification of a channel: a token the test email will carry.
     public func startVerification(channelAddress: String) async throws -> (token: String, channel: Channel) {
         let token = UUID().uuidString.lowercased()
-        return try await write { db in
+        return try await writeSQLite { db in
             guard
                 let channelId = try Int64.fetchOne(
                     db, sql: "SELECT channelId FROM channelAddress WHERE address = ?",
@@ -21,7 +21,7 @@ extension DeskStore {
 
     /// Records what the relay said to the test email.
     public func recordVerificationSend(token: String, reply: String?, error: String?) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(
                 sql: "UPDATE verification SET sendReply = ?, sendError = ? WHERE token = ?",
                 arguments: [reply, error, token])
@@ -30,7 +30,7 @@ extension DeskStore {
 
     /// The state of a verification.
     public func verification(token: String) async throws -> VerificationState {
-        try await read { db in
+        try await readSQLite { db in
             guard
                 let row = try Row.fetchOne(
                     db,

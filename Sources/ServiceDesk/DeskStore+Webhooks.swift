@@ -133,7 +133,7 @@ extension DeskStore {
         let events = events.isEmpty ? WebhookEvent.allCases : Array(Set(events)).sorted()
         let secret = Self.webhookSecretPrefix + AgentToken.generate().token
         let sealed = try secrets.seal(secret)
-        let entry = try await write { db in
+        let entry = try await writeSQLite { db in
             var projectId: Int64?
             if let projectKey {
                 projectId = try Self.project(projectKey, in: db).id
@@ -149,12 +149,12 @@ extension DeskStore {
 
     /// Every webhook, oldest first; never a secret.
     public func webhooks() async throws -> [WebhookEntry] {
-        try await read { db in try Self.webhookEntries(id: nil, in: db) }
+        try await readSQLite { db in try Self.webhookEntries(id: nil, in: db) }
     }
 
     /// Removes a webhook with its deliveries: the pending ones are not sent.
     public func removeWebhook(id: Int64) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             guard try Webhook.deleteOne(db, key: id) else {
                 throw DeskError.notFound("there is no webhook \(id); postdesk webhook list shows them")
             }
@@ -163,7 +163,7 @@ extension DeskStore {
 
     /// Stops (or resumes) a webhook: while inactive it gets no new deliveries and its pending ones wait.
     public func setWebhookActive(id: Int64, _ active: Bool) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(sql: "UPDATE webhook SET active = ? WHERE id = ?", arguments: [active, id])
             guard db.changesCount > 0 else { throw DeskError.notFound("there is no webhook \(id)") }
         }
@@ -171,7 +171,7 @@ extension DeskStore {
 
     /// A webhook's deliveries, newest first.
     public func webhookDeliveries(webhookId: Int64, limit: Int = 50) async throws -> [WebhookDelivery] {
-        try await read { db in
+        try await readSQLite { db in
             guard try Webhook.exists(db, key: webhookId) else {
                 throw DeskError.notFound("there is no webhook \(webhookId); postdesk webhook list shows them")
             }
@@ -183,13 +183,13 @@ extension DeskStore {
 
     /// One delivery, or nil.
     public func webhookDelivery(id: Int64) async throws -> WebhookDelivery? {
-        try await read { db in try WebhookDelivery.fetchOne(db, key: id) }
+        try await readSQLite { db in try WebhookDelivery.fetchOne(db, key: id) }
     }
 
     /// Sets a failed delivery pending again, due at `now`, with a fresh count of attempts (the last answer stays
     /// until the next attempt). Only failed ones: a pending one is already waiting, and a sent one was taken.
     public func retryWebhookDelivery(id: Int64, now: Date = Date()) async throws {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(
                 sql:
                     "UPDATE webhookDelivery SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE id = ? AND status = ?",
@@ -208,7 +208,7 @@ extension DeskStore {
 
     /// The active webhooks that have a delivery due at `now`, by id; one index lookup per webhook.
     public func webhooksWithDueDeliveries(now: Date) async throws -> [Int64] {
-        try await read { db in
+        try await readSQLite { db in
             try Int64.fetchAll(
                 db,
                 sql: """
@@ -222,7 +222,7 @@ extension DeskStore {
     /// A webhook's delivery due longest ago at `now` (the oldest first among those due together), with the URL and
     /// the opened secret; nil when none is due or the webhook is gone or inactive.
     public func nextDueWebhookDelivery(webhookId: Int64, now: Date) async throws -> WebhookJob? {
-        let found = try await read { db -> (Webhook, WebhookDelivery)? in
+        let found = try await readSQLite { db -> (Webhook, WebhookDelivery)? in
             guard let webhook = try Webhook.fetchOne(db, key: webhookId), webhook.active else { return nil }
             guard
                 let delivery = try WebhookDelivery.fetchOne(
@@ -242,7 +242,7 @@ extension DeskStore {
     public func markWebhookDelivered(id: Int64, responseCode: Int, response: String, at time: Date = Date())
         async throws
     {
-        try await write { db in
+        try await writeSQLite { db in
             try db.execute(
                 sql: """
                     UPDATE webhookDelivery SET status = ?, attempts = attempts + 1, responseCode = ?, lastResponse = ?,
@@ -257,7 +257,7 @@ extension DeskStore {
     public func markWebhookAttemptFailed(id: Int64, responseCode: Int?, response: String, retryAt: Date?)
         async throws
     {
-        try await write { db in
+        try await writeSQLite { db in
             if let retryAt {
                 try db.execute(
                     sql: """

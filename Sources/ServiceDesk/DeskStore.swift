@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
 
-/// The desk's SQLite database: one `DatabasePool` for the whole process, with intention-named
-/// methods that each run in one transaction.
+/// The desk's database, SQLite in the data directory or PostgreSQL shared by nodes, with intention-named methods that
+/// each run in one transaction.
 public struct DeskStore: Sendable {
-    let writer: any DatabaseWriter
+    /// Where the transactions of methods written against `SQLSession` run.
+    let backend: any SQLBackend
+    /// The SQLite database, for the methods still written against GRDB alone (`writeSQLite`, `readSQLite`); nil on
+    /// PostgreSQL, where those methods answer that they are not available there yet.
+    let writer: (any DatabaseWriter)?
     let secrets: SecretBox
     /// Where attachment bytes live, one file per SHA-256 (content-addressed).
     public let attachmentDirectory: URL
@@ -36,6 +40,7 @@ public struct DeskStore: Sendable {
             try pool.read { db in try Self.checkKnownSchema(db, path: path) }
             try Self.migrator.migrate(pool)
             self.writer = pool
+            self.backend = SQLiteBackend(writer: pool)
         } catch let error as DeskError {
             throw error
         } catch {
@@ -56,9 +61,24 @@ public struct DeskStore: Sendable {
     private init(queue: DatabaseQueue, secrets: SecretBox, attachmentDirectory: URL) throws {
         try Self.migrator.migrate(queue)
         self.writer = queue
+        self.backend = SQLiteBackend(writer: queue)
         self.secrets = secrets
         self.attachmentDirectory = attachmentDirectory
     }
+
+    /// A store on another backend (PostgreSQL, from PostgresStore), already migrated; attachments in `attachmentDirectory`.
+    public init(backend: any SQLBackend, secrets: SecretBox, attachmentDirectory: URL) {
+        self.backend = backend
+        self.writer = nil
+        self.secrets = secrets
+        self.attachmentDirectory = attachmentDirectory
+    }
+
+    /// Which SQL the store's backend speaks.
+    public var dialect: SQLDialect { backend.dialect }
+
+    /// Ends the backend's connections (PostgreSQL's pool; nothing for SQLite, whose pool closes with the store).
+    public func close() async { await backend.close() }
 
     /// Migrations are strings, never edited once shipped.
     static var migrator: DatabaseMigrator {
@@ -451,7 +471,33 @@ public struct DeskStore: Sendable {
         return migrator
     }
 
-    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` in one write transaction on the store's backend.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do {
+            return try await backend.write(body)
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.storage, "database write failed: \(error)")
+        }
+    }
+
+    /// Runs `body` on one consistent snapshot of the store's backend.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do {
+            return try await backend.read(body)
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.storage, "database read failed: \(error)")
+        }
+    }
+
+    /// Runs `updates` in one SQLite write transaction: for the methods not yet written against `SQLSession`.
+    func writeSQLite<T: Sendable>(
+        function: String = #function, _ updates: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        guard let writer else { throw Self.notOnThisBackend(function) }
         do {
             return try await writer.write(updates)
         } catch let error as DeskError {
@@ -461,7 +507,11 @@ public struct DeskStore: Sendable {
         }
     }
 
-    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `value` on one SQLite snapshot: for the methods not yet written against `SQLSession`.
+    func readSQLite<T: Sendable>(
+        function: String = #function, _ value: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        guard let writer else { throw Self.notOnThisBackend(function) }
         do {
             return try await writer.read(value)
         } catch let error as DeskError {
@@ -469,5 +519,9 @@ public struct DeskStore: Sendable {
         } catch {
             throw DeskError(.storage, "database read failed: \(error)")
         }
+    }
+
+    static func notOnThisBackend(_ function: String) -> DeskError {
+        DeskError(.storage, "\(function) is not available on PostgreSQL yet; it needs the SQLite store")
     }
 }

@@ -38,7 +38,7 @@ private final class ReadCounter: @unchecked Sendable {
     private var statements: [String] = []
 
     init(_ store: DeskStore) async throws {
-        try await store.writer.writeWithoutTransaction { db in
+        try await #require(store.writer).writeWithoutTransaction { db in
             db.trace(options: .statement) { [self] event in
                 let sql = "\(event)".lowercased()
                 guard sql.hasPrefix("select"), sql.contains("channel") || sql.contains("project") else { return }
@@ -178,16 +178,16 @@ struct ChannelSupervisorTests {
         try await Self.until("three mailboxes") { ledger.running == [a, b, c] }
         #expect(await board.all().contains { $0.address == "push@desk.test" })
 
-        try await store.write { db in try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE id = ?", arguments: [b])
+        try await store.writeSQLite { db in try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE id = ?", arguments: [b])
         }
         await supervisor.reload(channelId: b)
         try await Self.until("B stopped") { ledger.running == [a, c] }
 
-        try await store.write { db in try db.execute(sql: "DELETE FROM channel WHERE id = ?", arguments: [c]) }
+        try await store.writeSQLite { db in try db.execute(sql: "DELETE FROM channel WHERE id = ?", arguments: [c]) }
         await supervisor.reload(channelId: c)
         try await Self.until("C stopped") { ledger.running == [a] }
 
-        try await store.write { db in
+        try await store.writeSQLite { db in
             try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE id = ?", arguments: [push])
         }
         await supervisor.reload(channelId: push)
@@ -198,7 +198,7 @@ struct ChannelSupervisorTests {
         #expect(ledger.starts == 3)
 
         // Enabled again, B starts again; A is still its first session.
-        try await store.write { db in try db.execute(sql: "UPDATE channel SET enabled = 1 WHERE id = ?", arguments: [b])
+        try await store.writeSQLite { db in try db.execute(sql: "UPDATE channel SET enabled = 1 WHERE id = ?", arguments: [b])
         }
         await supervisor.reload(channelId: b)
         try await Self.until("B again") { ledger.running == [a, b] }
@@ -229,7 +229,7 @@ struct ChannelSupervisorTests {
         for index in 1...100 {
             let id = try await Self.link(store, "late\(index)")
             if index.isMultiple(of: 5) {
-                try await store.write { db in
+                try await store.writeSQLite { db in
                     try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE id = ?", arguments: [id])
                 }
             } else {

@@ -85,7 +85,7 @@ struct LMTPIntakeTests {
     @Test("a disabled channel's address is refused with 550")
     func disabled() async throws {
         let desk = try await Desk()
-        try await desk.store.write { db in try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE protocol = 'lmtp'")
+        try await desk.store.writeSQLite { db in try db.execute(sql: "UPDATE channel SET enabled = 0 WHERE protocol = 'lmtp'")
         }
         #expect(await desk.intake.recipient("help@desk.test") == .unknownRecipient)
         #expect(await desk.intake.recipient("sales@desk.test") == .accepted)
@@ -154,7 +154,7 @@ struct LMTPIntakeTests {
     @Test("when the store cannot commit, each recipient gets 451 and nothing is stored")
     func storeFails() async throws {
         let desk = try await Desk()
-        try await desk.store.write { db in
+        try await desk.store.writeSQLite { db in
             try db.execute(
                 sql: "CREATE TRIGGER refuse BEFORE INSERT ON inbound BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
@@ -171,7 +171,7 @@ struct LMTPIntakeTests {
     @Test("one reply per recipient in RCPT order: two channels each get the mail; an unlinked one is 550")
     func perRecipient() async throws {
         let desk = try await Desk()
-        try await desk.store.write { db in
+        try await desk.store.writeSQLite { db in
             try db.execute(sql: "DELETE FROM channelAddress WHERE address = 'support@desk.test'")
         }
         let results = await desk.intake.deliver(

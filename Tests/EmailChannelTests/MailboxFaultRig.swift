@@ -127,7 +127,7 @@ struct MailboxFaultRig {
     /// The channel's inbound rows.
     func inboundRows() async throws -> [InboundMail] {
         let channelId = channel.id
-        return try await store.read { db in
+        return try await store.readSQLite { db in
             try InboundMail.filter(Column("channelId") == channelId).order(Column("id")).fetchAll(db)
         }
     }

@@ -69,7 +69,7 @@ struct MetricsTests {
         #expect(seconds >= 0 && seconds < 60)
 
         // Every new request refused: three failed attempts, and the third quarantines the mail.
-        try await store.writer.write { db in
+        try await store.writeSQLite { db in
             try db.execute(
                 sql: "CREATE TRIGGER refuse BEFORE INSERT ON request BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
         }

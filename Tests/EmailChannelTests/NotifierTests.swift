@@ -347,7 +347,7 @@ struct NotifierTests {
         let desk = try await NotifierDesk(
             relayPort: server.port, path: directory.appendingPathComponent("desk.sqlite").path)
         let id = try await desk.notify()
-        try await desk.store.writer.write { db in
+        try await desk.store.writeSQLite { db in
             try db.execute(
                 sql: """
                     CREATE TRIGGER outbox_frozen BEFORE UPDATE ON outbox
@@ -370,7 +370,7 @@ struct NotifierTests {
             #expect(await notifier.status().unrecordedDeliveries == 1)
             #expect(try await desk.entries().first?.status == .pending)
 
-            try await desk.store.writer.write { db in try db.execute(sql: "DROP TRIGGER outbox_frozen") }
+            try await desk.store.writeSQLite { db in try db.execute(sql: "DROP TRIGGER outbox_frozen") }
             try await waitUntil("recorded") {
                 clock.advance(by: .seconds(5))
                 return try await desk.entries().first?.status == .sent

@@ -108,7 +108,7 @@ struct RequestRouterTests {
     func quarantined() async throws {
         let (store, router, channel) = try await Self.desk()
         // A real SQLite refusal: every new request is rejected, as a full disk or a bad row would be.
-        try await store.writer.write { db in
+        try await store.writeSQLite { db in
             try db.execute(
                 sql: "CREATE TRIGGER refuse BEFORE INSERT ON request BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
         }
@@ -125,7 +125,7 @@ struct RequestRouterTests {
         #expect(log.first?.outcome == .failed)
         #expect(log.first?.detail?.contains("quarantined after 3 attempts") == true)
         #expect(log.first?.detail?.contains("disk on fire") == true)
-        try await store.writer.write { db in try db.execute(sql: "DROP TRIGGER refuse") }
+        try await store.writeSQLite { db in try db.execute(sql: "DROP TRIGGER refuse") }
         try await Self.store(
             "From: bob@customer.test\nSubject: Scanner\nMessage-ID: <q2@customer.test>\n\nAlso broken.", in: store,
             channel: channel)
@@ -136,7 +136,7 @@ struct RequestRouterTests {
     @Test("in one batch only the mail whose processing fails gets an attempt failure; the others are processed")
     func oneFailureInABatch() async throws {
         let (store, router, channel) = try await Self.desk()
-        try await store.writer.write { db in
+        try await store.writeSQLite { db in
             try db.execute(
                 sql: """
                     CREATE TRIGGER refuse BEFORE INSERT ON request WHEN NEW.summary = 'Scanner'

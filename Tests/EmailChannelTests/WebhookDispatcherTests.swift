@@ -226,7 +226,7 @@ struct WebhookDispatcherTests {
         let broken = try await desk.store.addWebhook(url: receiver.url("/ok"), events: [], projectKey: nil).webhook
         let ok = try await desk.store.addWebhook(url: receiver.url("/ok"), events: [], projectKey: nil).webhook
         // As after a restore with another data directory's key.
-        try await desk.store.writer.write { db in
+        try await desk.store.writeSQLite { db in
             try db.execute(
                 sql: "UPDATE webhook SET secret = ? WHERE id = ?", arguments: [try SecretBox().seal("x"), broken.id])
         }

@@ -230,7 +230,7 @@ struct ConsoleQueryTests {
         #expect(try await search("firmware") == ["SD-2"])
         #expect(try await search("ログイン") == ["SD-2"])
         #expect(try await store.queueVersion(projectKey: "SD") > 0)
-        try await store.write { db in
+        try await store.writeSQLite { db in
             // FTS5's own check that the index matches the rows (https://www.sqlite.org/fts5.html#the_integrity_check_command).
             try db.execute(sql: "INSERT INTO requestText (requestText) VALUES ('integrity-check')")
             try db.execute(sql: "INSERT INTO commentText (commentText) VALUES ('integrity-check')")
@@ -391,7 +391,7 @@ struct SearchIndexTests {
             _ = try await storeAndApply(
                 store, channel: channel, intake(subject: "Toner \(index)", messageID: "t\(index)@customer.test"))
         }
-        let unindexed = try await store.read { db in
+        let unindexed = try await store.readSQLite { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requestText WHERE requestText MATCH '\"Toner\"'") ?? -1
         }
         #expect(unindexed == 0, "intake does not index")
@@ -399,7 +399,7 @@ struct SearchIndexTests {
         #expect(try await store.indexSearchText(limit: 5) == 2)
         #expect(try await store.indexSearchText(limit: 5) == 0)
         #expect(try await store.consoleQueue(projectKey: "SD", filter: .open, agentId: nil, search: "toner").count == 7)
-        try await store.write { db in
+        try await store.writeSQLite { db in
             try db.execute(sql: "INSERT INTO requestText (requestText) VALUES ('integrity-check')")
             try db.execute(sql: "INSERT INTO commentText (commentText) VALUES ('integrity-check')")
         }

@@ -75,7 +75,7 @@ struct InboundPathTests {
         #expect(processed.requestKey == disposition.requestKey)
         #expect(processed.processedAt != nil)
         #expect(abs(processed.fetchedAt.timeIntervalSince(pending.fetchedAt)) < 0.001)
-        try await store.write { db in
+        try await store.writeSQLite { db in
             try db.execute(sql: "UPDATE inbound SET outcome = 'teleported' WHERE id = ?", arguments: [stored.inboundId])
         }
         await #expect(throws: (any Error).self) { try await store.inbound(id: stored.inboundId) }
@@ -101,7 +101,7 @@ struct InboundPathTests {
     func legacyKey() async throws {
         let (store, channel) = try await makeDesk()
         let raw = mail(Self.original)
-        let id = try await store.writer.write { db in
+        let id = try await store.writeSQLite { db in
             try db.execute(
                 sql: """
                     INSERT INTO inbound (channelId, dedupeKey, messageId, raw, mailboxUid, fetchedAt)
@@ -120,7 +120,7 @@ struct InboundPathTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try DeskStore(path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox())
-        let level = try await store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let level = try await store.writeSQLite { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(level == 2)
     }
 

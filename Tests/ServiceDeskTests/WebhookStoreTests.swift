@@ -91,7 +91,7 @@ struct WebhookStoreTests {
             SELECT id, 'bob@desk.test', 'x', 1, 'agent', ? FROM request WHERE key = 'SD-1'
             """
         await #expect(throws: Abort.self) {
-            try await store.writer.write { db in
+            try await store.writeSQLite { db in
                 try db.execute(sql: comment, arguments: [Date()])
                 try db.execute(sql: "UPDATE request SET status = 'Resolved' WHERE key = 'SD-1'")
                 // The trigger wrote them inside this transaction…
@@ -103,13 +103,13 @@ struct WebhookStoreTests {
         #expect(try await Self.deliveries(store, webhook: hook.id).isEmpty)
         #expect(try await store.request(key: "SD-1").comments.isEmpty)
 
-        try await store.writer.write { db in
+        try await store.writeSQLite { db in
             try db.execute(sql: comment, arguments: [Date()])
             try db.execute(sql: "UPDATE request SET status = 'Resolved' WHERE key = 'SD-1'")
         }
         #expect(try await Self.deliveries(store, webhook: hook.id).map(\.event) == [.commentAdded, .requestUpdated])
         // An update that changes none of the watched columns tells nothing.
-        try await store.writer.write { db in
+        try await store.writeSQLite { db in
             try db.execute(
                 sql: "UPDATE request SET status = status, updatedAt = ? WHERE key = 'SD-1'", arguments: [Date()])
         }
@@ -172,7 +172,7 @@ struct WebhookStoreTests {
     func secretAndURL() async throws {
         let (store, channel) = try await makeDesk()
         let (hook, secret) = try await store.addWebhook(url: "http://127.0.0.1:9/in", events: [], projectKey: nil)
-        let stored = try await store.writer.read { db in
+        let stored = try await store.readSQLite { db in
             try Data.fetchOne(db, sql: "SELECT secret FROM webhook WHERE id = ?", arguments: [hook.id])
         }
         #expect(stored.map { !$0.isEmpty && !String(decoding: $0, as: UTF8.self).contains(secret) } == true)

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import ServiceDesk
+
+/// The store's SQL on PostgreSQL: each transaction holds one pooled connection on a thread of its own, where the
+/// store's synchronous statements wait for the server's answers (never on an event loop or Swift's cooperative
+/// pool). Writes are SERIALIZABLE, as SQLite's one writer is, and run again when another node's transaction
+/// conflicts with them.
+public final class PostgresBackend: SQLBackend {
+    public let pool: PostgresPool
+    private let threads: NIOThreadPool
+    /// How often a transaction runs before a conflict is the caller's error.
+    static let attempts = 8
+
+    public var dialect: SQLDialect { .postgres }
+
+    /// A backend on `pool`, running at most `concurrency` transactions at once.
+    public init(pool: PostgresPool, concurrency: Int = 16) {
+        self.pool = pool
+        threads = NIOThreadPool(numberOfThreads: concurrency)
+        threads.start()
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await run(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    public func close() async {
+        try? await threads.shutdownGracefully()
+        pool.close()
+    }
+
+    private func run<T: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws
+        -> T
+    {
+        var attempt = 1
+        while true {
+            do {
+                return try await pool.client.withConnection { connection in
+                    try await self.threads.runIfActive {
+                        try PostgresSession(connection: connection, logger: self.pool.logger).transaction(
+                            begin: begin, body)
+                    }
+                }
+            } catch let error where attempt < Self.attempts && Self.isConflict(error) {
+                // Another node's transaction touched the same rows (or took the same unique key) first: this one saw
+                // a state that no longer is, and runs again on the new one, after a short random pause.
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            } catch let error as DeskError {
+                throw error
+            } catch {
+                throw DeskError(.storage, "database transaction failed: \(PostgresPool.describe(error))")
+            }
+        }
+    }
+
+    /// Serialization failure, deadlock, or a unique key another transaction took first.
+    static func isConflict(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return ["40001", "40P01", "23505"].contains(state)
+    }
+}
+
+/// One connection in one transaction, its statements run synchronously.
+struct PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func transaction<T>(begin: String, _ body: (any SQLSession) throws -> T) throws -> T {
+        try run(begin)
+        do {
+            let result = try body(self)
+            try run("COMMIT")
+            return result
+        } catch {
+            // A failed statement has aborted the transaction already; the rollback ends it so the pooled connection
+            // is clean. Its own failure would hide the cause.
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func run(_ sql: String) throws {
+        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
+    }
+
+    func execute(sql: String, arguments: SQLArguments) throws -> Int {
+        try query(sql, arguments).metadata.rows ?? 0
+    }
+
+    func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        let result = try query(sql, arguments)
+        return try result.rows.map { row in
+            var columns: [String] = []
+            var values: [SQLValue] = []
+            for cell in row {
+                columns.append(cell.columnName)
+                values.append(try Self.value(cell))
+            }
+            return SQLRow(columns: columns, values: values)
+        }
+    }
+
+    private func query(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let integer): binds.append(integer)
+            case .real(let real): binds.append(real)
+            case .text(let text): binds.append(text)
+            case .blob(let data): binds.append(ByteBuffer(bytes: data))
+            case .date(let date): binds.append(date)
+            }
+        }
+        return try connection.query(
+            PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: binds), logger: logger
+        ).wait()
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid: return .integer(try cell.decode(Int64.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .numeric:
+            let decimal = try cell.decode(Decimal.self)
+            let integer = NSDecimalNumber(decimal: decimal)
+            return decimal == Decimal(integer.int64Value) ? .integer(integer.int64Value) : .real(integer.doubleValue)
+        case .bytea: return .blob(try cell.decode(Data.self))
+        case .timestamptz, .timestamp: return .date(try cell.decode(Date.self))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    /// The statement with SQLite's placeholders as PostgreSQL's: `?` is the next number, `?N` is `$N`. Quoted text,
+    /// quoted names and comments are left alone.
+    static func numberingPlaceholders(_ sql: String) -> String {
+        guard sql.contains("?") else { return sql }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 8)
+        var next = 1
+        var quote: Character? = nil
+        var inComment = false
+        var characters = sql.makeIterator()
+        var pending: Character? = characters.next()
+        while let character = pending {
+            pending = characters.next()
+            if inComment {
+                output.append(character)
+                if character == "\n" { inComment = false }
+                continue
+            }
+            if let open = quote {
+                output.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                output.append(character)
+            case "-" where pending == "-":
+                inComment = true
+                output.append(character)
+            case "?":
+                var digits = ""
+                while let digit = pending, digit.isASCII, digit.isNumber {
+                    digits.append(digit)
+                    pending = characters.next()
+                }
+                let number = Int(digits) ?? next
+                output += "$\(number)"
+                next = max(next, number + 1)
+            default:
+                output.append(character)
+            }
+        }
+        return output
+    }
+}
