@@ -284,7 +284,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceDeskTests", dependencies: ["ServiceDesk", "PostgresStore", "MailServerHarness"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AdminAPITests",
             dependencies: [

@@ -11,17 +11,22 @@ import ServiceDesk
 /// conflicts with them.
 public final class PostgresBackend: SQLBackend {
     public let pool: PostgresPool
-    private let threads: NIOThreadPool
+    private var threads: NIOThreadPool { Self.threads }
+    /// The threads transactions wait on, one per transaction in flight, shared by every backend of the process (a
+    /// pool is never stopped: NIO does not allow one to end while running, and a process has one store).
+    private static let threads: NIOThreadPool = {
+        let threads = NIOThreadPool(numberOfThreads: 32)
+        threads.start()
+        return threads
+    }()
     /// How often a transaction runs before a conflict is the caller's error.
     static let attempts = 8
 
     public var dialect: SQLDialect { .postgres }
 
-    /// A backend on `pool`, running at most `concurrency` transactions at once.
-    public init(pool: PostgresPool, concurrency: Int = 16) {
+    /// A backend on `pool`.
+    public init(pool: PostgresPool) {
         self.pool = pool
-        threads = NIOThreadPool(numberOfThreads: concurrency)
-        threads.start()
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
@@ -33,7 +38,6 @@ public final class PostgresBackend: SQLBackend {
     }
 
     public func close() async {
-        try? await threads.shutdownGracefully()
         pool.close()
     }
 

@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 
 /// The `agent` table: an account with its bcrypt hash (nil until a password is set).
-struct AgentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+struct AgentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     static let databaseTableName = "agent"
+    static var tableName: String { databaseTableName }
     var id: Int64?
     var email: String
     var name: String
@@ -30,8 +31,9 @@ struct AgentRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
 
 /// The `agentSession` table: a console sign-in, keyed by the SHA-256 of its cookie token (the token itself is
 /// never stored, so a copy of the database signs nobody in).
-struct AgentSessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct AgentSessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord, SQLRecord {
     static let databaseTableName = "agentSession"
+    static var tableName: String { databaseTableName }
     var tokenHash: Data
     var agentId: Int64
     var csrfToken: String
@@ -40,8 +42,9 @@ struct AgentSessionRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 }
 
 /// The `passwordSetup` table: a one-time link to set an agent's password, keyed by the SHA-256 of its token.
-struct PasswordSetupRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+struct PasswordSetupRecord: Codable, Sendable, FetchableRecord, PersistableRecord, SQLRecord {
     static let databaseTableName = "passwordSetup"
+    static var tableName: String { databaseTableName }
     var tokenHash: Data
     var agentId: Int64
     var createdAt: Date

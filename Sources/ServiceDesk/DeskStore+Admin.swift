@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A mailbox to link, as the admin described it.
 public struct ChannelDraft: Sendable {
@@ -98,8 +97,8 @@ extension DeskStore {
         }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw DeskError.invalid("project name must not be empty") }
-        return try await writeSQLite { db in
-            if try Project.filter(Project.Columns.key == key).fetchOne(db) != nil {
+        return try await write { db in
+            if try Project.fetchOne(db, sql: "SELECT * FROM project WHERE key = ?", arguments: [key]) != nil {
                 throw DeskError.conflict("project \(key) already exists")
             }
             var project = Project(
@@ -118,11 +117,14 @@ extension DeskStore {
 
     /// All projects, by key.
     public func projects() async throws -> [Project] {
-        try await readSQLite { db in try Project.order(Project.Columns.key).fetchAll(db) }
+        try await read { db in try Project.fetchAll(db, sql: "SELECT * FROM project ORDER BY key") }
     }
 
-    static func project(_ key: String, in db: Database) throws -> Project {
-        guard let project = try Project.filter(Project.Columns.key == key.uppercased()).fetchOne(db) else {
+    static func project(_ key: String, in db: any SQLSession) throws -> Project {
+        guard
+            let project = try Project.fetchOne(
+                db, sql: "SELECT * FROM project WHERE key = ?", arguments: [key.uppercased()])
+        else {
             throw DeskError.notFound("unknown project \(key.uppercased())")
         }
         return project
@@ -138,10 +140,13 @@ extension DeskStore {
         guard Set(names).count == names.count else {
             throw DeskError.invalid("request type \"\(name)\" names a field twice")
         }
-        return try await writeSQLite { db in
+        return try await write { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
-            if try RequestType.filter(Column("projectId") == projectId && Column("name") == name).fetchOne(db) != nil {
+            if try RequestType.fetchOne(
+                db, sql: "SELECT * FROM requestType WHERE projectId = ? AND name = ?", arguments: [projectId, name])
+                != nil
+            {
                 throw DeskError.conflict("request type \"\(name)\" already exists in project \(project.key)")
             }
             var type = RequestType(id: nil, projectId: projectId, name: name, fields: fields)
@@ -152,9 +157,10 @@ extension DeskStore {
 
     /// The request types of a project.
     public func requestTypes(projectKey: String) async throws -> [RequestType] {
-        try await readSQLite { db in
+        try await read { db in
             let project = try Self.project(projectKey, in: db)
-            return try RequestType.filter(Column("projectId") == project.id).order(Column("name")).fetchAll(db)
+            return try RequestType.fetchAll(
+                db, sql: "SELECT * FROM requestType WHERE projectId = ? ORDER BY name", arguments: [project.id])
         }
     }
 
@@ -165,7 +171,7 @@ extension DeskStore {
         guard let address = AddressNormalizer.normalize(address) else {
             throw DeskError.invalid("\"\(address)\" is not an email address")
         }
-        return try await writeSQLite { db in
+        return try await write { db in
             let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             if try Self.customer(address, projectId: projectId, in: db) != nil {
@@ -179,42 +185,48 @@ extension DeskStore {
 
     /// The customers of a project.
     public func customers(projectKey: String) async throws -> [Customer] {
-        try await readSQLite { db in
+        try await read { db in
             let project = try Self.project(projectKey, in: db)
-            return try Customer.filter(Column("projectId") == project.id).order(Column("address")).fetchAll(db)
+            return try Customer.fetchAll(
+                db, sql: "SELECT * FROM customer WHERE projectId = ? ORDER BY address", arguments: [project.id])
         }
     }
 
-    static func customer(_ address: String, projectId: Int64, in db: Database) throws -> Customer? {
+    static func customer(_ address: String, projectId: Int64, in db: any SQLSession) throws -> Customer? {
         try Customer.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM customer WHERE projectId = ? AND address = ?"),
-            arguments: [projectId, address])
+            db, sql: "SELECT * FROM customer WHERE projectId = ? AND address = ?", arguments: [projectId, address])
     }
 
     /// Whether a sender may raise requests through a channel: blocked senders never; otherwise
     /// anyone under public signup, and under restricted signup the project's customers and the
     /// addresses and domains on its allow list.
     public func admission(sender: String, channelId: Int64) async throws -> Admission {
-        try await readSQLite { db in
-            guard let channel = try Channel.fetchOne(db, key: channelId),
-                let project = try Project.fetchOne(db, key: channel.projectId)
+        try await read { db in
+            guard let channel = try Channel.fetchOne(db, id: channelId),
+                let project = try Project.fetchOne(db, id: channel.projectId)
             else { return .notCustomer }
             return try Self.admission(for: sender, project: project, in: db)
         }
     }
 
-    static func admission(for address: String, project: Project, in db: Database) throws -> Admission {
+    static func admission(for address: String, project: Project, in db: any SQLSession) throws -> Admission {
         guard let projectId = project.id else { return .notCustomer }
         let domain = "@" + (address.split(separator: "@").last.map(String.init) ?? "")
-        let rules = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? AND pattern IN (?, ?)"),
-            arguments: [projectId, address, domain])
-        if let blocked = rules.first(where: { $0["kind"] == "block" }) {
-            return .blocked(blocked["pattern"])
+        let rules = try db.fetchAll(
+            sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? AND pattern IN (?, ?)",
+            arguments: [projectId, address, domain]
+        ).map {
+            (
+                kind: try $0.decode(String.self, forColumn: "kind"),
+                pattern: try $0.decode(String.self, forColumn: "pattern")
+            )
+        }
+        if let blocked = rules.first(where: { $0.kind == CustomerRuleKind.block.rawValue }) {
+            return .blocked(blocked.pattern)
         }
         if project.signup == .public { return .admitted }
         if try customer(address, projectId: projectId, in: db) != nil { return .admitted }
-        if rules.contains(where: { $0["kind"] == "allow" }) { return .admitted }
+        if rules.contains(where: { $0.kind == CustomerRuleKind.allow.rawValue }) { return .admitted }
         return .notCustomer
     }
 
@@ -229,10 +241,10 @@ extension DeskStore {
             throw DeskError.invalid("\"\(pattern)\" is neither an address nor a domain")
         }
         let normalized = text
-        return try await writeSQLite { db in
+        return try await write { db in
             let project = try Self.project(projectKey, in: db)
             try db.execute(
-                sql: "INSERT OR IGNORE INTO customerRule (projectId, kind, pattern) VALUES (?, ?, ?)",
+                sql: "INSERT INTO customerRule (projectId, kind, pattern) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [project.id, kind.rawValue, normalized])
             return normalized
         }
@@ -243,12 +255,12 @@ extension DeskStore {
         var text = pattern.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         if !text.contains("@") { text = "@" + text }
         let normalized = text
-        try await writeSQLite { db in
+        try await write { db in
             let project = try Self.project(projectKey, in: db)
-            try db.execute(
+            let removed = try db.execute(
                 sql: "DELETE FROM customerRule WHERE projectId = ? AND kind = ? AND pattern = ?",
                 arguments: [project.id, kind.rawValue, normalized])
-            if db.changesCount == 0 {
+            if removed == 0 {
                 throw DeskError.notFound("\(normalized) is not on the \(kind.rawValue) list of \(project.key)")
             }
         }
@@ -256,13 +268,13 @@ extension DeskStore {
 
     /// A project's allow and block lists.
     public func customerRules(projectKey: String) async throws -> [(kind: CustomerRuleKind, pattern: String)] {
-        try await readSQLite { db in
+        try await read { db in
             let project = try Self.project(projectKey, in: db)
-            return try Row.fetchAll(
-                db, sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? ORDER BY kind, pattern",
+            return try db.fetchAll(
+                sql: "SELECT kind, pattern FROM customerRule WHERE projectId = ? ORDER BY kind, pattern",
                 arguments: [project.id]
             ).compactMap { row in
-                CustomerRuleKind(rawValue: row["kind"]).map { ($0, row["pattern"]) }
+                try CustomerRuleKind(rawValue: row["kind"]).map { ($0, try row["pattern"]) }
             }
         }
     }
@@ -289,20 +301,20 @@ extension DeskStore {
         let settings = SMTPSettings(
             host: host, port: port, tls: tls, caFile: caFile, fromAddress: from, username: username, secret: secret,
             authMethod: authMethod)
-        try await writeSQLite { db in
-            try settings.save(db)
+        try await write { db in
+            try settings.upsert(db)
             // The relay's grant lives as long as its settings say OAuth: another login method drops it.
             if let grantRow {
                 try Self.replaceGrant(grantRow, in: db)
             } else {
-                try OAuthGrantRow.filter(owner: .relay).deleteAll(db)
+                try db.execute(sql: "DELETE FROM oauthGrant WHERE relay = 1")
             }
         }
     }
 
     /// The relay with its password, or nil when none is set.
     public func relay() async throws -> RelaySettings? {
-        guard let settings = try await readSQLite({ db in try SMTPSettings.fetchOne(db, key: 1) }) else { return nil }
+        guard let settings = try await read({ db in try SMTPSettings.fetchOne(db, id: 1) }) else { return nil }
         return RelaySettings(settings: settings, password: try settings.secret.map { try secrets.open($0) })
     }
 
@@ -311,10 +323,10 @@ extension DeskStore {
     /// Checks everything about a new channel that can be checked without its server: the project,
     /// the request type and the one-address-one-project rule.
     public func validate(_ draft: ChannelDraft) async throws {
-        _ = try await readSQLite { db in try Self.check(draft, in: db) }
+        _ = try await read { db in try Self.check(draft, in: db) }
     }
 
-    static func check(_ draft: ChannelDraft, in db: Database) throws -> (
+    static func check(_ draft: ChannelDraft, in db: any SQLSession) throws -> (
         Project, RequestType, String, [String], String
     ) {
         guard let address = AddressNormalizer.normalize(draft.address) else {
@@ -341,9 +353,9 @@ extension DeskStore {
         for candidate in [address] + extras {
             if let ownerId = try Int64.fetchOne(
                 db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [candidate]),
-                let existing = try Channel.fetchOne(db, key: ownerId)
+                let existing = try Channel.fetchOne(db, id: ownerId)
             {
-                let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
+                let owner = try Project.fetchOne(db, id: existing.projectId)?.key ?? "another project"
                 throw DeskError.conflict(
                     "the address \(candidate) is already linked to project \(owner); an address can be linked to only one project"
                 )
@@ -351,17 +363,18 @@ extension DeskStore {
         }
         let accountKey =
             isPush ? "lmtp:" + address : AddressNormalizer.accountKey(host: draft.host, username: draft.username)
-        if let existing = try Channel.filter(Channel.Columns.accountKey == accountKey).fetchOne(db) {
-            let owner = try Project.fetchOne(db, key: existing.projectId)?.key ?? "another project"
+        if let existing = try Channel.fetchOne(
+            db, sql: "SELECT * FROM channel WHERE accountKey = ?", arguments: [accountKey])
+        {
+            let owner = try Project.fetchOne(db, id: existing.projectId)?.key ?? "another project"
             throw DeskError.conflict(
                 "the mailbox \(draft.username) on \(draft.host) is already linked as \(existing.address) (project \(owner)); another alias of the same account cannot be linked again; add it to that channel with --extra-address instead"
             )
         }
         guard
-            let type = try RequestType.filter(
-                Column("projectId") == project.id && Column("name") == draft.requestTypeName
-            )
-            .fetchOne(db)
+            let type = try RequestType.fetchOne(
+                db, sql: "SELECT * FROM requestType WHERE projectId = ? AND name = ?",
+                arguments: [project.id, draft.requestTypeName])
         else {
             throw DeskError.notFound("project \(project.key) has no request type \"\(draft.requestTypeName)\"")
         }
@@ -381,7 +394,7 @@ extension DeskStore {
             throw DeskError.invalid("an OAuth 2.0 channel is linked with the grant of a flow, and only such a channel")
         }
         let grantRow = try grant.map { try sealedRow(owner: .relay, appId: $0.appId, tokens: $0.tokens, at: Date()) }
-        return try await writeSQLite { db in
+        return try await write { db in
             let (project, type, address, extras, accountKey) = try Self.check(draft, in: db)
             guard let projectId = project.id, let typeId = type.id else { throw DeskError(.storage, "row without id") }
             var channel = Channel(
@@ -407,43 +420,42 @@ extension DeskStore {
 
     /// All channels with their project keys.
     public func channels() async throws -> [(channel: Channel, projectKey: String)] {
-        try await readSQLite { db in try Self.channelsWithProjectKeys(where: nil, in: db) }
+        try await read { db in try Self.channelsWithProjectKeys(where: nil, in: db) }
     }
 
     /// Channels and their projects' keys in one query (a join, not a project fetch per channel), by address;
     /// `condition` is SQL on the `channel` table's columns.
     static func channelsWithProjectKeys(
-        where condition: String?, arguments: StatementArguments = [], in db: Database
+        where condition: String?, arguments: SQLArguments = [], in db: any SQLSession
     ) throws -> [(channel: Channel, projectKey: String)] {
         let filter = condition.map { "WHERE \($0)" } ?? ""
-        let rows = try Row.fetchAll(
-            db,
+        let rows = try db.fetchAll(
             sql: """
                 SELECT channel.*, project.key AS postdeskProjectKey FROM channel
                 LEFT JOIN project ON project.id = channel.projectId \(filter) ORDER BY channel.address
                 """, arguments: arguments)
         return try rows.map { row in
-            (try Channel(row: row), (row["postdeskProjectKey"] as String?) ?? "?")
+            (try Channel(row: row), try row.decode(String?.self, forColumn: "postdeskProjectKey") ?? "?")
         }
     }
 
     /// One channel (by its address or an extra address) with its password opened, enabled or not.
     public func runnableChannel(address: String) async throws -> RunnableChannel {
-        let found = try await readSQLite { db -> (Channel, String) in
+        let found = try await read { db -> (Channel, String) in
             guard
                 let channelId = try Int64.fetchOne(
                     db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [address.lowercased()]
                 ),
-                let channel = try Channel.fetchOne(db, key: channelId)
+                let channel = try Channel.fetchOne(db, id: channelId)
             else { throw DeskError.notFound("no channel with address \(address)") }
-            return (channel, try Project.fetchOne(db, key: channel.projectId)?.key ?? "?")
+            return (channel, try Project.fetchOne(db, id: channel.projectId)?.key ?? "?")
         }
         return RunnableChannel(channel: found.0, password: try secrets.open(found.0.secret), projectKey: found.1)
     }
 
     /// The enabled channels, with passwords opened, for the supervisor: one query, whatever their number.
     public func runnableChannels() async throws -> [RunnableChannel] {
-        let rows = try await readSQLite { db in try Self.channelsWithProjectKeys(where: "channel.enabled", in: db) }
+        let rows = try await read { db in try Self.channelsWithProjectKeys(where: "channel.enabled = 1", in: db) }
         return try opened(rows)
     }
 
@@ -456,10 +468,10 @@ extension DeskStore {
         for start in stride(from: 0, to: sorted.count, by: 500) {
             let chunk = Array(sorted[start..<min(start + 500, sorted.count)])
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            rows += try await readSQLite { db in
+            rows += try await read { db in
                 try Self.channelsWithProjectKeys(
-                    where: "channel.enabled AND channel.id IN (\(placeholders))",
-                    arguments: StatementArguments(chunk), in: db)
+                    where: "channel.enabled = 1 AND channel.id IN (\(placeholders))",
+                    arguments: SQLArguments(chunk.map(\.sqlValue)), in: db)
             }
         }
         return try opened(rows)
@@ -467,7 +479,7 @@ extension DeskStore {
 
     /// One channel by id with its password opened, enabled or not; nil when there is no such channel.
     public func runnableChannel(id: Int64) async throws -> RunnableChannel? {
-        let rows = try await readSQLite { db in
+        let rows = try await read { db in
             try Self.channelsWithProjectKeys(where: "channel.id = ?", arguments: [id], in: db)
         }
         return try opened(rows).first

@@ -120,7 +120,7 @@ extension DeskStore {
         if terms.contains(where: { $0.unicodeScalars.count >= 3 }) { try await indexSearchText(limit: 5000) }
         let limit = max(1, min(limit, 10_000))
         return try await readSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             var sql = """
                 SELECT request.key, request.summary, request.status, request.reporter, agent.name AS assignee,
                        request.createdAt, request.updatedAt
@@ -302,7 +302,7 @@ extension DeskStore {
     /// triggers): the console polls it to show new requests without a reload.
     public func queueVersion(projectKey: String) async throws -> Int64 {
         try await readSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             return try Int64.fetchOne(
                 db, sql: "SELECT version FROM queueVersion WHERE projectId = ?", arguments: [project.id]) ?? 0
         }

@@ -40,7 +40,7 @@ extension DeskStore {
             return .alreadyLinked(existing)
         }
         do {
-            _ = try check(draft, in: db)
+            _ = try check(draft, in: SQLiteSession(db: db))
             return .new
         } catch let error as DeskError {
             switch error.code {

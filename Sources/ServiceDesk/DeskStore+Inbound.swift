@@ -262,7 +262,7 @@ extension DeskStore {
         // An agent answering by mail is no customer: the signup rules and the customer list are not theirs.
         let agentAddress = try activeAgent(sender, in: db)
         let fromAgent = agentAddress != nil
-        switch fromAgent ? .admitted : try admission(for: sender, project: project, in: db) {
+        switch fromAgent ? .admitted : try admission(for: sender, project: project, in: SQLiteSession(db: db)) {
         case .admitted:
             break
         case .notCustomer:
@@ -639,7 +639,7 @@ extension DeskStore {
     ) throws {
         for address in addresses where address != reporter {
             guard try !isChannelAddress(address, in: db),
-                try admission(for: address, project: project, in: db) == .admitted
+                try admission(for: address, project: project, in: SQLiteSession(db: db)) == .admitted
             else { continue }
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO participant (requestId, address) VALUES (?, ?)")
                 .execute(arguments: [requestId, address])

@@ -5,7 +5,7 @@ extension DeskStore {
     /// The project's notification settings and templates.
     public func notifications(projectKey: String) async throws -> ProjectNotifications {
         try await readSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             var templates: [ProjectNotifications.Entry] = []
             for kind in NotificationKind.allCases {
@@ -33,7 +33,7 @@ extension DeskStore {
             subject: subject ?? NotificationTemplate.builtIn(kind, language).subject, text: text, html: html)
         let preview = try Self.preview(template.compiled(), language: language)
         try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             try db.execute(
                 sql: """
                     INSERT INTO notificationTemplate (projectId, kind, language, subject, text, html, updatedAt)
@@ -51,7 +51,7 @@ extension DeskStore {
         async throws -> Bool
     {
         try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             try db.execute(
                 sql: "DELETE FROM notificationTemplate WHERE projectId = ? AND kind = ? AND language = ?",
                 arguments: [project.id, kind, language])
@@ -62,7 +62,7 @@ extension DeskStore {
     /// Turns the acknowledgement of new requests on or off.
     public func setNotifyReceived(projectKey: String, _ on: Bool) async throws {
         try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             try db.execute(sql: "UPDATE project SET notifyReceived = ? WHERE id = ?", arguments: [on, project.id])
         }
     }
@@ -72,7 +72,7 @@ extension DeskStore {
         async throws -> NotificationPreview
     {
         try await readSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             return Self.preview(
                 try NotificationComposer.template(kind, language, projectId: projectId, in: db), language: language)

@@ -1,12 +1,15 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     // MARK: OAuth 2.0 grants
 
     /// The app named `name` with its client secret opened, for a flow or a refresh; not found names the list command.
     public func oauthApp(named name: String) async throws -> (app: OAuthApp, clientSecret: String?) {
-        guard let app = try await readSQLite({ db in try OAuthApp.filter(OAuthApp.Columns.name == name).fetchOne(db) })
+        // Names compare without case, as the unique index on them does.
+        guard
+            let app = try await read({ db in
+                try OAuthApp.fetchOne(db, sql: "SELECT * FROM oauthApp WHERE lower(name) = lower(?)", arguments: [name])
+            })
         else {
             throw DeskError.notFound("no OAuth app named \(name); postdesk oauth app list shows them")
         }
@@ -15,9 +18,12 @@ extension DeskStore {
 
     /// The grant `owner` logs in with, its tokens opened; nil when it has none.
     public func oauthGrant(for owner: OAuthGrantOwner) async throws -> LiveOAuthGrant? {
-        let found = try await readSQLite { db -> (OAuthGrantRow, OAuthApp)? in
-            guard let row = try OAuthGrantRow.filter(owner: owner).fetchOne(db),
-                let app = try OAuthApp.fetchOne(db, key: row.appId)
+        let found = try await read { db -> (OAuthGrantRow, OAuthApp)? in
+            let condition = OAuthGrantRow.condition(owner: owner)
+            guard
+                let row = try OAuthGrantRow.fetchOne(
+                    db, sql: "SELECT * FROM oauthGrant WHERE \(condition.sql)", arguments: condition.arguments),
+                let app = try OAuthApp.fetchOne(db, id: row.appId)
             else { return nil }
             return (row, app)
         }
@@ -27,11 +33,12 @@ extension DeskStore {
 
     /// Every grant that still works (no recorded failure): what the refresh loop keeps fresh.
     public func workingOAuthGrants() async throws -> [LiveOAuthGrant] {
-        let rows = try await readSQLite { db -> [(OAuthGrantRow, OAuthApp)] in
+        let rows = try await read { db -> [(OAuthGrantRow, OAuthApp)] in
             let apps = Dictionary(
-                try OAuthApp.fetchAll(db).compactMap { app in app.id.map { ($0, app) } },
+                try OAuthApp.fetchAll(db, sql: "SELECT * FROM oauthApp").compactMap { app in app.id.map { ($0, app) } },
                 uniquingKeysWith: { a, _ in a })
-            return try OAuthGrantRow.filter(Column("failure") == nil).fetchAll(db).compactMap { row in
+            return try OAuthGrantRow.fetchAll(db, sql: "SELECT * FROM oauthGrant WHERE failure IS NULL").compactMap {
+                row in
                 apps[row.appId].map { (row, $0) }
             }
         }
@@ -40,12 +47,14 @@ extension DeskStore {
 
     /// What `status` shows of every grant, by owner.
     public func oauthGrantSummaries() async throws -> [OAuthGrantOwner: OAuthGrantSummary] {
-        try await readSQLite { db in
+        try await read { db in
             let names = Dictionary(
-                try OAuthApp.fetchAll(db).compactMap { app in app.id.map { ($0, app.name) } },
+                try OAuthApp.fetchAll(db, sql: "SELECT * FROM oauthApp").compactMap { app in
+                    app.id.map { ($0, app.name) }
+                },
                 uniquingKeysWith: { a, _ in a })
             var summaries: [OAuthGrantOwner: OAuthGrantSummary] = [:]
-            for row in try OAuthGrantRow.fetchAll(db) {
+            for row in try OAuthGrantRow.fetchAll(db, sql: "SELECT * FROM oauthGrant") {
                 summaries[row.owner] = OAuthGrantSummary(
                     owner: row.owner, appName: names[row.appId] ?? "?", grantedAt: row.grantedAt,
                     lastRefreshAt: row.lastRefreshAt, accessExpiresAt: row.accessExpiresAt,
@@ -66,8 +75,8 @@ extension DeskStore {
     ) async throws -> Bool {
         let sealedAccess = try secrets.seal(accessToken)
         let sealedRefresh = try rotatedRefreshToken.map { try secrets.seal($0) }
-        return try await writeSQLite { [secrets] db in
-            guard var row = try OAuthGrantRow.fetchOne(db, key: grantId),
+        return try await write { [secrets] db in
+            guard var row = try OAuthGrantRow.fetchOne(db, id: grantId),
                 try secrets.open(row.refreshToken) == usedRefreshToken
             else { return false }
             row.accessToken = sealedAccess
@@ -88,8 +97,8 @@ extension DeskStore {
     public func recordOAuthFailure(grantId: Int64, usedRefreshToken: String, line: String, at now: Date = Date())
         async throws -> Bool
     {
-        try await writeSQLite { [secrets] db in
-            guard var row = try OAuthGrantRow.fetchOne(db, key: grantId),
+        try await write { [secrets] db in
+            guard var row = try OAuthGrantRow.fetchOne(db, id: grantId),
                 try secrets.open(row.refreshToken) == usedRefreshToken
             else { return false }
             row.failure = String(line.prefix(2000))
@@ -105,7 +114,7 @@ extension DeskStore {
         async throws
     {
         let row = try sealedRow(owner: owner, appId: appId, tokens: tokens, at: now)
-        try await writeSQLite { db in try Self.replaceGrant(row, in: db) }
+        try await write { db in try Self.replaceGrant(row, in: db) }
     }
 
     /// Gives the channel at `address` a new grant and makes it an OAuth 2.0 channel, in one transaction; its
@@ -115,13 +124,13 @@ extension DeskStore {
     {
         let emptySecret = try secrets.seal("")
         let sealed = try sealedRow(owner: .relay, appId: appId, tokens: tokens, at: now)
-        return try await writeSQLite { db in
+        return try await write { db in
             var row = sealed
             guard
                 let channelId = try Int64.fetchOne(
                     db, sql: "SELECT channelId FROM channelAddress WHERE address = ?", arguments: [address.lowercased()]
                 ),
-                var channel = try Channel.fetchOne(db, key: channelId)
+                var channel = try Channel.fetchOne(db, id: channelId)
             else { throw DeskError.notFound("no channel with address \(address)") }
             if channel.authMethod != .oauth2App {
                 channel.authMethod = .oauth2App
@@ -141,15 +150,16 @@ extension DeskStore {
             accessToken: try secrets.seal(tokens.accessToken), accessExpiresAt: tokens.accessExpiresAt, grantedAt: now)
     }
 
-    static func replaceGrant(_ row: OAuthGrantRow, in db: Database) throws {
+    static func replaceGrant(_ row: OAuthGrantRow, in db: any SQLSession) throws {
         if case .channel(let id) = row.owner {
-            guard try Channel.fetchOne(db, key: id) != nil else { throw DeskError.notFound("channel \(id) is gone") }
+            guard try Channel.fetchOne(db, id: id) != nil else { throw DeskError.notFound("channel \(id) is gone") }
         }
-        guard try OAuthApp.fetchOne(db, key: row.appId) != nil else {
+        guard try OAuthApp.fetchOne(db, id: row.appId) != nil else {
             throw DeskError.notFound("the OAuth app was removed meanwhile")
         }
-        try OAuthGrantRow.filter(owner: row.owner).deleteAll(db)
-        try row.insert(db)
+        let owner = OAuthGrantRow.condition(owner: row.owner)
+        try db.execute(sql: "DELETE FROM oauthGrant WHERE \(owner.sql)", arguments: owner.arguments)
+        try row.insertRow(db)
     }
 
     private func opened(_ row: OAuthGrantRow, app: OAuthApp) throws -> LiveOAuthGrant {

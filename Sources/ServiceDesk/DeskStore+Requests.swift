@@ -11,7 +11,7 @@ extension DeskStore {
     /// The project's queue, newest first.
     public func queue(projectKey: String) async throws -> [ServiceRequest] {
         try await readSQLite { db in
-            let project = try Self.project(projectKey, in: db)
+            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
             return try ServiceRequest.filter(Column("projectId") == project.id).order(Column("id").desc).fetchAll(db)
         }
     }

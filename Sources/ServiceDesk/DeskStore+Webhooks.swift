@@ -136,7 +136,7 @@ extension DeskStore {
         let entry = try await writeSQLite { db in
             var projectId: Int64?
             if let projectKey {
-                projectId = try Self.project(projectKey, in: db).id
+                projectId = try Self.project(projectKey, in: SQLiteSession(db: db)).id
             }
             var webhook = Webhook(
                 url: url, events: events, secret: sealed, projectId: projectId, active: true, createdAt: now)

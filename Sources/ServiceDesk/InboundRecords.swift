@@ -3,8 +3,10 @@ import GRDB
 
 /// A raw mail fetched from a mailbox, stored before the mailbox is told anything (the nothing-lost
 /// protocol, DESIGN.md §2), then processed exactly once into an outcome.
-public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct InboundMail: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord
+{
     public static let databaseTableName = "inbound"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var channelId: Int64
     /// `InboundFingerprint.dedupeKey`: the Message-ID with the content hash; unique per channel.

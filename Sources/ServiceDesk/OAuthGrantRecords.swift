@@ -58,8 +58,9 @@ public struct OAuthGrantSummary: Sendable, Equatable {
 }
 
 /// The stored grant row; tokens sealed by `SecretBox`.
-struct OAuthGrantRow: Sendable, FetchableRecord, PersistableRecord {
+struct OAuthGrantRow: Codable, Sendable, FetchableRecord, PersistableRecord, SQLIdentifiedRecord {
     static let databaseTableName = "oauthGrant"
+    static var tableName: String { databaseTableName }
     var id: Int64?
     var appId: Int64
     var channelId: Int64?
@@ -122,6 +123,14 @@ struct OAuthGrantRow: Sendable, FetchableRecord, PersistableRecord {
     var owner: OAuthGrantOwner {
         if let channelId { return .channel(channelId) }
         return .relay
+    }
+
+    /// The condition on `oauthGrant` that picks the grant of `owner`.
+    static func condition(owner: OAuthGrantOwner) -> (sql: String, arguments: SQLArguments) {
+        switch owner {
+        case .channel(let id): ("channelId = ?", [id])
+        case .relay: ("relay = 1", [])
+        }
     }
 
     static func filter(owner: OAuthGrantOwner) -> QueryInterfaceRequest<OAuthGrantRow> {

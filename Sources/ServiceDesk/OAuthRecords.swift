@@ -42,8 +42,9 @@ public struct OAuthAppDraft: Sendable, Equatable {
 
 /// A stored OAuth 2.0 app registration: the admin's own client id (and sealed secret) at one
 /// provider, with the endpoints and scopes the flows use.
-public struct OAuthApp: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct OAuthApp: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "oauthApp"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     /// Unique, compared without case; channels and the relay will name the app by it.
     public var name: String

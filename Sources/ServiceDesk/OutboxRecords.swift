@@ -3,8 +3,11 @@ import GRDB
 
 /// A notification waiting to be sent, or sent: the Message-ID and bytes are fixed when the row is
 /// written, so a resend after a crash is the same message.
-public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct OutboxMessage: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
+    SQLIdentifiedRecord
+{
     public static let databaseTableName = "outbox"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var requestId: Int64
     public var commentId: Int64?

@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 
 /// A project: a queue of requests with its own key (`SD`) and customers.
-public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "project"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var key: String
     public var name: String
@@ -40,8 +41,10 @@ public struct Project: Codable, Sendable, Equatable, FetchableRecord, MutablePer
 }
 
 /// A kind of request in a project, with the fields it asks for.
-public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord
+{
     public static let databaseTableName = "requestType"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var projectId: Int64
     public var name: String
@@ -69,8 +72,9 @@ public struct RequestType: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 }
 
 /// A linked mailbox: one address of one project, and how to reach its server.
-public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "channel"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var projectId: Int64
     public var address: String
@@ -109,8 +113,9 @@ public struct Channel: Codable, Sendable, Equatable, FetchableRecord, MutablePer
 }
 
 /// A person allowed to raise requests in a project.
-public struct Customer: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct Customer: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "customer"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var projectId: Int64
     public var address: String
@@ -121,8 +126,11 @@ public struct Customer: Codable, Sendable, Equatable, FetchableRecord, MutablePe
 }
 
 /// A customer's request in a project's queue (`SD-12`).
-public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
+    SQLIdentifiedRecord
+{
     public static let databaseTableName = "request"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var projectId: Int64
     public var key: String
@@ -141,8 +149,9 @@ public struct ServiceRequest: Codable, Sendable, Equatable, FetchableRecord, Mut
 }
 
 /// A comment on a request: public ones are mailed to the customer, internal ones are not.
-public struct Comment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct Comment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "comment"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var requestId: Int64
     public var author: String
@@ -156,8 +165,9 @@ public struct Comment: Codable, Sendable, Equatable, FetchableRecord, MutablePer
 }
 
 /// The SMTP relay notifications go out through (one per installation).
-public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct SMTPSettings: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord, SQLRecord {
     public static let databaseTableName = "smtpSettings"
+    public static var tableName: String { databaseTableName }
     public var id: Int64 = 1
     public var host: String
     public var port: Int

@@ -31,7 +31,7 @@ extension SQLRecord {
     }
 
     /// Inserts the record (its `id` column left to the database when nil) and answers the row's id.
-    @discardableResult public func insert(_ db: any SQLSession) throws -> Int64 {
+    @discardableResult public func insertRow(_ db: any SQLSession) throws -> Int64 {
         let pairs = try columnValues().filter { !($0.column == "id" && $0.value == .null) }
         return try db.insertReturningId(
             sql: "INSERT INTO \(Self.tableName) (\(pairs.map(\.column).joined(separator: ", "))) VALUES ("
@@ -293,5 +293,17 @@ private final class SQLRowEncoder: Encoder {
 
         mutating func superEncoder() -> any Encoder { SQLRowEncoder() }
         mutating func superEncoder(forKey key: Key) -> any Encoder { SQLRowEncoder() }
+    }
+}
+
+/// A record whose `id` the database gives on insert.
+public protocol SQLIdentifiedRecord: SQLRecord {
+    var id: Int64? { get set }
+}
+
+extension SQLIdentifiedRecord {
+    /// Inserts the record and sets its `id` to the new row's.
+    public mutating func insert(_ db: any SQLSession) throws {
+        id = try insertRow(db)
     }
 }

@@ -243,3 +243,25 @@ public protocol SQLBackend: Sendable {
     /// Ends the backend's connections.
     func close() async
 }
+
+// The fetches as GRDB spells them (`Int64.fetchOne(db, sql:arguments:)`), so that a statement reads the same on
+// either API.
+extension SQLDecodable {
+    public static func fetchOne(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> Self? {
+        try db.fetchScalar(Self.self, sql: sql, arguments: arguments)
+    }
+
+    public static func fetchAll(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> [Self] {
+        try db.fetchColumn(Self.self, sql: sql, arguments: arguments)
+    }
+}
+
+extension SQLRow {
+    public static func fetchOne(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
+        try db.fetchOne(sql: sql, arguments: arguments)
+    }
+
+    public static func fetchAll(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
+        try db.fetchAll(sql: sql, arguments: arguments)
+    }
+}

@@ -3,8 +3,9 @@ import GRDB
 
 /// A receiver of outbound webhooks: a URL, the events it wants, optionally only one project's, and its signing
 /// secret sealed with the data directory's key.
-public struct Webhook: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct Webhook: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord, SQLIdentifiedRecord {
     public static let databaseTableName = "webhook"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var url: String
     /// The events it gets, sorted and without repeats (a JSON array in the database, read by the triggers).
@@ -26,8 +27,11 @@ public struct Webhook: Codable, Sendable, Equatable, FetchableRecord, MutablePer
 
 /// One event for one webhook: the payload is fixed (a JSON snapshot made by the trigger in the change's own
 /// transaction), so every attempt sends the same bytes.
-public struct WebhookDelivery: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+public struct WebhookDelivery: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord,
+    SQLIdentifiedRecord
+{
     public static let databaseTableName = "webhookDelivery"
+    public static var tableName: String { databaseTableName }
     public var id: Int64?
     public var webhookId: Int64
     public var event: WebhookEvent

@@ -15,3 +15,21 @@ extension WebhookEvent: DatabaseValueConvertible {}
 extension NotificationKind: DatabaseValueConvertible {}
 extension OutboxEntry: FetchableRecord {}
 extension WebhookDeliveryStatus: DatabaseValueConvertible {}
+
+// The same vocabulary as `SQLSession` values (their raw strings).
+extension SignupPolicy: SQLBindable, SQLDecodable {}
+extension MailboxProtocol: SQLBindable, SQLDecodable {}
+extension MailProvider: SQLBindable, SQLDecodable {}
+extension AuthMethod: SQLBindable, SQLDecodable {}
+extension ServerTLS: SQLBindable, SQLDecodable {}
+extension RequestStatus: SQLBindable, SQLDecodable {}
+extension CommentSource: SQLBindable, SQLDecodable {}
+extension CustomerRuleKind: SQLBindable, SQLDecodable {}
+extension AgentRole: SQLBindable, SQLDecodable {}
+extension ConsoleLocale: SQLBindable, SQLDecodable {}
+extension InboundOutcome: SQLBindable, SQLDecodable {}
+extension OutboxStatus: SQLBindable, SQLDecodable {}
+extension OAuthProvider: SQLBindable, SQLDecodable {}
+extension WebhookEvent: SQLBindable, SQLDecodable {}
+extension NotificationKind: SQLBindable, SQLDecodable {}
+extension WebhookDeliveryStatus: SQLBindable, SQLDecodable {}

@@ -202,7 +202,8 @@ struct AgentStoreTests {
         let store = try DeskStore.inMemory()
         let agent = try await store.addAgent(email: "erin@desk.test", name: "Erin", role: .agent, passwordHash: nil)
         try await store.createSession(agentId: agent.id, tokenHash: one.hash, csrfToken: "c", expiresAt: Date() + 60)
-        let stored = try await store.readSQLite { db in try Data.fetchAll(db, sql: "SELECT tokenHash FROM agentSession") }
+        let stored = try await store.readSQLite { db in try Data.fetchAll(db, sql: "SELECT tokenHash FROM agentSession")
+        }
         #expect(stored == [one.hash])
     }
 

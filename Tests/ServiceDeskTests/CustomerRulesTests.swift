@@ -5,9 +5,11 @@ import Testing
 
 @Suite("Customers, participants, attachments and the log")
 struct CustomerRulesTests {
-    @Test("the block list wins over public signup; the allow list admits under restricted signup")
-    func allowAndBlock() async throws {
-        let (store, channel) = try await makeDesk(signup: .restricted)
+    @Test(
+        "the block list wins over public signup; the allow list admits under restricted signup",
+        arguments: StoreBackend.allCases)
+    func allowAndBlock(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         #expect(try await store.admission(sender: "bob@partner.test", channelId: channel) == .notCustomer)
         #expect(
             try await store.addCustomerRule(projectKey: "SD", kind: .allow, pattern: "Partner.test") == "@partner.test")

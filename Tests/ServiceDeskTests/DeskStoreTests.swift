@@ -3,9 +3,9 @@ import Testing
 
 @testable import ServiceDesk
 
-/// A store with project SD, a suitable request type and one linked channel.
-func makeDesk(signup: SignupPolicy = .public) async throws -> (DeskStore, Int64) {
-    let store = try DeskStore.inMemory()
+/// A store with project SD, a suitable request type and one linked channel, on `backend`.
+func makeDesk(signup: SignupPolicy = .public, on backend: StoreBackend = .sqlite) async throws -> (DeskStore, Int64) {
+    let store = try await backend.makeStore()
     _ = try await store.createProject(key: "SD", name: "Service Desk", signup: signup)
     _ = try await store.addRequestType(
         projectKey: "SD", name: "Get help",

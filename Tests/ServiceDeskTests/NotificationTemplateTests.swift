@@ -80,14 +80,16 @@ struct NotificationTemplateTests {
         let raw = try #require(try await store.outbox(requestKey: "SD-1").first?.raw)
         #expect(MailParser.parse(Array(raw)).subject == "[SD-1] Update on Printer jammed")
         #expect(
-            part("text/plain", of: raw)?.contains("Hello Alice,\r\nsmith@desk.test wrote:\r\n<i>Reboot</i> it.") == true)
+            part("text/plain", of: raw)?.contains("Hello Alice,\r\nsmith@desk.test wrote:\r\n<i>Reboot</i> it.") == true
+        )
         #expect(part("text/html", of: raw)?.contains("<blockquote>&lt;i&gt;Reboot&lt;/i&gt; it.</blockquote>") == true)
 
         // A Japanese request still gets the built-in Japanese notice: the English template is not its language.
         #expect(
             try await storeAndApply(store, channel: channel, intake(subject: "紙詰まり", messageID: "m2@customer.test"))
                 == .created("SD-2"))
-        _ = try await store.addAgentComment(requestKey: "SD-2", author: "tanto@desk.test", body: "確認します。", isPublic: true)
+        _ = try await store.addAgentComment(
+            requestKey: "SD-2", author: "tanto@desk.test", body: "確認します。", isPublic: true)
         let japanese = try #require(try await store.outbox(requestKey: "SD-2").first?.raw)
         #expect(MailParser.parse(Array(japanese)).text.contains("tanto@desk.test さんが SD-2 にコメントしました"))
 
