@@ -156,7 +156,9 @@ extension PostgresPool {
             CREATE TABLE messageIndex (
                 messageId TEXT NOT NULL PRIMARY KEY,
                 requestId BIGINT NOT NULL REFERENCES request(id) ON DELETE CASCADE,
-                createdAt TIMESTAMPTZ NOT NULL
+                createdAt TIMESTAMPTZ NOT NULL,
+                -- SQLite's implicit rowid, by which ties in time keep their order; the same name, so one statement reads both.
+                rowid BIGINT GENERATED ALWAYS AS IDENTITY
             )
             """,
             """

@@ -97,6 +97,9 @@ struct PostgresSession: SQLSession {
         _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
     }
 
+    /// A conflict with another transaction must run the whole transaction again, not be undone alone.
+    func endsTransaction(_ error: any Error) -> Bool { PostgresBackend.isConflict(error) }
+
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
         try query(sql, arguments).metadata.rows ?? 0
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     /// The prefix of every API token, so that a leaked one is recognisable (and found by secret scanners).
@@ -16,8 +15,8 @@ extension DeskStore {
         let generated = AgentToken.generate()
         let secret = Self.apiTokenPrefix + generated.token
         let hash = AgentToken.hash(secret)
-        try await writeSQLite { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM apiToken WHERE name = ?)", arguments: [name])
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM apiToken WHERE lower(name) = lower(?))", arguments: [name])
                 == true
             {
                 throw DeskError.conflict("a token named \(name) exists; revoke it first or choose another name")
@@ -31,8 +30,8 @@ extension DeskStore {
 
     /// Every token, by name; never a secret.
     public func apiTokens() async throws -> [APIToken] {
-        try await readSQLite { db in
-            try Row.fetchAll(db, sql: "SELECT name, role, createdAt, lastUsedAt FROM apiToken ORDER BY name").map {
+        try await read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT name, role, createdAt, lastUsedAt FROM apiToken ORDER BY name").map {
                 try Self.apiToken($0)
             }
         }
@@ -40,9 +39,9 @@ extension DeskStore {
 
     /// Revokes a token: its next request is refused.
     public func revokeAPIToken(name: String) async throws {
-        try await writeSQLite { db in
-            try db.execute(sql: "DELETE FROM apiToken WHERE name = ?", arguments: [name])
-            guard db.changesCount > 0 else {
+        try await write { db in
+            guard try db.execute(sql: "DELETE FROM apiToken WHERE lower(name) = lower(?)", arguments: [name]) > 0
+            else {
                 throw DeskError.notFound("no API token named \(name); postdesk token list shows them")
             }
         }
@@ -53,22 +52,22 @@ extension DeskStore {
         guard secret.hasPrefix(Self.apiTokenPrefix), secret.utf8.count <= 128 else { return nil }
         let hash = AgentToken.hash(secret)
         guard
-            let token = try await readSQLite({ db in
-                try Row.fetchOne(
+            let token = try await read({ db in
+                try SQLRow.fetchOne(
                     db, sql: "SELECT name, role, createdAt, lastUsedAt FROM apiToken WHERE tokenHash = ?",
                     arguments: [hash]
                 ).map { try Self.apiToken($0) }
             })
         else { return nil }
         if (token.lastUsedAt.map { now.timeIntervalSince($0) > 60 }) ?? true {
-            try await writeSQLite { db in
+            try await write { db in
                 try db.execute(sql: "UPDATE apiToken SET lastUsedAt = ? WHERE tokenHash = ?", arguments: [now, hash])
             }
         }
         return token
     }
 
-    private static func apiToken(_ row: Row) throws -> APIToken {
+    private static func apiToken(_ row: SQLRow) throws -> APIToken {
         APIToken(
             name: try row.decode(forColumn: "name"), role: try row.decode(forColumn: "role"),
             createdAt: try row.decode(forColumn: "createdAt"), lastUsedAt: try row.decode(forColumn: "lastUsedAt"))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     // MARK: Agent accounts
@@ -15,8 +14,8 @@ extension DeskStore {
             throw DeskError.invalid("an agent's name must be 1–200 characters on one line")
         }
         if let passwordHash, passwordHash.isEmpty { throw DeskError.invalid("the password hash is empty") }
-        return try await writeSQLite { db in
-            if try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db) != nil {
+        return try await write { db in
+            if try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]) != nil {
                 throw DeskError.conflict("an agent with the address \(address) already exists")
             }
             var record = AgentRecord(
@@ -24,7 +23,7 @@ extension DeskStore {
                 passwordHash: passwordHash, createdAt: Date())
             try record.insert(db)
             // Read back, so the answer equals every later read (the column keeps milliseconds).
-            guard let stored = try AgentRecord.fetchOne(db, key: record.id) else {
+            guard let id = record.id, let stored = try AgentRecord.fetchOne(db, id: id) else {
                 throw DeskError(.storage, "the new agent was not stored")
             }
             return try stored.agent()
@@ -33,22 +32,22 @@ extension DeskStore {
 
     /// Every agent, by address.
     public func agents() async throws -> [Agent] {
-        try await readSQLite { db in
-            try AgentRecord.order(AgentRecord.Columns.email).fetchAll(db).map { try $0.agent() }
+        try await read { db in
+            try AgentRecord.fetchAll(db, sql: "SELECT * FROM agent ORDER BY lower(email)").map { try $0.agent() }
         }
     }
 
     /// One agent, or nil when there is none with this id.
     public func agent(id: Int64) async throws -> Agent? {
-        try await readSQLite { db in try AgentRecord.fetchOne(db, key: id)?.agent() }
+        try await read { db in try AgentRecord.fetchOne(db, id: id)?.agent() }
     }
 
     /// Disables an agent (they can no longer sign in or be assigned) and ends their sessions and password links
     /// in the same transaction. Disabling a disabled agent changes nothing.
     public func disableAgent(email: String) async throws -> Agent {
         let address = AddressNormalizer.normalize(email) ?? email
-        return try await writeSQLite { db in
-            guard var record = try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db),
+        return try await write { db in
+            guard var record = try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]),
                 let id = record.id
             else {
                 throw DeskError.notFound("no agent with the address \(address); postdesk agent list shows them")
@@ -67,8 +66,8 @@ extension DeskStore {
     /// agent is returned too (with `disabled`): the caller refuses them.
     public func agentLogin(email: String) async throws -> (agent: Agent, passwordHash: String?)? {
         guard let address = AddressNormalizer.normalize(email) else { return nil }
-        return try await readSQLite { db in
-            guard let record = try AgentRecord.filter(AgentRecord.Columns.email == address).fetchOne(db) else {
+        return try await read { db in
+            guard let record = try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]) else {
                 return nil
             }
             return (try record.agent(), record.passwordHash)
@@ -80,9 +79,11 @@ extension DeskStore {
     /// outlive it.
     public func setAgentPassword(agentId: Int64, passwordHash: String) async throws {
         guard !passwordHash.isEmpty else { throw DeskError.invalid("the password hash is empty") }
-        try await writeSQLite { db in
-            try db.execute(sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
-            guard db.changesCount == 1 else { throw DeskError.notFound("no agent with id \(agentId)") }
+        try await write { db in
+            guard
+                try db.execute(sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
+                    == 1
+            else { throw DeskError.notFound("no agent with id \(agentId)") }
             try db.execute(sql: "DELETE FROM passwordSetup WHERE agentId = ?", arguments: [agentId])
             try db.execute(sql: "DELETE FROM agentSession WHERE agentId = ?", arguments: [agentId])
         }
@@ -90,9 +91,9 @@ extension DeskStore {
 
     /// Sets an agent's console language; nil goes back to the browser's Accept-Language.
     public func setAgentLocale(agentId: Int64, locale: ConsoleLocale?) async throws {
-        try await writeSQLite { db in
-            try db.execute(sql: "UPDATE agent SET locale = ? WHERE id = ?", arguments: [locale, agentId])
-            guard db.changesCount == 1 else { throw DeskError.notFound("no agent with id \(agentId)") }
+        try await write { db in
+            guard try db.execute(sql: "UPDATE agent SET locale = ? WHERE id = ?", arguments: [locale, agentId]) == 1
+            else { throw DeskError.notFound("no agent with id \(agentId)") }
         }
     }
 
@@ -101,39 +102,39 @@ extension DeskStore {
     /// Stores a one-time password link (the SHA-256 of its token), replacing any earlier link of the agent.
     public func createPasswordSetup(agentId: Int64, tokenHash: Data, expiresAt: Date) async throws {
         try Self.checkTokenHash(tokenHash)
-        try await writeSQLite { db in
-            guard let record = try AgentRecord.fetchOne(db, key: agentId) else {
+        try await write { db in
+            guard let record = try AgentRecord.fetchOne(db, id: agentId) else {
                 throw DeskError.notFound("no agent with id \(agentId)")
             }
             guard !record.disabled else { throw DeskError.invalid("agent \(record.email) is disabled") }
             try db.execute(sql: "DELETE FROM passwordSetup WHERE agentId = ?", arguments: [agentId])
             try PasswordSetupRecord(tokenHash: tokenHash, agentId: agentId, createdAt: Date(), expiresAt: expiresAt)
-                .insert(db)
+                .insertRow(db)
         }
     }
 
     /// The agent a password link is for, without spending it (to show the form); nil when it is unknown,
     /// spent, expired or the agent is disabled.
     public func passwordSetupAgent(tokenHash: Data, now: Date) async throws -> Agent? {
-        try await readSQLite { db in try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db) }
+        try await read { db in try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db) }
     }
 
     /// Spends a password link: it works once, and not after it expired. Returns its agent, or nil when the link
     /// is unknown, spent, expired or the agent is disabled. An expired link is deleted too.
     public func consumePasswordSetup(tokenHash: Data, now: Date) async throws -> Agent? {
-        try await writeSQLite { db in
+        try await write { db in
             let agent = try Self.passwordSetupAgent(tokenHash: tokenHash, now: now, in: db)
             try db.execute(sql: "DELETE FROM passwordSetup WHERE tokenHash = ?", arguments: [tokenHash])
             return agent
         }
     }
 
-    private static func passwordSetupAgent(tokenHash: Data, now: Date, in db: Database) throws -> Agent? {
+    private static func passwordSetupAgent(tokenHash: Data, now: Date, in db: any SQLSession) throws -> Agent? {
         guard
             let setup = try PasswordSetupRecord.fetchOne(
                 db, sql: "SELECT * FROM passwordSetup WHERE tokenHash = ? AND expiresAt > ?",
                 arguments: [tokenHash, now]),
-            let record = try AgentRecord.fetchOne(db, key: setup.agentId), !record.disabled
+            let record = try AgentRecord.fetchOne(db, id: setup.agentId), !record.disabled
         else { return nil }
         return try record.agent()
     }
@@ -144,14 +145,14 @@ extension DeskStore {
     public func createSession(agentId: Int64, tokenHash: Data, csrfToken: String, expiresAt: Date) async throws {
         try Self.checkTokenHash(tokenHash)
         guard !csrfToken.isEmpty else { throw DeskError.invalid("the CSRF token is empty") }
-        try await writeSQLite { db in
-            guard let record = try AgentRecord.fetchOne(db, key: agentId) else {
+        try await write { db in
+            guard let record = try AgentRecord.fetchOne(db, id: agentId) else {
                 throw DeskError.notFound("no agent with id \(agentId)")
             }
             guard !record.disabled else { throw DeskError.invalid("agent \(record.email) is disabled") }
             try AgentSessionRecord(
                 tokenHash: tokenHash, agentId: agentId, csrfToken: csrfToken, createdAt: Date(), expiresAt: expiresAt
-            ).insert(db)
+            ).insertRow(db)
         }
     }
 
@@ -160,12 +161,12 @@ extension DeskStore {
     public func session(tokenHash: Data, now: Date) async throws -> (
         agent: Agent, csrfToken: String, expiresAt: Date
     )? {
-        try await readSQLite { db in
+        try await read { db in
             guard
                 let session = try AgentSessionRecord.fetchOne(
                     db, sql: "SELECT * FROM agentSession WHERE tokenHash = ? AND expiresAt > ?",
                     arguments: [tokenHash, now]),
-                let record = try AgentRecord.fetchOne(db, key: session.agentId), !record.disabled
+                let record = try AgentRecord.fetchOne(db, id: session.agentId), !record.disabled
             else { return nil }
             return (try record.agent(), session.csrfToken, session.expiresAt)
         }
@@ -173,14 +174,14 @@ extension DeskStore {
 
     /// Ends one session (sign-out); an unknown one is no error.
     public func deleteSession(tokenHash: Data) async throws {
-        try await writeSQLite { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM agentSession WHERE tokenHash = ?", arguments: [tokenHash])
         }
     }
 
     /// Removes every session and password link that expired by `now`.
     public func deleteExpiredSessions(now: Date) async throws {
-        try await writeSQLite { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM agentSession WHERE expiresAt <= ?", arguments: [now])
             try db.execute(sql: "DELETE FROM passwordSetup WHERE expiresAt <= ?", arguments: [now])
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The queue views of the console.
 public enum QueueFilter: String, Sendable, CaseIterable {
@@ -119,61 +118,61 @@ extension DeskStore {
         // What arrived since the background indexer last ran is found too (a bounded catch-up; the rest follows).
         if terms.contains(where: { $0.unicodeScalars.count >= 3 }) { try await indexSearchText(limit: 5000) }
         let limit = max(1, min(limit, 10_000))
-        return try await readSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        return try await read { db in
+            let project = try Self.project(projectKey, in: db)
             var sql = """
                 SELECT request.key, request.summary, request.status, request.reporter, agent.name AS assignee,
                        request.createdAt, request.updatedAt
                 FROM request LEFT JOIN agent ON agent.id = request.assigneeId
                 WHERE request.projectId = ?
                 """
-            var arguments: StatementArguments = [project.id]
+            var arguments: [SQLValue] = [project.id.sqlValue]
             switch filter {
             case .open:
                 sql += " AND request.status <> ?"
-                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue])
+                arguments.append(RequestStatus.resolved.sqlValue)
             case .support:
                 sql += " AND request.status = ?"
-                _ = arguments.append(contentsOf: [RequestStatus.waitingForSupport.rawValue])
+                arguments.append(RequestStatus.waitingForSupport.sqlValue)
             case .customer:
                 sql += " AND request.status = ?"
-                _ = arguments.append(contentsOf: [RequestStatus.waitingForCustomer.rawValue])
+                arguments.append(RequestStatus.waitingForCustomer.sqlValue)
             case .mine:
                 sql += " AND request.status <> ? AND request.assigneeId = ?"
-                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue, agentId])
+                arguments += [RequestStatus.resolved.sqlValue, agentId.sqlValue]
             case .unassigned:
                 sql += " AND request.status <> ? AND request.assigneeId IS NULL"
-                _ = arguments.append(contentsOf: [RequestStatus.resolved.rawValue])
+                arguments.append(RequestStatus.resolved.sqlValue)
             }
             for term in terms {
-                let condition = ConsoleSearch.condition(for: term)
+                let condition = ConsoleSearch.condition(for: term, in: db.dialect)
                 sql += " AND " + condition.sql
-                _ = arguments.append(contentsOf: condition.arguments)
+                arguments += condition.arguments.values
             }
             sql += " ORDER BY request.id DESC LIMIT ?"
-            _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            arguments.append(limit.sqlValue)
+            return try SQLRow.fetchAll(db, sql: sql, arguments: SQLArguments(arguments)).map { row in
                 QueueItem(
-                    key: row["key"], summary: row["summary"], status: try Self.status(row["status"]),
-                    reporter: row["reporter"], assignee: row["assignee"], createdAt: row["createdAt"],
-                    updatedAt: row["updatedAt"])
+                    key: try row["key"], summary: try row["summary"], status: try Self.status(try row["status"]),
+                    reporter: try row["reporter"], assignee: try row["assignee"], createdAt: try row["createdAt"],
+                    updatedAt: try row["updatedAt"])
             }
         }
     }
 
     /// One request with its project, assignee, attachments and comments (oldest first), for the request view.
     public func consoleRequest(key: String) async throws -> ConsoleRequest {
-        try await readSQLite { db in
+        try await read { db in
             let request = try Self.request(key, in: db)
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
             let projectKey =
                 try String.fetchOne(db, sql: "SELECT key FROM project WHERE id = ?", arguments: [request.projectId])
                 ?? ""
-            let assignee = try request.assigneeId.flatMap { try AgentRecord.fetchOne(db, key: $0)?.agent() }
+            let assignee = try request.assigneeId.flatMap { try AgentRecord.fetchOne(db, id: $0)?.agent() }
             // One pass over the request's attachments, grouped by comment: linear in the thread's size.
             var byComment: [Int64: [ConsoleAttachment]] = [:]
             var own: [ConsoleAttachment] = []
-            for attachment in try Row.fetchAll(
+            for attachment in try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT id, filename, contentType, size, sha256, commentId FROM attachment
@@ -186,8 +185,10 @@ extension DeskStore {
                     own.append(attachment)
                 }
             }
-            let comments = try Comment.filter(Column("requestId") == requestId).order(Column("id")).fetchAll(db)
-                .map { comment in
+            let comments = try Comment.fetchAll(
+                db, sql: "SELECT * FROM comment WHERE requestId = ? ORDER BY id", arguments: [requestId]
+            )
+            .map { comment in
                     guard let id = comment.id else { throw DeskError(.storage, "comment without id") }
                     return ConsoleComment(
                         id: id, author: comment.author, body: comment.body, isPublic: comment.isPublic,
@@ -200,10 +201,10 @@ extension DeskStore {
 
     /// Assigns a request to an agent, or unassigns it (nil). A disabled or unknown agent is refused.
     public func assignRequest(key: String, agentId: Int64?) async throws {
-        try await writeSQLite { db in
+        try await write { db in
             let request = try Self.request(key, in: db)
             if let agentId {
-                guard let agent = try AgentRecord.fetchOne(db, key: agentId) else {
+                guard let agent = try AgentRecord.fetchOne(db, id: agentId) else {
                     throw DeskError.invalid("no agent with id \(agentId)")
                 }
                 guard !agent.disabled else {
@@ -221,7 +222,7 @@ extension DeskStore {
     @discardableResult
     public func setRequestStatus(key: String, status: RequestStatus) async throws -> Bool {
         let secrets = self.secrets
-        return try await writeSQLite { db in
+        return try await write { db in
             let request = try Self.request(key, in: db)
             let now = Date()
             try db.execute(
@@ -243,9 +244,9 @@ extension DeskStore {
     /// One attachment and the file that holds its bytes (content-addressed under `attachmentDirectory`).
     public func attachment(id: Int64) async throws -> (ConsoleAttachment, url: URL) {
         let directory = attachmentDirectory
-        return try await readSQLite { db in
+        return try await read { db in
             guard
-                let row = try Row.fetchOne(
+                let row = try SQLRow.fetchOne(
                     db, sql: "SELECT id, filename, contentType, size, sha256, commentId FROM attachment WHERE id = ?",
                     arguments: [id])
             else { throw DeskError.notFound("no attachment \(id)") }
@@ -263,8 +264,10 @@ extension DeskStore {
     /// first, so what arrived a moment ago is found.
     @discardableResult
     public func indexSearchText(limit: Int = 500) async throws -> Int {
-        try await writeSQLite { db in
-            guard let cursor = try Row.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
+        try await write { db in
+            // PostgreSQL keeps its trigram indexes itself, in each row's own transaction.
+            guard db.dialect == .sqlite else { return 0 }
+            guard let cursor = try SQLRow.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
             else { throw DeskError(.storage, "the search cursor is missing") }
             let requestId: Int64 = try cursor.decode(forColumn: "requestId")
             let commentId: Int64 = try cursor.decode(forColumn: "commentId")
@@ -295,23 +298,23 @@ extension DeskStore {
 
     /// The id of the newest stored mail (0: none): the search indexer tells by it whether intake is busy.
     public func newestInboundId() async throws -> Int64 {
-        try await readSQLite { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM inbound") ?? 0 }
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM inbound") ?? 0 }
     }
 
     /// A number that changes whenever a request of the project is added or changed or gets a comment (kept by
     /// triggers): the console polls it to show new requests without a reload.
     public func queueVersion(projectKey: String) async throws -> Int64 {
-        try await readSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
             return try Int64.fetchOne(
                 db, sql: "SELECT version FROM queueVersion WHERE projectId = ?", arguments: [project.id]) ?? 0
         }
     }
 
-    private static func attachment(_ row: Row) throws -> ConsoleAttachment {
+    private static func attachment(_ row: SQLRow) throws -> ConsoleAttachment {
         ConsoleAttachment(
-            id: row["id"], filename: row["filename"], contentType: row["contentType"], size: row["size"],
-            sha256: row["sha256"], commentId: row["commentId"])
+            id: try row["id"], filename: try row["filename"], contentType: try row["contentType"],
+            size: try row["size"], sha256: try row["sha256"], commentId: try row["commentId"])
     }
 
     private static func status(_ text: String) throws -> RequestStatus {
@@ -323,7 +326,8 @@ extension DeskStore {
 }
 
 /// The console's search box, turned into SQL that treats every word as literal text. Search runs over SQLite
-/// FTS5 tables with the trigram tokenizer, so a word matches wherever it occurs as a substring, Japanese too.
+/// FTS5 tables with the trigram tokenizer, so a word matches wherever it occurs as a substring, Japanese too; on
+/// PostgreSQL over pg_trgm's trigram indexes, which serve the same substring match as an escaped ILIKE.
 /// User input never becomes FTS5 syntax: each word is one quoted phrase, its `"` doubled (FTS5 strings,
 /// https://www.sqlite.org/fts5.html#fts5_strings), so `OR`, `NEAR(`, `*` or `col:` are just text. A trigram
 /// index cannot find a word shorter than three characters (a two-kanji word like 印刷); such a word is matched
@@ -361,9 +365,9 @@ enum ConsoleSearch {
     }
 
     /// The condition on `request` (in the query's FROM) that a request contains `term`.
-    static func condition(for term: String) -> (sql: String, arguments: StatementArguments) {
+    static func condition(for term: String, in dialect: SQLDialect) -> (sql: String, arguments: SQLArguments) {
         // The trigram tokenizer counts code points.
-        if term.unicodeScalars.count >= 3 {
+        if dialect == .sqlite, term.unicodeScalars.count >= 3 {
             let phrase = phrase(term)
             return (
                 """
@@ -374,10 +378,12 @@ enum ConsoleSearch {
             )
         }
         let pattern = likePattern(term)
+        // SQLite's LIKE ignores case (ASCII), as FTS5's trigrams do; PostgreSQL's ILIKE says so.
+        let like = dialect == .sqlite ? "LIKE" : "ILIKE"
         return (
             """
-            (request.summary LIKE ? ESCAPE '\\' OR request.description LIKE ? ESCAPE '\\'
-             OR EXISTS (SELECT 1 FROM comment WHERE comment.requestId = request.id AND comment.body LIKE ? ESCAPE '\\'))
+            (request.summary \(like) ? ESCAPE '\\' OR request.description \(like) ? ESCAPE '\\'
+             OR EXISTS (SELECT 1 FROM comment WHERE comment.requestId = request.id AND comment.body \(like) ? ESCAPE '\\'))
             """,
             [pattern, pattern, pattern]
         )

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// How one mailbox of an import stands against what is already linked.
 public enum LinkPlan: Sendable, Equatable {
@@ -19,13 +18,13 @@ extension DeskStore {
     /// anything is linked. Judging a draft reads a few indexed rows: linear in the number of drafts.
     public func linkPlans(_ drafts: [ChannelDraft]) async throws -> [LinkPlan] {
         let secrets = self.secrets
-        return try await readSQLite { db in try drafts.map { try Self.plan($0, secrets: secrets, in: db) } }
+        return try await read { db in try drafts.map { try Self.plan($0, secrets: secrets, in: db) } }
     }
 
-    private static func plan(_ draft: ChannelDraft, secrets: SecretBox, in db: Database) throws -> LinkPlan {
+    private static func plan(_ draft: ChannelDraft, secrets: SecretBox, in db: any SQLSession) throws -> LinkPlan {
         if let address = AddressNormalizer.normalize(draft.address),
-            let existing = try Channel.filter(Channel.Columns.address == address).fetchOne(db),
-            let project = try Project.fetchOne(db, key: existing.projectId),
+            let existing = try Channel.fetchOne(db, sql: "SELECT * FROM channel WHERE address = ?", arguments: [address]),
+            let project = try Project.fetchOne(db, id: existing.projectId),
             project.key == draft.projectKey.uppercased()
         {
             let typeName = try String.fetchOne(
@@ -40,7 +39,7 @@ extension DeskStore {
             return .alreadyLinked(existing)
         }
         do {
-            _ = try check(draft, in: SQLiteSession(db: db))
+            _ = try check(draft, in: db)
             return .new
         } catch let error as DeskError {
             switch error.code {

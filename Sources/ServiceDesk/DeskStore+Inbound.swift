@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import MailMessage
 
 #if canImport(Glibc)
@@ -48,7 +47,7 @@ extension DeskStore {
     /// alone: the rows to attempt, in the order asked (an id asked twice is claimed once).
     public func claimForProcessing(inboundIds: [Int64], policy: IntakePolicy) async throws -> [InboundMail] {
         guard !inboundIds.isEmpty else { return [] }
-        return try await writeSQLite { db in
+        return try await write { db in
             var seen = Set<Int64>()
             var claimed: [InboundMail] = []
             for id in inboundIds where seen.insert(id).inserted {
@@ -58,10 +57,9 @@ extension DeskStore {
         }
     }
 
-    private static func claim(_ inboundId: Int64, policy: IntakePolicy, in db: Database) throws -> InboundMail? {
+    private static func claim(_ inboundId: Int64, policy: IntakePolicy, in db: any SQLSession) throws -> InboundMail? {
         guard
-            var mail = try InboundMail.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM inbound WHERE id = ?"), arguments: [inboundId]),
+            var mail = try InboundMail.fetchOne(db, sql: "SELECT * FROM inbound WHERE id = ?", arguments: [inboundId]),
             mail.processedAt == nil
         else { return nil }
         if mail.attempts >= policy.maxAttempts {
@@ -71,32 +69,28 @@ extension DeskStore {
             try quarantine(inboundId, detail: detail, in: db)
             return nil
         }
-        try db.cachedStatement(sql: "UPDATE inbound SET attempts = attempts + 1 WHERE id = ?")
-            .execute(arguments: [inboundId])
+        try db.execute(sql: "UPDATE inbound SET attempts = attempts + 1 WHERE id = ?", arguments: [inboundId])
         mail.attempts += 1
         return mail
     }
 
-    private static func quarantine(_ inboundId: Int64, detail: String, in db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE inbound SET processedAt = ?, outcome = ?, detail = ? WHERE id = ?")
-            .execute(arguments: [Date(), InboundOutcome.failed, detail, inboundId])
+    private static func quarantine(_ inboundId: Int64, detail: String, in db: any SQLSession) throws {
+        try db.execute(sql: "UPDATE inbound SET processedAt = ?, outcome = ?, detail = ? WHERE id = ?", arguments: [Date(), InboundOutcome.failed, detail, inboundId])
     }
 
     /// Records that an attempt to process a mail failed. It stays pending for another attempt while
     /// it has attempts left; the last error is kept for the log.
     public func recordAttemptFailure(inboundId: Int64, reason: String, policy: IntakePolicy) async throws {
-        try await writeSQLite { db in
+        try await write { db in
             guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL"),
+                let row = try SQLRow.fetchOne(db, sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL",
                     arguments: [inboundId])
             else { return }
-            let attempts: Int = row["attempts"]
+            let attempts: Int = try row["attempts"]
             if attempts >= policy.maxAttempts {
                 try Self.quarantine(inboundId, detail: "quarantined after \(attempts) attempts: \(reason)", in: db)
             } else {
-                try db.cachedStatement(sql: "UPDATE inbound SET detail = ? WHERE id = ?")
-                    .execute(arguments: [reason, inboundId])
+                try db.execute(sql: "UPDATE inbound SET detail = ? WHERE id = ?", arguments: [reason, inboundId])
             }
         }
     }
@@ -134,23 +128,19 @@ extension DeskStore {
         let secrets = self.secrets
         let work = ready
         do {
-            let decided = try await writeSQLite { db in
+            let decided = try await write { db in
                 var cache = DecisionCache()
                 return try work.map { entry -> Result<Disposition, DeskError> in
                     do {
-                        var disposition: Disposition?
-                        try db.inSavepoint {
-                            disposition = try Self.processInTransaction(
-                                entry.item.reading, inboundId: entry.item.inboundId, files: entry.files,
-                                policy: policy, secrets: secrets, cache: &cache, in: db)
-                            return .commit
-                        }
-                        guard let disposition else { throw DeskError(.storage, "no disposition") }
-                        return .success(disposition)
-                    } catch {
+                        return .success(
+                            try db.inSavepoint {
+                                try Self.processInTransaction(
+                                    entry.item.reading, inboundId: entry.item.inboundId, files: entry.files,
+                                    policy: policy, secrets: secrets, cache: &cache, in: db)
+                            })
+                    } catch let error as SavepointFailure {
                         // A savepoint undoes one mail; an error that ended the whole transaction undoes them all.
-                        guard db.isInsideTransaction else { throw error }
-                        return .failure(Self.deskError(error, doing: "write"))
+                        return .failure(Self.deskError(error.underlying, doing: "write"))
                     }
                 }
             }
@@ -173,7 +163,7 @@ extension DeskStore {
         _ reading: MailReading, inboundId: Int64, files: [SavedAttachment], policy: IntakePolicy
     ) async throws -> Disposition {
         let secrets = self.secrets
-        return try await writeSQLite { db in
+        return try await write { db in
             var cache = DecisionCache()
             return try Self.processInTransaction(
                 reading, inboundId: inboundId, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
@@ -187,7 +177,7 @@ extension DeskStore {
 
     private static func processInTransaction(
         _ reading: MailReading, inboundId: Int64, files: [SavedAttachment], policy: IntakePolicy,
-        secrets: SecretBox, cache: inout DecisionCache, in db: Database
+        secrets: SecretBox, cache: inout DecisionCache, in db: any SQLSession
     ) throws -> Disposition {
         guard let inbound = try InboundState.fetch(inboundId, in: db) else {
             throw DeskError.notFound("inbound mail \(inboundId) does not exist")
@@ -197,13 +187,11 @@ extension DeskStore {
         }
         let disposition = try decide(
             reading, inbound: inbound, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
-        try db.cachedStatement(
-            sql: """
+        try db.execute(sql: """
                 UPDATE inbound SET processedAt = ?, fromAddress = ?, subject = ?, outcome = ?, detail = ?, requestKey = ?,
                                    notes = ?
                 WHERE id = ?
-                """
-        ).execute(arguments: [
+                """, arguments: [
             cache.now, reading.senderAddress.isEmpty ? inbound.fromAddress : reading.senderAddress, reading.subject,
             disposition.outcome, disposition.detail, disposition.requestKey,
             reading.notes.isEmpty ? nil : reading.notes.joined(separator: "\n"), inboundId,
@@ -223,11 +211,10 @@ extension DeskStore {
 
     private static func decide(
         _ reading: MailReading, inbound: InboundState, files: [SavedAttachment], policy: IntakePolicy,
-        secrets: SecretBox, cache: inout DecisionCache, in db: Database
+        secrets: SecretBox, cache: inout DecisionCache, in db: any SQLSession
     ) throws -> Disposition {
         guard let channel = try cache.channel(inbound.channelId, in: db),
-            let project = try Project.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM project WHERE id = ?"), arguments: [channel.projectId]),
+            let project = try Project.fetchOne(db, sql: "SELECT * FROM project WHERE id = ?", arguments: [channel.projectId]),
             let projectId = project.id
         else {
             return .failed("the channel of this mail no longer exists")
@@ -235,10 +222,10 @@ extension DeskStore {
         // Our own `channel verify` test email: it comes from us, so it bypasses the loop and
         // customer checks, but only with a token this channel is waiting for.
         if let token = reading.verificationToken,
-            let waiting = try Row.fetchOne(
+            let waiting = try SQLRow.fetchOne(
                 db, sql: "SELECT requestKey FROM verification WHERE token = ? AND channelId = ?",
                 arguments: [token, inbound.channelId]),
-            (waiting["requestKey"] as String?) == nil
+            try waiting.decode(String?.self, forColumn: "requestKey") == nil
         {
             let key = try createRequest(
                 reading, reporter: reading.senderAddress.isEmpty ? channel.address : reading.senderAddress,
@@ -262,7 +249,7 @@ extension DeskStore {
         // An agent answering by mail is no customer: the signup rules and the customer list are not theirs.
         let agentAddress = try activeAgent(sender, in: db)
         let fromAgent = agentAddress != nil
-        switch fromAgent ? .admitted : try admission(for: sender, project: project, in: SQLiteSession(db: db)) {
+        switch fromAgent ? .admitted : try admission(for: sender, project: project, in: db) {
         case .admitted:
             break
         case .notCustomer:
@@ -275,9 +262,7 @@ extension DeskStore {
             return held
         }
         if !fromAgent {
-            try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?)"
-            ).execute(arguments: [projectId, sender, reading.senderName, cache.now])
+            try db.execute(sql: "INSERT INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", arguments: [projectId, sender, reading.senderName, cache.now])
         }
         let now = cache.now
         let note: String?
@@ -298,21 +283,18 @@ extension DeskStore {
         case .join(let request):
             guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
             let text = reading.commentText.isEmpty ? reading.description : reading.commentText
-            try db.cachedStatement(
+            let commentId = try db.insertReturningId(
                 sql: """
                     INSERT INTO comment (requestId, author, body, isPublic, source, inboundId, createdAt)
                     VALUES (?, ?, ?, 1, ?, ?, ?)
-                    """
-            ).execute(arguments: [requestId, sender, text, CommentSource.email.rawValue, inbound.id, now])
-            let commentId = db.lastInsertedRowID
+                    """, arguments: [requestId, sender, text, CommentSource.email.rawValue, inbound.id, now])
             if let messageID = reading.messageID {
                 try index(messageID: messageID, requestId: requestId, at: now, in: db)
             }
             try recordAttachments(files, requestId: requestId, commentId: commentId, inboundId: inbound.id, in: db)
             try addParticipants(
                 reading.copied, requestId: requestId, reporter: request.reporter, project: project, in: db)
-            try db.cachedStatement(sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?")
-                .execute(arguments: [RequestStatus.waitingForSupport.rawValue, now, requestId])
+            try db.execute(sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?", arguments: [RequestStatus.waitingForSupport.rawValue, now, requestId])
             return .commented(request.key)
         case .new(let refusal):
             note = refusal
@@ -330,21 +312,21 @@ extension DeskStore {
     /// Holds the mail when its sender already sent `senderHourlyLimit` mails to this channel within
     /// the hour before it arrived (a loop with an auto-responder that sets no headers, or a flood).
     private static func rateBreaker(
-        _ sender: String, inbound: InboundState, policy: IntakePolicy, in db: Database
+        _ sender: String, inbound: InboundState, policy: IntakePolicy, in db: any SQLSession
     ) throws -> Disposition? {
         guard policy.senderHourlyLimit > 0 else { return nil }
         let id = inbound.id
         let recent =
-            try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
+            try Int.fetchOne(db, sql: """
                         SELECT COUNT(*) FROM inbound
                         WHERE channelId = ? AND fromAddress = ?
-                          AND fetchedAt > strftime('%Y-%m-%d %H:%M:%f', ?, '-3600 seconds') AND fetchedAt <= ?
+                          AND fetchedAt > ? AND fetchedAt <= ?
                           AND id <> ?
                           AND outcome IN ('created', 'commented', 'held')
-                        """),
-                arguments: [inbound.channelId, sender, inbound.fetchedAt, inbound.fetchedAt, id]) ?? 0
+                        """,
+                arguments: [
+                    inbound.channelId, sender, inbound.fetchedAt.addingTimeInterval(-3600), inbound.fetchedAt, id,
+                ]) ?? 0
         guard recent >= policy.senderHourlyLimit else { return nil }
         return .held(
             "rate limit: \(sender) sent more than \(policy.senderHourlyLimit) mails to this channel within an hour; "
@@ -354,26 +336,31 @@ extension DeskStore {
     /// Creates the next request of the project from an inbound mail and returns its key.
     private static func createRequest(
         _ reading: MailReading, reporter: String, project: Project, channel: Channel, inbound: InboundState,
-        files: [SavedAttachment], now: DatabaseValue, in db: Database
+        files: [SavedAttachment], now: Date, in db: any SQLSession
     ) throws -> String {
         guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
-        let key = "\(project.key)-\(project.nextRequestNumber)"
-        try db.cachedStatement(sql: "UPDATE project SET nextRequestNumber = ? WHERE id = ?")
-            .execute(arguments: [project.nextRequestNumber + 1, projectId])
+        // The number is taken and counted up in one statement, under the project row's lock: two nodes creating
+        // requests of one project at once get different numbers (or one runs again after the serializable conflict).
+        guard
+            let number = try Int.fetchOne(
+                db,
+                sql: "UPDATE project SET nextRequestNumber = nextRequestNumber + 1 WHERE id = ? RETURNING nextRequestNumber - 1",
+                arguments: [projectId])
+        else { throw DeskError(.storage, "project \(project.key) is gone") }
+        let key = "\(project.key)-\(number)"
         // What the parser had to drop (over-limit attachments) is said in the request itself.
         let dropped = reading.notes.filter { $0.contains(" dropped") }.map { "[postdesk] " + $0 }
         let description = ([reading.description] + dropped).filter { !$0.isEmpty }.joined(separator: "\n\n")
-        try db.cachedStatement(
+        let requestId = try db.insertReturningId(
             sql: """
                 INSERT INTO request (projectId, key, requestTypeId, channelId, summary, description, status, reporter,
                                      createdAt, updatedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            projectId, key, channel.requestTypeId, channel.id, reading.summary, description,
-            RequestStatus.waitingForSupport.rawValue, reporter, now, now,
-        ])
-        let requestId = db.lastInsertedRowID
+                """,
+            arguments: [
+                projectId, key, channel.requestTypeId, channel.id, reading.summary, description,
+                RequestStatus.waitingForSupport.rawValue, reporter, now, now,
+            ])
         if let messageID = reading.messageID {
             try index(messageID: messageID, requestId: requestId, at: now, in: db)
         }
@@ -396,7 +383,7 @@ extension DeskStore {
     /// project, or when the mail carries that request's reply token: a key or a Message-ID alone is a
     /// hint, never an authority, or one customer could read another's request.
     private static func thread(
-        _ reading: MailReading, project: Project, secrets: SecretBox, in db: Database
+        _ reading: MailReading, project: Project, secrets: SecretBox, in db: any SQLSession
     ) throws -> ThreadDecision {
         var candidates: [ServiceRequest] = []
         func consider(_ request: ServiceRequest?) {
@@ -404,17 +391,14 @@ extension DeskStore {
         }
         for messageID in reading.referencedMessageIDs.prefix(50) {
             consider(
-                try ServiceRequest.fetchOne(
-                    db.cachedStatement(
-                        sql: """
+                try ServiceRequest.fetchOne(db, sql: """
                             SELECT request.* FROM messageIndex JOIN request ON request.id = messageIndex.requestId
                             WHERE messageIndex.messageId = ? AND request.projectId = ?
-                            """),
+                            """,
                     arguments: [messageID, project.id]))
         }
         func request(key: String) throws -> ServiceRequest? {
-            try ServiceRequest.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM request WHERE key = ? AND projectId = ?"),
+            try ServiceRequest.fetchOne(db, sql: "SELECT * FROM request WHERE key = ? AND projectId = ?",
                 arguments: [key, project.id])
         }
         for key in RequestKeyScanner.keys(in: reading.subject ?? "", projectKey: project.key).prefix(10) {
@@ -439,30 +423,26 @@ extension DeskStore {
     }
 
     /// The address of the console's agent who sent this, unless disabled (agents answer requests by mail too).
-    static func activeAgent(_ sender: String, in db: Database) throws -> String? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT email FROM agent WHERE email = ? AND NOT disabled"), arguments: [sender])
+    static func activeAgent(_ sender: String, in db: any SQLSession) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT email FROM agent WHERE lower(email) = lower(?) AND disabled = 0", arguments: [sender])
     }
 
     /// Whether `sender` may add to a request: its reporter, one of its participants, an agent of the console, or
     /// an agent of the project (someone who has written an agent comment in it).
     private static func ownsConversation(
-        _ sender: String, request: ServiceRequest, project: Project, in db: Database
+        _ sender: String, request: ServiceRequest, project: Project, in db: any SQLSession
     ) throws -> Bool {
         if request.reporter == sender { return true }
         if try activeAgent(sender, in: db) != nil { return true }
-        if try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)"),
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)",
             arguments: [request.id, sender]) == true
         {
             return true
         }
-        return try Bool.fetchOne(
-            db.cachedStatement(
-                sql: """
+        return try Bool.fetchOne(db, sql: """
                     SELECT EXISTS (SELECT 1 FROM comment JOIN request ON request.id = comment.requestId
                                    WHERE request.projectId = ? AND comment.author = ? AND comment.source = 'agent')
-                    """),
+                    """,
             arguments: [project.id, sender]) == true
     }
 }
@@ -471,8 +451,7 @@ extension DeskStore {
 struct InboundState {
     var id: Int64
     var channelId: Int64
-    /// As stored (GRDB's `YYYY-MM-DD HH:MM:SS.SSS`): compared in SQL, never formatted again.
-    var fetchedAt: DatabaseValue
+    var fetchedAt: Date
     var processed: Bool
     var fromAddress: String?
     var outcome: InboundOutcome?
@@ -480,35 +459,32 @@ struct InboundState {
     var requestKey: String?
     var rateExempt: Bool
 
-    static func fetch(_ id: Int64, in db: Database) throws -> InboundState? {
+    static func fetch(_ id: Int64, in db: any SQLSession) throws -> InboundState? {
         guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
+            let row = try SQLRow.fetchOne(db, sql: """
                         SELECT channelId, fetchedAt, processedAt IS NOT NULL AS processed, fromAddress, outcome, detail,
                                requestKey, rateExempt
                         FROM inbound WHERE id = ?
-                        """),
+                        """,
                 arguments: [id])
         else { return nil }
         return InboundState(
-            id: id, channelId: row["channelId"], fetchedAt: row["fetchedAt"], processed: row["processed"],
-            fromAddress: row["fromAddress"], outcome: row["outcome"], detail: row["detail"],
-            requestKey: row["requestKey"], rateExempt: row["rateExempt"])
+            id: id, channelId: try row["channelId"], fetchedAt: try row["fetchedAt"], processed: try row["processed"],
+            fromAddress: try row["fromAddress"], outcome: try row["outcome"], detail: try row["detail"],
+            requestKey: try row["requestKey"], rateExempt: try row["rateExempt"])
     }
 }
 
 /// What one write transaction of `process` reads once for all its mails: the channels (a transaction's own
 /// writes never change them).
 struct DecisionCache {
-    /// The time of the transaction, in the form the database stores (formatting a date is not free).
-    let now = Date().databaseValue
+    /// The time of the transaction.
+    let now = Date()
     private var channels: [Int64: Channel?] = [:]
 
-    mutating func channel(_ id: Int64, in db: Database) throws -> Channel? {
+    mutating func channel(_ id: Int64, in db: any SQLSession) throws -> Channel? {
         if let known = channels[id] { return known }
-        let channel = try Channel.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM channel WHERE id = ?"), arguments: [id])
+        let channel = try Channel.fetchOne(db, sql: "SELECT * FROM channel WHERE id = ?", arguments: [id])
         channels[id] = channel
         return channel
     }
@@ -586,16 +562,13 @@ extension DeskStore {
     }
 
     static func recordAttachments(
-        _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: Database
+        _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: any SQLSession
     ) throws {
         for file in files {
-            try db.cachedStatement(
-                sql: """
+            try db.execute(sql: """
                     INSERT INTO attachment (requestId, commentId, inboundId, filename, contentType, size, sha256, isInline)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
+                    """, arguments: [
                     requestId, commentId, inboundId, file.filename, file.contentType, file.size, file.sha256,
                     file.isInline,
                 ])
@@ -605,50 +578,48 @@ extension DeskStore {
     /// The attachments of a request, oldest first.
     public func attachments(requestKey: String) async throws -> [StoredAttachment] {
         let directory = attachmentDirectory
-        return try await readSQLite { db in
+        return try await read { db in
             let request = try Self.request(requestKey, in: db)
-            return try Row.fetchAll(
+            return try SQLRow.fetchAll(
                 db,
                 sql:
                     "SELECT filename, contentType, size, sha256, isInline FROM attachment WHERE requestId = ? ORDER BY id",
                 arguments: [request.id]
             ).map { row in
-                let sha: String = row["sha256"]
+                let sha: String = try row["sha256"]
                 return StoredAttachment(
-                    filename: row["filename"], contentType: row["contentType"], size: row["size"], sha256: sha,
-                    isInline: row["isInline"], path: Self.attachmentURL(sha256: sha, in: directory).path)
+                    filename: try row["filename"], contentType: try row["contentType"], size: try row["size"],
+                    sha256: sha, isInline: try row["isInline"], path: Self.attachmentURL(sha256: sha, in: directory).path)
             }
         }
     }
 
     /// Whether an address is a linked channel's, also with a subaddress (`help+sd-12.token@…`, RFC 5233).
-    static func isChannelAddress(_ address: String, in db: Database) throws -> Bool {
+    static func isChannelAddress(_ address: String, in db: any SQLSession) throws -> Bool {
         var base = address
         if let at = address.lastIndex(of: "@"), let plus = address[..<at].firstIndex(of: "+") {
             base = String(address[..<plus] + address[at...])
         }
-        return try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))"),
+        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))",
             arguments: [address, base]) == true
     }
 
     /// Adds copied addresses as participants when the project admits them; channel addresses and
     /// the reporter are not participants.
     static func addParticipants(
-        _ addresses: [String], requestId: Int64, reporter: String, project: Project, in db: Database
+        _ addresses: [String], requestId: Int64, reporter: String, project: Project, in db: any SQLSession
     ) throws {
         for address in addresses where address != reporter {
             guard try !isChannelAddress(address, in: db),
-                try admission(for: address, project: project, in: SQLiteSession(db: db)) == .admitted
+                try admission(for: address, project: project, in: db) == .admitted
             else { continue }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO participant (requestId, address) VALUES (?, ?)")
-                .execute(arguments: [requestId, address])
+            try db.execute(sql: "INSERT INTO participant (requestId, address) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [requestId, address])
         }
     }
 
     /// The participants of a request (besides the reporter).
     public func participants(requestKey: String) async throws -> [String] {
-        try await readSQLite { db in
+        try await read { db in
             let request = try Self.request(requestKey, in: db)
             return try String.fetchAll(
                 db, sql: "SELECT address FROM participant WHERE requestId = ? ORDER BY address", arguments: [request.id]

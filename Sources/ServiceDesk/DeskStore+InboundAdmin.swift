@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Which stored mails an admin command acts on.
 public enum InboundSelection: Sendable, Equatable {
@@ -25,7 +24,7 @@ extension DeskStore {
 
     /// Drops mails held by the rate breaker: they stay stored, logged as ignored; returns their ids.
     public func dropHeld(_ selection: InboundSelection) async throws -> [Int64] {
-        try await writeSQLite { db in
+        try await write { db in
             let ids = try Self.select(selection, outcome: .held, in: db)
             for id in ids {
                 try db.execute(
@@ -37,13 +36,13 @@ extension DeskStore {
     }
 
     private func reopen(_ selection: InboundSelection, outcome: InboundOutcome, exempt: Bool) async throws -> [Int64] {
-        try await writeSQLite { db in
+        try await write { db in
             let ids = try Self.select(selection, outcome: outcome, in: db)
             for id in ids {
                 try db.execute(
                     sql: """
                         UPDATE inbound SET processedAt = NULL, outcome = NULL, detail = NULL, attempts = 0,
-                                           rateExempt = rateExempt OR ?
+                                           rateExempt = CASE WHEN ? = 1 THEN 1 ELSE rateExempt END
                         WHERE id = ?
                         """,
                     arguments: [exempt, id])
@@ -52,7 +51,7 @@ extension DeskStore {
         }
     }
 
-    private static func select(_ selection: InboundSelection, outcome: InboundOutcome, in db: Database) throws
+    private static func select(_ selection: InboundSelection, outcome: InboundOutcome, in db: any SQLSession) throws
         -> [Int64]
     {
         switch selection {

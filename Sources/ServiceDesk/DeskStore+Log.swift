@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One line of the processing log: an inbound mail and what became of it, or something the
 /// mailbox saw that did not become an inbound mail (a duplicate, a message already read).
@@ -27,7 +26,7 @@ extension DeskStore {
         channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: InboundOutcome,
         detail: String?, inboundId: Int64? = nil
     ) async throws -> Bool {
-        try await writeSQLite { db in
+        try await write { db in
             try Self.insertMailboxEvent(
                 channelId: channelId, mailboxUid: mailboxUid, from: from, subject: subject, outcome: outcome,
                 detail: detail, inboundId: inboundId, in: db)
@@ -37,24 +36,22 @@ extension DeskStore {
     @discardableResult
     static func insertMailboxEvent(
         channelId: Int64, mailboxUid: String, from: String?, subject: String?, outcome: InboundOutcome,
-        detail: String?, inboundId: Int64?, in db: Database
+        detail: String?, inboundId: Int64?, in db: any SQLSession
     ) throws -> Bool {
         try db.execute(
             sql: """
-                INSERT OR IGNORE INTO mailboxEvent
-                    (channelId, mailboxUid, time, fromAddress, subject, outcome, detail, inboundId)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO mailboxEvent (channelId, mailboxUid, time, fromAddress, subject, outcome, detail, inboundId)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """,
-            arguments: [channelId, mailboxUid, Date(), from, subject, outcome, detail, inboundId])
-        return db.changesCount > 0
+            arguments: [channelId, mailboxUid, Date(), from, subject, outcome, detail, inboundId]) > 0
     }
 
     /// Mailbox UIDs this channel already stored or logged: they need no second look. With
     /// `candidates`, only those are looked up (the mailbox's per-cycle question), not the whole history.
     public func knownMailboxUIDs(channelId: Int64, among candidates: [String]? = nil) async throws -> Set<String> {
-        try await readSQLite { db in
+        try await read { db in
             func known(_ filter: String, _ extra: [String]) throws -> [String] {
-                let arguments = [channelId] + StatementArguments(extra)
+                let arguments = [channelId] + SQLArguments(extra.map(\.sqlValue))
                 return try String.fetchAll(
                     db, sql: "SELECT mailboxUid FROM inbound WHERE channelId = ? AND mailboxUid IS NOT NULL" + filter,
                     arguments: arguments)
@@ -68,7 +65,7 @@ extension DeskStore {
             for start in stride(from: 0, to: candidates.count, by: 500) {
                 let chunk = Array(candidates[start..<min(start + 500, candidates.count)])
                 found.formUnion(
-                    try known(" AND mailboxUid IN (" + databaseQuestionMarks(count: chunk.count) + ")", chunk))
+                    try known(" AND mailboxUid IN (" + sqlPlaceholders(chunk.count) + ")", chunk))
             }
             return found
         }
@@ -86,8 +83,7 @@ extension DeskStore {
             $0.isEmpty ? nil : $0
         }
         let wanted = outcomes.map { Array($0.map(\.rawValue)).sorted() }
-        let wantedJSON = wanted.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
-        return try await readSQLite { db in
+        return try await read { db in
             var channelId: Int64?
             if let channelAddress {
                 guard
@@ -97,31 +93,46 @@ extension DeskStore {
                 else { throw DeskError.notFound("no channel with address \(channelAddress)") }
                 channelId = id
             }
+            // Each filter given adds its condition to both halves; the arguments follow in the same order.
+            var condition = ""
+            var arguments: [SQLValue] = []
+            if let channelId {
+                condition += " AND channelId = ?"
+                arguments.append(channelId.sqlValue)
+            }
+            if let sender {
+                condition += " AND " + db.dialect.position(of: "?", in: "lower(fromAddress)") + " > 0"
+                arguments.append(sender.sqlValue)
+            }
             let since = since ?? .distantPast
             let until = until ?? .distantFuture
-            let rows = try Row.fetchAll(
+            let outcomeFilter = wanted.map { "WHERE outcome IN (\(sqlPlaceholders($0.count)))" } ?? ""
+            let rows = try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM (
                         SELECT fetchedAt AS time, channelId, fromAddress, subject, COALESCE(outcome, 'pending') AS outcome,
                                requestKey, detail, notes, id AS ordinal, 0 AS kind, id AS inboundId, attempts
-                        FROM inbound WHERE (?1 IS NULL OR channelId = ?1) AND fetchedAt >= ?2 AND fetchedAt < ?6
-                            AND (?5 IS NULL OR instr(lower(fromAddress), ?5) > 0)
+                        FROM inbound WHERE fetchedAt >= ? AND fetchedAt < ?\(condition)
                         UNION ALL
                         SELECT time, channelId, fromAddress, subject, outcome,
                                (SELECT requestKey FROM inbound WHERE inbound.id = mailboxEvent.inboundId), detail, NULL, id, 1,
                                NULL, 0
-                        FROM mailboxEvent WHERE (?1 IS NULL OR channelId = ?1) AND time >= ?2 AND time < ?6
-                            AND (?5 IS NULL OR instr(lower(fromAddress), ?5) > 0)
-                    ) WHERE ?4 IS NULL OR outcome IN (SELECT value FROM json_each(?4))
-                    ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ?3 OFFSET ?7
+                        FROM mailboxEvent WHERE time >= ? AND time < ?\(condition)
+                    ) AS line \(outcomeFilter)
+                    ORDER BY time DESC, kind DESC, ordinal DESC LIMIT ? OFFSET ?
                     """,
-                arguments: [channelId, since, limit, wantedJSON, sender, until, max(offset, 0)])
-            return rows.map { row in
+                arguments: SQLArguments(
+                    [since.sqlValue, until.sqlValue] + arguments + [since.sqlValue, until.sqlValue] + arguments
+                        + (wanted ?? []).map(\.sqlValue) + [limit.sqlValue, max(offset, 0).sqlValue]))
+            return try rows.map { row in
                 LogRecord(
-                    time: row["time"], channelId: row["channelId"], from: row["fromAddress"], subject: row["subject"],
-                    outcome: InboundOutcome(rawValue: row["outcome"] ?? "") ?? .pending, requestKey: row["requestKey"],
-                    detail: row["detail"], notes: row["notes"], inboundId: row["inboundId"], attempts: row["attempts"])
+                    time: try row["time"], channelId: try row["channelId"], from: try row["fromAddress"],
+                    subject: try row["subject"],
+                    outcome: InboundOutcome(rawValue: try row.decode(String?.self, forColumn: "outcome") ?? "")
+                        ?? .pending,
+                    requestKey: try row["requestKey"], detail: try row["detail"], notes: try row["notes"],
+                    inboundId: try row["inboundId"], attempts: try row["attempts"])
             }
         }
     }

@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     /// The project's notification settings and templates.
     public func notifications(projectKey: String) async throws -> ProjectNotifications {
-        try await readSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             var templates: [ProjectNotifications.Entry] = []
             for kind in NotificationKind.allCases {
@@ -32,8 +31,8 @@ extension DeskStore {
         let template = NotificationTemplate(
             subject: subject ?? NotificationTemplate.builtIn(kind, language).subject, text: text, html: html)
         let preview = try Self.preview(template.compiled(), language: language)
-        try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        try await write { db in
+            let project = try Self.project(projectKey, in: db)
             try db.execute(
                 sql: """
                     INSERT INTO notificationTemplate (projectId, kind, language, subject, text, html, updatedAt)
@@ -50,19 +49,18 @@ extension DeskStore {
     public func resetNotificationTemplate(projectKey: String, kind: NotificationKind, language: ConsoleLocale)
         async throws -> Bool
     {
-        try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
-            try db.execute(
+        try await write { db in
+            let project = try Self.project(projectKey, in: db)
+            return try db.execute(
                 sql: "DELETE FROM notificationTemplate WHERE projectId = ? AND kind = ? AND language = ?",
-                arguments: [project.id, kind, language])
-            return db.changesCount > 0
+                arguments: [project.id, kind, language]) > 0
         }
     }
 
     /// Turns the acknowledgement of new requests on or off.
     public func setNotifyReceived(projectKey: String, _ on: Bool) async throws {
-        try await writeSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        try await write { db in
+            let project = try Self.project(projectKey, in: db)
             try db.execute(sql: "UPDATE project SET notifyReceived = ? WHERE id = ?", arguments: [on, project.id])
         }
     }
@@ -71,8 +69,8 @@ extension DeskStore {
     public func previewNotification(projectKey: String, kind: NotificationKind, language: ConsoleLocale)
         async throws -> NotificationPreview
     {
-        try await readSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
             guard let projectId = project.id else { throw DeskError(.storage, "project without id") }
             return Self.preview(
                 try NotificationComposer.template(kind, language, projectId: projectId, in: db), language: language)
@@ -87,24 +85,21 @@ extension DeskStore {
     }
 
     static func storedTemplate(
-        _ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: Database
+        _ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: any SQLSession
     ) throws -> NotificationTemplate? {
         guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
+            let row = try SQLRow.fetchOne(db, sql: """
                         SELECT subject, text, html FROM notificationTemplate
                         WHERE projectId = ? AND kind = ? AND language = ?
-                        """), arguments: [projectId, kind, language])
+                        """, arguments: [projectId, kind, language])
         else { return nil }
         return NotificationTemplate(
-            subject: row["subject"] ?? NotificationTemplate.builtIn(kind, language).subject, text: row["text"],
-            html: row["html"])
+            subject: try row.decode(String?.self, forColumn: "subject") ?? NotificationTemplate.builtIn(kind, language).subject,
+            text: try row["text"], html: try row["html"])
     }
 
-    static func notifiesReceived(_ projectId: Int64, in db: Database) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT notifyReceived FROM project WHERE id = ?"), arguments: [projectId]) ?? false
+    static func notifiesReceived(_ projectId: Int64, in db: any SQLSession) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT notifyReceived FROM project WHERE id = ?", arguments: [projectId]) ?? false
     }
 
     /// Acknowledges a new request when its project asks for it. Never more than the hourly limit to one address: an
@@ -112,7 +107,7 @@ extension DeskStore {
     /// once in a while), since one released hours later would only confuse. Mail from automatic senders never gets
     /// here: it creates no request.
     static func acknowledge(
-        requestKey: String, projectId: Int64, now: Date, secrets: SecretBox, in db: Database
+        requestKey: String, projectId: Int64, now: Date, secrets: SecretBox, in db: any SQLSession
     ) throws {
         guard try notifiesReceived(projectId, in: db) else { return }
         let request = try self.request(requestKey, in: db)

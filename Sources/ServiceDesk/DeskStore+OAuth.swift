@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     // MARK: OAuth 2.0 app registrations
@@ -8,8 +7,10 @@ extension DeskStore {
     /// case) is a conflict.
     public func addOAuthApp(_ draft: OAuthAppDraft) async throws -> OAuthApp {
         let app = try Self.checked(draft, secrets: secrets)
-        return try await writeSQLite { db in
-            if try OAuthApp.filter(OAuthApp.Columns.name == app.name).fetchOne(db) != nil {
+        return try await write { db in
+            if try OAuthApp.fetchOne(db, sql: "SELECT * FROM oauthApp WHERE lower(name) = lower(?)", arguments: [app.name])
+                != nil
+            {
                 throw DeskError.conflict(
                     "an OAuth app named \(app.name) already exists; remove it first or choose another name")
             }
@@ -22,22 +23,26 @@ extension DeskStore {
     /// Every app registration, by name. The sealed secret stays in the record: callers show only
     /// `hasSecret`.
     public func oauthApps() async throws -> [OAuthApp] {
-        try await readSQLite { db in try OAuthApp.order(OAuthApp.Columns.name.collating(.nocase)).fetchAll(db) }
+        try await read { db in try OAuthApp.fetchAll(db, sql: "SELECT * FROM oauthApp ORDER BY lower(name)") }
     }
 
     /// Removes an app registration, refusing while a channel or the relay logs in with it.
     public func removeOAuthApp(name: String) async throws {
-        try await writeSQLite { db in
-            guard let app = try OAuthApp.filter(OAuthApp.Columns.name == name).fetchOne(db), let id = app.id else {
+        try await write { db in
+            guard
+                let app = try OAuthApp.fetchOne(
+                    db, sql: "SELECT * FROM oauthApp WHERE lower(name) = lower(?)", arguments: [name]),
+                let id = app.id
+            else {
                 throw DeskError.notFound("no OAuth app named \(name); postdesk oauth app list shows them")
             }
             if let refusal = try Self.usage(ofOAuthApp: id, in: db).refusal(name: app.name) { throw refusal }
-            _ = try OAuthApp.deleteOne(db, key: id)
+            try db.execute(sql: "DELETE FROM oauthApp WHERE id = ?", arguments: [id])
         }
     }
 
     /// Who logs in with the app, read in the remove's transaction.
-    static func usage(ofOAuthApp id: Int64, in db: Database) throws -> OAuthAppUsage {
+    static func usage(ofOAuthApp id: Int64, in db: any SQLSession) throws -> OAuthAppUsage {
         let channels = try String.fetchAll(
             db,
             sql:

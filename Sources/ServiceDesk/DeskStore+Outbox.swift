@@ -1,14 +1,12 @@
 import Foundation
-import GRDB
 
 extension DeskStore {
     /// Notifications due for a (re)try, oldest first; `afterId` continues a pass where the last batch ended.
     public func dueOutbox(now: Date, limit: Int, afterId: Int64 = 0) async throws -> [OutboxMessage] {
-        try await readSQLite { db in
-            try OutboxMessage.filter(
-                OutboxMessage.Columns.status == OutboxStatus.pending && OutboxMessage.Columns.nextAttemptAt <= now
-                    && Column("id") > afterId
-            ).order(Column("id")).limit(limit).fetchAll(db)
+        try await read { db in
+            try OutboxMessage.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE status = ? AND nextAttemptAt <= ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [OutboxStatus.pending, now, afterId, limit])
         }
     }
 
@@ -17,7 +15,7 @@ extension DeskStore {
         outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], at time: Date = Date()
     ) async throws {
         let refused = try Self.json(refusedRecipients)
-        try await writeSQLite { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE outbox SET status = ?, sentAt = ?, attempts = attempts + 1, lastReply = ?,
@@ -32,7 +30,7 @@ extension DeskStore {
         outboxId: Int64, reply: String, refusedRecipients: [String: String] = [:], retryAt: Date?
     ) async throws {
         let refused = try Self.json(refusedRecipients)
-        try await writeSQLite { db in
+        try await write { db in
             if let retryAt {
                 try db.execute(
                     sql: """
@@ -53,27 +51,28 @@ extension DeskStore {
 
     /// The notifications of a request, oldest first.
     public func outbox(requestKey: String) async throws -> [OutboxMessage] {
-        try await readSQLite { db in
+        try await read { db in
             let request = try Self.request(requestKey, in: db)
-            return try OutboxMessage.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
+            return try OutboxMessage.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE requestId = ? ORDER BY id", arguments: [request.id])
         }
     }
 
     /// Notifications for `postdesk outbox`, newest first, optionally only those in one status.
     public func outboxEntries(status: OutboxStatus? = nil, limit: Int = 200) async throws -> [OutboxEntry] {
-        try await readSQLite { db in
+        try await read { db in
             var sql = """
                 SELECT outbox.id, request.key AS requestKey, outbox.messageId, outbox.recipients, outbox.status,
                 outbox.attempts, outbox.nextAttemptAt, outbox.lastReply, outbox.refusedRecipients, outbox.createdAt,
                 outbox.sentAt FROM outbox JOIN request ON request.id = outbox.requestId
                 """
-            var arguments: StatementArguments = []
+            var arguments: SQLArguments = []
             if let status {
                 sql += " WHERE outbox.status = ?"
-                arguments += [status]
+                arguments = arguments + [status]
             }
             sql += " ORDER BY outbox.id DESC LIMIT ?"
-            arguments += [limit]
+            arguments = arguments + [limit]
             return try OutboxEntry.fetchAll(db, sql: sql, arguments: arguments)
         }
     }
@@ -82,11 +81,11 @@ extension DeskStore {
     /// stays until the next attempt). Only failed notifications can be retried: a pending one is already
     /// waiting, and a sent one would reach the customer twice.
     public func retryFailedNotification(id: Int64, now: Date = Date()) async throws {
-        try await writeSQLite { db in
-            try db.execute(
+        try await write { db in
+            let retried = try db.execute(
                 sql: "UPDATE outbox SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE id = ? AND status = ?",
                 arguments: [OutboxStatus.pending, now, id, OutboxStatus.failed])
-            if db.changesCount > 0 { return }
+            if retried > 0 { return }
             guard
                 let status = try OutboxStatus.fetchOne(
                     db, sql: "SELECT status FROM outbox WHERE id = ?", arguments: [id])
@@ -100,7 +99,7 @@ extension DeskStore {
 
     /// Sets every failed notification pending again, due at `now`; returns their ids, oldest first.
     public func retryAllFailedNotifications(now: Date = Date()) async throws -> [Int64] {
-        try await writeSQLite { db in
+        try await write { db in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM outbox WHERE status = ? ORDER BY id", arguments: [OutboxStatus.failed])
             try db.execute(
@@ -113,12 +112,12 @@ extension DeskStore {
     /// Releases held notifications (one, or all with `id` nil): pending and due at `now`, or, with `drop`,
     /// given up as failed. Returns their ids, oldest first.
     public func settleHeldNotifications(id: Int64?, drop: Bool, now: Date = Date()) async throws -> [Int64] {
-        try await writeSQLite { db in
+        try await write { db in
             var sql = "SELECT id FROM outbox WHERE status = ?"
-            var arguments: StatementArguments = [OutboxStatus.held]
+            var arguments: SQLArguments = [OutboxStatus.held]
             if let id {
                 sql += " AND id = ?"
-                arguments += [id]
+                arguments = arguments + [id]
             }
             let ids = try Int64.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments)
             if let id, ids.isEmpty {
@@ -147,12 +146,12 @@ extension DeskStore {
 
     /// How many notifications are pending (and due at `now`) and how many failed.
     public func outboxCounts(now: Date = Date()) async throws -> OutboxCounts {
-        try await readSQLite { db in
-            let byStatus = try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        try await read { db in
+            let byStatus = try SQLRow.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
             var counts = OutboxCounts(pending: 0, due: 0, failed: 0)
             for row in byStatus {
-                let count: Int = row["n"]
-                switch row["status"] as OutboxStatus? {
+                let count: Int = try row["n"]
+                switch try row.decode(OutboxStatus?.self, forColumn: "status") {
                 case .pending?: counts.pending = count
                 case .failed?: counts.failed = count
                 case .sent?, .held?, nil: break
@@ -168,7 +167,7 @@ extension DeskStore {
 
     /// When the oldest notification still waiting to be sent was queued; nil when none waits.
     public func oldestPendingNotificationAt() async throws -> Date? {
-        try await readSQLite { db in
+        try await read { db in
             try Date.fetchOne(
                 db, sql: "SELECT MIN(createdAt) FROM outbox WHERE status = ?", arguments: [OutboxStatus.pending])
         }

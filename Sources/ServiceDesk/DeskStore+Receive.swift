@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// What `receive` did with a fetched mail, and so what the mailbox may do next.
 public enum ReceiveOutcome: Sendable, Equatable {
@@ -61,7 +60,7 @@ extension DeskStore {
         guard !messages.isEmpty else { return [] }
         // Hashing reads every byte: done before the write, off the writer.
         let prepared = messages.map { (mail: $0, fingerprint: InboundFingerprint(raw: $0.raw)) }
-        return try await writeSQLite { db in
+        return try await write { db in
             let now = Date()
             return try prepared.map { item in
                 try Self.receiveOne(
@@ -71,7 +70,7 @@ extension DeskStore {
     }
 
     private static func receiveOne(
-        _ mail: FetchedMail, fingerprint: InboundFingerprint, channelId: Int64, fetchedAt: Date, in db: Database
+        _ mail: FetchedMail, fingerprint: InboundFingerprint, channelId: Int64, fetchedAt: Date, in db: any SQLSession
     ) throws -> ReceiveOutcome {
         if let existing = try storedCopy(of: fingerprint, raw: mail.raw, channelId: channelId, in: db) {
             // The same mail under the same UID is a re-fetch after a crash, not a duplicate. A pushed copy
@@ -86,79 +85,76 @@ extension DeskStore {
             }
             return existing.processed ? .duplicate(existing.id) : .pending(existing.id)
         }
-        try db.cachedStatement(
+        let id = try db.insertReturningId(
             sql: """
                 INSERT INTO inbound (channelId, dedupeKey, messageId, raw, mailboxUid, fetchedAt, fromAddress, subject,
                                      contentHash, attempts, rateExempt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)
-                """
-        ).execute(arguments: [
+                """,
+            arguments: [
             channelId, fingerprint.dedupeKey, fingerprint.messageID, Data(mail.raw), mail.mailboxUid, fetchedAt,
             fingerprint.from, fingerprint.subject, fingerprint.contentHash,
         ])
-        return .stored(db.lastInsertedRowID)
+        return .stored(id)
     }
 
     /// The stored row holding the same mail, if any. Rows stored before content hashes were keyed on
     /// the Message-ID alone (or the SHA-256 of the bytes): such a row matches when its own bytes have
     /// the same fingerprint, so an upgrade never takes a mail twice.
     private static func storedCopy(
-        of fingerprint: InboundFingerprint, raw: [UInt8], channelId: Int64, in db: Database
+        of fingerprint: InboundFingerprint, raw: [UInt8], channelId: Int64, in db: any SQLSession
     ) throws -> (id: Int64, processed: Bool, mailboxUid: String?)? {
         // The bytes are read only for a legacy row, the one case that needs them.
-        func row(_ key: String) throws -> Row? {
-            try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
+        func row(_ key: String) throws -> SQLRow? {
+            try SQLRow.fetchOne(db, sql: """
                         SELECT id, processedAt IS NOT NULL AS processed, mailboxUid, contentHash IS NULL AS legacy
                         FROM inbound WHERE channelId = ? AND dedupeKey = ?
-                        """),
+                        """,
                 arguments: [channelId, key])
         }
-        func match(_ row: Row) -> (id: Int64, processed: Bool, mailboxUid: String?) {
-            (row["id"], row["processed"], row["mailboxUid"])
+        func match(_ row: SQLRow) throws -> (id: Int64, processed: Bool, mailboxUid: String?) {
+            (try row["id"], try row["processed"], try row["mailboxUid"])
         }
-        if let found = try row(fingerprint.dedupeKey) { return match(found) }
+        if let found = try row(fingerprint.dedupeKey) { return try match(found) }
         if let legacyKey = fingerprint.legacyMessageIDKey, let found = try row(legacyKey),
-            (found["legacy"] as Bool?) == true
+            try found.decode(Bool.self, forColumn: "legacy")
         {
-            let id: Int64 = found["id"]
+            let id: Int64 = try found["id"]
             let bytes =
-                try Data.fetchOne(db.cachedStatement(sql: "SELECT raw FROM inbound WHERE id = ?"), arguments: [id])
+                try Data.fetchOne(db, sql: "SELECT raw FROM inbound WHERE id = ?", arguments: [id])
                 ?? Data()
             if InboundFingerprint(raw: [UInt8](bytes)).contentHash == fingerprint.contentHash {
-                return match(found)
+                return try match(found)
             }
         }
         if fingerprint.messageID == nil,
             let found = try row("sha256:" + hexDigits(SHA256.hash(data: raw))),
-            (found["legacy"] as Bool?) == true
+            try found.decode(Bool.self, forColumn: "legacy")
         {
-            return match(found)
+            return try match(found)
         }
         return nil
     }
 
     /// Stored mails not processed yet, oldest first, after `afterId`.
     public func pendingInbound(after afterId: Int64 = 0, limit: Int) async throws -> [InboundMail] {
-        try await readSQLite { db in
-            try InboundMail.filter(InboundMail.Columns.processedAt == nil && Column("id") > afterId)
-                .order(Column("id")).limit(limit).fetchAll(db)
+        try await read { db in
+            try InboundMail.fetchAll(
+                db, sql: "SELECT * FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?",
+                arguments: [afterId, limit])
         }
     }
 
     /// The ids of stored mails not processed yet, oldest first, after `afterId` (without reading their bytes).
     public func pendingInboundIds(after afterId: Int64 = 0, limit: Int) async throws -> [Int64] {
-        try await readSQLite { db in
-            try Int64.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?"),
+        try await read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?",
                 arguments: [afterId, limit])
         }
     }
 
     /// One inbound mail by id.
     public func inbound(id: Int64) async throws -> InboundMail? {
-        try await readSQLite { db in try InboundMail.fetchOne(db, key: id) }
+        try await read { db in try InboundMail.fetchOne(db, id: id) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A request with its comments, as shown to an agent.
 public struct RequestDetail: Sendable, Equatable {
@@ -10,23 +9,28 @@ public struct RequestDetail: Sendable, Equatable {
 extension DeskStore {
     /// The project's queue, newest first.
     public func queue(projectKey: String) async throws -> [ServiceRequest] {
-        try await readSQLite { db in
-            let project = try Self.project(projectKey, in: SQLiteSession(db: db))
-            return try ServiceRequest.filter(Column("projectId") == project.id).order(Column("id").desc).fetchAll(db)
+        try await read { db in
+            let project = try Self.project(projectKey, in: db)
+            return try ServiceRequest.fetchAll(
+                db, sql: "SELECT * FROM request WHERE projectId = ? ORDER BY id DESC", arguments: [project.id])
         }
     }
 
     /// One request with its comments, oldest first.
     public func request(key: String) async throws -> RequestDetail {
-        try await readSQLite { db in
+        try await read { db in
             let request = try Self.request(key, in: db)
-            let comments = try Comment.filter(Column("requestId") == request.id).order(Column("id")).fetchAll(db)
+            let comments = try Comment.fetchAll(
+                db, sql: "SELECT * FROM comment WHERE requestId = ? ORDER BY id", arguments: [request.id])
             return RequestDetail(request: request, comments: comments)
         }
     }
 
-    static func request(_ key: String, in db: Database) throws -> ServiceRequest {
-        guard let request = try ServiceRequest.filter(Column("key") == key.uppercased()).fetchOne(db) else {
+    static func request(_ key: String, in db: any SQLSession) throws -> ServiceRequest {
+        guard
+            let request = try ServiceRequest.fetchOne(
+                db, sql: "SELECT * FROM request WHERE key = ?", arguments: [key.uppercased()])
+        else {
             throw DeskError.notFound("unknown request \(key.uppercased())")
         }
         return request
@@ -46,7 +50,7 @@ extension DeskStore {
             throw DeskError.invalid("author \"\(author)\" is not an email address")
         }
         let secrets = self.secrets
-        return try await writeSQLite { db in
+        return try await write { db in
             var request = try Self.request(requestKey, in: db)
             return try Self.insertAgentComment(
                 on: &request, author: author, body: body, isPublic: isPublic, inboundId: nil, now: Date(),
@@ -62,7 +66,7 @@ extension DeskStore {
     /// and the request waits for the customer.
     static func insertAgentComment(
         on request: inout ServiceRequest, author: String, body: String, isPublic: Bool, inboundId: Int64?, now: Date,
-        recipientHourlyLimit: Int, secrets: SecretBox, in db: Database
+        recipientHourlyLimit: Int, secrets: SecretBox, in db: any SQLSession
     ) throws -> (comment: Comment, notification: OutboxMessage?) {
         guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
         var comment = Comment(
@@ -83,7 +87,7 @@ extension DeskStore {
     /// its Message-ID so that replies to it thread.
     static func queueNotification(
         _ message: OutboxMessage, requestId: Int64, limit recipientHourlyLimit: Int, now: Date,
-        in db: Database
+        in db: any SQLSession
     ) throws -> OutboxMessage {
         var outbox = message
         if let flooded = try Self.recipientOverLimit(
@@ -100,28 +104,34 @@ extension DeskStore {
     }
 
     /// The first recipient who already got `limit` notifications (sent, waiting or held) since `since`.
-    static func recipientOverLimit(_ recipients: [String], limit: Int, since: Date, in db: Database) throws
+    static func recipientOverLimit(_ recipients: [String], limit: Int, since: Date, in db: any SQLSession) throws
         -> String?
     {
         guard limit > 0 else { return nil }
         for recipient in recipients {
-            let count =
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(*) FROM outbox, json_each(outbox.recipients)
-                        WHERE outbox.createdAt > ? AND json_each.value = ? AND outbox.status <> ?
-                        """, arguments: [since, recipient, OutboxStatus.failed]) ?? 0
+            // `recipients` is a JSON array of addresses.
+            let sql =
+                switch db.dialect {
+                case .sqlite:
+                    """
+                    SELECT COUNT(*) FROM outbox, json_each(outbox.recipients)
+                    WHERE outbox.createdAt > ? AND json_each.value = ? AND outbox.status <> ?
+                    """
+                case .postgres:
+                    """
+                    SELECT COUNT(*) FROM outbox
+                    WHERE outbox.createdAt > ? AND jsonb_exists(outbox.recipients::jsonb, ?) AND outbox.status <> ?
+                    """
+                }
+            let count = try Int.fetchOne(db, sql: sql, arguments: [since, recipient, OutboxStatus.failed]) ?? 0
             if count >= limit { return recipient }
         }
         return nil
     }
 
     static func index(
-        messageID: String, requestId: Int64, at time: any DatabaseValueConvertible = Date(), in db: Database
+        messageID: String, requestId: Int64, at time: Date = Date(), in db: any SQLSession
     ) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?)"
-        ).execute(arguments: [messageID, requestId, time])
+        try db.execute(sql: "INSERT INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", arguments: [messageID, requestId, time])
     }
 }

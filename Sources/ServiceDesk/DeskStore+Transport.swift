@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A stored link that sends passwords and mail unencrypted across the network.
 public enum PlaintextLink: Sendable, Equatable, CustomStringConvertible {
@@ -21,13 +20,13 @@ extension DeskStore {
     /// The channels and the relay whose TLS is none to a host that is not this machine, derived
     /// from their stored settings by the one rule in `TransportSecurity`.
     public func plaintextLinks() async throws -> [PlaintextLink] {
-        try await readSQLite { db in
-            var links: [PlaintextLink] = try Channel.order(Channel.Columns.address).fetchAll(db).compactMap {
+        try await read { db in
+            var links: [PlaintextLink] = try Channel.fetchAll(db, sql: "SELECT * FROM channel ORDER BY address").compactMap {
                 // A push (LMTP) channel reaches no server: it has nothing to send in plaintext.
                 $0.protocol != .lmtp && TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)
                     ? .channel(address: $0.address, protocol: $0.protocol, host: $0.host, port: $0.port) : nil
             }
-            if let relay = try SMTPSettings.fetchOne(db, key: 1),
+            if let relay = try SMTPSettings.fetchOne(db, id: 1),
                 TransportSecurity.isPlaintextAcrossNetwork(host: relay.host, tls: relay.tls)
             {
                 links.append(.relay(host: relay.host, port: relay.port))

@@ -133,10 +133,10 @@ extension DeskStore {
         let events = events.isEmpty ? WebhookEvent.allCases : Array(Set(events)).sorted()
         let secret = Self.webhookSecretPrefix + AgentToken.generate().token
         let sealed = try secrets.seal(secret)
-        let entry = try await writeSQLite { db in
+        let entry = try await write { db in
             var projectId: Int64?
             if let projectKey {
-                projectId = try Self.project(projectKey, in: SQLiteSession(db: db)).id
+                projectId = try Self.project(projectKey, in: db).id
             }
             var webhook = Webhook(
                 url: url, events: events, secret: sealed, projectId: projectId, active: true, createdAt: now)
@@ -149,13 +149,13 @@ extension DeskStore {
 
     /// Every webhook, oldest first; never a secret.
     public func webhooks() async throws -> [WebhookEntry] {
-        try await readSQLite { db in try Self.webhookEntries(id: nil, in: db) }
+        try await read { db in try Self.webhookEntries(id: nil, in: db) }
     }
 
     /// Removes a webhook with its deliveries: the pending ones are not sent.
     public func removeWebhook(id: Int64) async throws {
-        try await writeSQLite { db in
-            guard try Webhook.deleteOne(db, key: id) else {
+        try await write { db in
+            guard try db.execute(sql: "DELETE FROM webhook WHERE id = ?", arguments: [id]) > 0 else {
                 throw DeskError.notFound("there is no webhook \(id); postdesk webhook list shows them")
             }
         }
@@ -163,16 +163,15 @@ extension DeskStore {
 
     /// Stops (or resumes) a webhook: while inactive it gets no new deliveries and its pending ones wait.
     public func setWebhookActive(id: Int64, _ active: Bool) async throws {
-        try await writeSQLite { db in
-            try db.execute(sql: "UPDATE webhook SET active = ? WHERE id = ?", arguments: [active, id])
-            guard db.changesCount > 0 else { throw DeskError.notFound("there is no webhook \(id)") }
+        try await write { db in
+            guard try db.execute(sql: "UPDATE webhook SET active = ? WHERE id = ?", arguments: [active, id]) > 0 else { throw DeskError.notFound("there is no webhook \(id)") }
         }
     }
 
     /// A webhook's deliveries, newest first.
     public func webhookDeliveries(webhookId: Int64, limit: Int = 50) async throws -> [WebhookDelivery] {
-        try await readSQLite { db in
-            guard try Webhook.exists(db, key: webhookId) else {
+        try await read { db in
+            guard try Webhook.fetchOne(db, id: webhookId) != nil else {
                 throw DeskError.notFound("there is no webhook \(webhookId); postdesk webhook list shows them")
             }
             return try WebhookDelivery.fetchAll(
@@ -183,18 +182,18 @@ extension DeskStore {
 
     /// One delivery, or nil.
     public func webhookDelivery(id: Int64) async throws -> WebhookDelivery? {
-        try await readSQLite { db in try WebhookDelivery.fetchOne(db, key: id) }
+        try await read { db in try WebhookDelivery.fetchOne(db, id: id) }
     }
 
     /// Sets a failed delivery pending again, due at `now`, with a fresh count of attempts (the last answer stays
     /// until the next attempt). Only failed ones: a pending one is already waiting, and a sent one was taken.
     public func retryWebhookDelivery(id: Int64, now: Date = Date()) async throws {
-        try await writeSQLite { db in
-            try db.execute(
+        try await write { db in
+            let retried = try db.execute(
                 sql:
                     "UPDATE webhookDelivery SET status = ?, nextAttemptAt = ?, attempts = 0 WHERE id = ? AND status = ?",
                 arguments: [WebhookDeliveryStatus.pending, now, id, WebhookDeliveryStatus.failed])
-            if db.changesCount > 0 { return }
+            if retried > 0 { return }
             guard
                 let status = try WebhookDeliveryStatus.fetchOne(
                     db, sql: "SELECT status FROM webhookDelivery WHERE id = ?", arguments: [id])
@@ -208,7 +207,7 @@ extension DeskStore {
 
     /// The active webhooks that have a delivery due at `now`, by id; one index lookup per webhook.
     public func webhooksWithDueDeliveries(now: Date) async throws -> [Int64] {
-        try await readSQLite { db in
+        try await read { db in
             try Int64.fetchAll(
                 db,
                 sql: """
@@ -222,8 +221,8 @@ extension DeskStore {
     /// A webhook's delivery due longest ago at `now` (the oldest first among those due together), with the URL and
     /// the opened secret; nil when none is due or the webhook is gone or inactive.
     public func nextDueWebhookDelivery(webhookId: Int64, now: Date) async throws -> WebhookJob? {
-        let found = try await readSQLite { db -> (Webhook, WebhookDelivery)? in
-            guard let webhook = try Webhook.fetchOne(db, key: webhookId), webhook.active else { return nil }
+        let found = try await read { db -> (Webhook, WebhookDelivery)? in
+            guard let webhook = try Webhook.fetchOne(db, id: webhookId), webhook.active else { return nil }
             guard
                 let delivery = try WebhookDelivery.fetchOne(
                     db,
@@ -242,7 +241,7 @@ extension DeskStore {
     public func markWebhookDelivered(id: Int64, responseCode: Int, response: String, at time: Date = Date())
         async throws
     {
-        try await writeSQLite { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE webhookDelivery SET status = ?, attempts = attempts + 1, responseCode = ?, lastResponse = ?,
@@ -257,7 +256,7 @@ extension DeskStore {
     public func markWebhookAttemptFailed(id: Int64, responseCode: Int?, response: String, retryAt: Date?)
         async throws
     {
-        try await writeSQLite { db in
+        try await write { db in
             if let retryAt {
                 try db.execute(
                     sql: """
@@ -279,7 +278,7 @@ extension DeskStore {
     /// The first 500 characters of a receiver's answer, as stored.
     static func excerpt(_ text: String) -> String { String(text.prefix(500)) }
 
-    private static func webhookEntries(id: Int64?, in db: Database) throws -> [WebhookEntry] {
+    private static func webhookEntries(id: Int64?, in db: any SQLSession) throws -> [WebhookEntry] {
         var sql = """
             SELECT webhook.id, webhook.url, webhook.events, project.key AS projectKey, webhook.active,
                 webhook.createdAt,
@@ -288,12 +287,12 @@ extension DeskStore {
                 (SELECT MAX(sentAt) FROM webhookDelivery WHERE webhookId = webhook.id AND status = 'sent') AS lastSentAt
             FROM webhook LEFT JOIN project ON project.id = webhook.projectId
             """
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if let id {
             sql += " WHERE webhook.id = ?"
-            arguments += [id]
+            arguments = [id]
         }
-        return try Row.fetchAll(db, sql: sql + " ORDER BY webhook.id", arguments: arguments).map { row in
+        return try SQLRow.fetchAll(db, sql: sql + " ORDER BY webhook.id", arguments: arguments).map { row in
             let events: String = try row.decode(forColumn: "events")
             return WebhookEntry(
                 id: try row.decode(forColumn: "id"), url: try row.decode(forColumn: "url"),

@@ -6,8 +6,8 @@ import GRDB
 public struct DeskStore: Sendable {
     /// Where the transactions of methods written against `SQLSession` run.
     let backend: any SQLBackend
-    /// The SQLite database, for the methods still written against GRDB alone (`writeSQLite`, `readSQLite`); nil on
-    /// PostgreSQL, where those methods answer that they are not available there yet.
+    /// The SQLite database itself, for what only SQLite has (its backup API, and tests that reach below the store
+    /// through `writeSQLite` and `readSQLite`); nil on PostgreSQL.
     let writer: (any DatabaseWriter)?
     let secrets: SecretBox
     /// Where attachment bytes live, one file per SHA-256 (content-addressed).
@@ -472,6 +472,7 @@ public struct DeskStore: Sendable {
     }
 
     /// Runs `body` in one write transaction on the store's backend.
+    @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         do {
             return try await backend.write(body)
@@ -493,7 +494,7 @@ public struct DeskStore: Sendable {
         }
     }
 
-    /// Runs `updates` in one SQLite write transaction: for the methods not yet written against `SQLSession`.
+    /// Runs `updates` in one SQLite write transaction through GRDB itself (tests that reach below the store).
     func writeSQLite<T: Sendable>(
         function: String = #function, _ updates: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
@@ -507,7 +508,7 @@ public struct DeskStore: Sendable {
         }
     }
 
-    /// Runs `value` on one SQLite snapshot: for the methods not yet written against `SQLSession`.
+    /// Runs `value` on one SQLite snapshot through GRDB itself (tests that reach below the store).
     func readSQLite<T: Sendable>(
         function: String = #function, _ value: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
@@ -522,6 +523,6 @@ public struct DeskStore: Sendable {
     }
 
     static func notOnThisBackend(_ function: String) -> DeskError {
-        DeskError(.storage, "\(function) is not available on PostgreSQL yet; it needs the SQLite store")
+        DeskError(.storage, "\(function) reaches SQLite itself, and this store is on PostgreSQL")
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MailMessage
 
 /// Composes the emails that tell a customer about their request (its acknowledgement, an agent's public comment, its
@@ -32,20 +31,20 @@ enum NotificationComposer {
 
     /// The mail that tells the customer of an agent's public comment.
     static func notification(
-        for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: Database
+        for request: ServiceRequest, comment: Comment, secrets: SecretBox, in db: any SQLSession
     ) throws -> OutboxMessage {
         try compose(.comment, request, comment: comment, date: comment.createdAt, secrets: secrets, in: db)
     }
 
     /// The mail that tells the customer their request was resolved, and that a reply opens it again.
-    static func resolved(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: Database) throws
+    static func resolved(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: any SQLSession) throws
         -> OutboxMessage
     {
         try compose(.resolved, request, comment: nil, date: date, secrets: secrets, in: db)
     }
 
     /// The acknowledgement of a new request.
-    static func received(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: Database) throws
+    static func received(_ request: ServiceRequest, at date: Date, secrets: SecretBox, in db: any SQLSession) throws
         -> OutboxMessage
     {
         try compose(.received, request, comment: nil, date: date, secrets: secrets, in: db)
@@ -53,7 +52,7 @@ enum NotificationComposer {
 
     /// The project's template of `kind` in `language`, else the built-in one. A stored template was checked when it
     /// was saved; should it still not compile, the built-in one serves, so that no notification is lost to it.
-    static func template(_ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: Database)
+    static func template(_ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: any SQLSession)
         throws -> CompiledNotificationTemplate
     {
         if let stored = try DeskStore.storedTemplate(kind, language, projectId: projectId, in: db),
@@ -66,10 +65,10 @@ enum NotificationComposer {
 
     private static func compose(
         _ kind: NotificationKind, _ request: ServiceRequest, comment: Comment?, date: Date, secrets: SecretBox,
-        in db: Database
+        in db: any SQLSession
     ) throws -> OutboxMessage {
         let language = language(of: request)
-        let project = try Project.fetchOne(db, key: request.projectId)
+        let project = try Project.fetchOne(db, id: request.projectId)
         let customerName = try String.fetchOne(
             db, sql: "SELECT name FROM customer WHERE projectId = ? AND address = ?",
             arguments: [request.projectId, request.reporter])
@@ -87,11 +86,11 @@ enum NotificationComposer {
     /// A notification about `request` with these parts: the project's sender, the reply token, the thread's headers.
     private static func compose(
         _ request: ServiceRequest, project: Project?, _ rendered: RenderedNotification, commentId: Int64?,
-        date: Date, secrets: SecretBox, in db: Database
+        date: Date, secrets: SecretBox, in db: any SQLSession
     ) throws -> OutboxMessage {
         guard let requestId = request.id else { throw DeskError(.storage, "request without id") }
         let channelAddress =
-            try request.channelId.flatMap { try Channel.fetchOne(db, key: $0)?.address }
+            try request.channelId.flatMap { try Channel.fetchOne(db, id: $0)?.address }
             ?? String.fetchOne(
                 db, sql: "SELECT address FROM channel WHERE projectId = ? ORDER BY id LIMIT 1",
                 arguments: [request.projectId])

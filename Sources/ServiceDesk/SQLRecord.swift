@@ -30,13 +30,19 @@ extension SQLRecord {
         try fetchOne(db, sql: "SELECT * FROM \(tableName) WHERE id = ?", arguments: [id])
     }
 
-    /// Inserts the record (its `id` column left to the database when nil) and answers the row's id.
-    @discardableResult public func insertRow(_ db: any SQLSession) throws -> Int64 {
+    /// Inserts the record, its `id` column (when it has one) left to the database when nil.
+    public func insertRow(_ db: any SQLSession) throws {
+        let statement = try insertStatement()
+        try db.execute(sql: statement.sql, arguments: statement.arguments)
+    }
+
+    func insertStatement() throws -> (sql: String, arguments: SQLArguments) {
         let pairs = try columnValues().filter { !($0.column == "id" && $0.value == .null) }
-        return try db.insertReturningId(
-            sql: "INSERT INTO \(Self.tableName) (\(pairs.map(\.column).joined(separator: ", "))) VALUES ("
-                + Array(repeating: "?", count: pairs.count).joined(separator: ", ") + ")",
-            arguments: SQLArguments(pairs.map(\.value)))
+        return (
+            "INSERT INTO \(Self.tableName) (\(pairs.map(\.column).joined(separator: ", "))) VALUES ("
+                + sqlPlaceholders(pairs.count) + ")",
+            SQLArguments(pairs.map(\.value))
+        )
     }
 
     /// Writes every column of the row whose `id` is the record's; answers whether there was such a row.
@@ -304,6 +310,7 @@ public protocol SQLIdentifiedRecord: SQLRecord {
 extension SQLIdentifiedRecord {
     /// Inserts the record and sets its `id` to the new row's.
     public mutating func insert(_ db: any SQLSession) throws {
-        id = try insertRow(db)
+        let statement = try insertStatement()
+        id = try db.insertReturningId(sql: statement.sql, arguments: statement.arguments)
     }
 }

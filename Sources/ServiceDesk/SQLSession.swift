@@ -196,6 +196,8 @@ public protocol SQLSession {
     @discardableResult func execute(sql: String, arguments: SQLArguments) throws -> Int
     /// Runs a query; answers every row.
     func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow]
+    /// Whether `error` has ended the transaction (so no savepoint can undo it alone).
+    func endsTransaction(_ error: any Error) -> Bool
 }
 
 extension SQLSession {
@@ -224,10 +226,20 @@ extension SQLSession {
         }
         return id
     }
+}
 
-    /// `?, ?, ?` for `count` values (an `IN` list).
-    public static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
+/// `?, ?, ?` for `count` values (an `IN` list).
+public func sqlPlaceholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}
+
+extension SQLDialect {
+    /// SQL for the 1-based position of `needle` in `haystack`, 0 when absent (two SQL expressions).
+    public func position(of needle: String, in haystack: String) -> String {
+        switch self {
+        case .sqlite: "instr(\(haystack), \(needle))"
+        case .postgres: "strpos(\(haystack), \(needle))"
+        }
     }
 }
 
@@ -263,5 +275,33 @@ extension SQLRow {
 
     public static func fetchAll(_ db: any SQLSession, sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
         try db.fetchAll(sql: sql, arguments: arguments)
+    }
+}
+
+/// An error inside `inSavepoint` that was undone with the savepoint: the transaction goes on.
+public struct SavepointFailure: Error {
+    public var underlying: any Error
+}
+
+extension SQLSession {
+    /// Runs `body` in a savepoint: kept when it returns, undone alone when it throws (`SavepointFailure`), so the
+    /// transaction goes on. An error that ends the whole transaction (a conflict with another node's, a full disk)
+    /// is thrown as it is, for the transaction to be undone or run again.
+    public func inSavepoint<T>(_ body: () throws -> T) throws -> T {
+        try execute(sql: "SAVEPOINT postdesk")
+        do {
+            let result = try body()
+            try execute(sql: "RELEASE SAVEPOINT postdesk")
+            return result
+        } catch {
+            guard !endsTransaction(error) else { throw error }
+            do {
+                try execute(sql: "ROLLBACK TO SAVEPOINT postdesk")
+                try execute(sql: "RELEASE SAVEPOINT postdesk")
+            } catch {
+                throw error
+            }
+            throw SavepointFailure(underlying: error)
+        }
     }
 }

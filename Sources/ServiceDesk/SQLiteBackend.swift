@@ -37,6 +37,8 @@ struct SQLiteSession: SQLSession {
         }
     }
 
+    func endsTransaction(_ error: any Error) -> Bool { !db.isInsideTransaction }
+
     static func arguments(_ arguments: SQLArguments) -> StatementArguments {
         StatementArguments(arguments.values.map(databaseValue))
     }

@@ -33,3 +33,6 @@ extension OAuthProvider: SQLBindable, SQLDecodable {}
 extension WebhookEvent: SQLBindable, SQLDecodable {}
 extension NotificationKind: SQLBindable, SQLDecodable {}
 extension WebhookDeliveryStatus: SQLBindable, SQLDecodable {}
+extension OutboxEntry: SQLRecord {
+    public static var tableName: String { "outbox" }
+}

@@ -11,7 +11,7 @@ struct APITokenStoreTests {
         let store = try DeskStore.inMemory()
         let (token, secret) = try await store.createAPIToken(name: "crm", role: .agent)
         #expect(token.role == .agent && secret.hasPrefix("pd_") && secret.count > 40)
-        let stored = try await store.readSQLite { db in "\(try Row.fetchAll(db, sql: "SELECT * FROM apiToken"))" }
+        let stored = try await store.read { db in "\(try SQLRow.fetchAll(db, sql: "SELECT * FROM apiToken"))" }
         #expect(!stored.contains(secret.dropFirst(3)))
         #expect(try await store.apiToken(secret: secret)?.name == "crm")
         #expect(try await store.apiTokens().first?.lastUsedAt != nil)

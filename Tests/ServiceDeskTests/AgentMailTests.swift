@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Agents answering by mail")
 struct AgentMailTests {
-    @Test("an agent's mail that threads to a request is an agent comment, mailed to the customer")
-    func agentAnswersByMail() async throws {
-        let (store, channel) = try await makeDesk(signup: .restricted)
+    @Test("an agent's mail that threads to a request is an agent comment, mailed to the customer", arguments: StoreBackend.allCases)
+    func agentAnswersByMail(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         _ = try await store.addCustomer(projectKey: "SD", address: "alice@customer.test", name: "Alice")
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
         _ = try await store.addAgent(email: "ada@desk.test", name: "Ada", role: .agent, passwordHash: nil)
@@ -30,9 +30,9 @@ struct AgentMailTests {
         #expect(try await store.customers(projectKey: "SD").map(\.address) == ["alice@customer.test"])
     }
 
-    @Test("a disabled agent's mail is not an agent comment")
-    func disabledAgent() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a disabled agent's mail is not an agent comment", arguments: StoreBackend.allCases)
+    func disabledAgent(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
         _ = try await store.addAgent(email: "ada@desk.test", name: "Ada", role: .agent, passwordHash: nil)
         _ = try await store.disableAgent(email: "ada@desk.test")

@@ -87,7 +87,7 @@ struct AgentStoreTests {
         #expect(try await store.session(tokenHash: aliceSecond.hash, now: Date()) == nil)
         #expect(try await store.passwordSetupAgent(tokenHash: aliceLink.hash, now: Date()) == nil)
         // The rows are gone, not merely hidden.
-        let rows = try await store.readSQLite { db in
+        let rows = try await store.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM agentSession WHERE agentId = ?", arguments: [alice.id])
         }
         #expect(rows == 0)
@@ -171,7 +171,7 @@ struct AgentStoreTests {
         #expect(try await store.session(tokenHash: AgentToken.hash("never issued"), now: now) == nil)
 
         try await store.deleteExpiredSessions(now: now + 120)
-        let left = try await store.readSQLite { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM agentSession") }
+        let left = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM agentSession") }
         #expect(left == 2)
         #expect(try await store.session(tokenHash: long.hash, now: now + 120)?.csrfToken == "csrf-2")
         try await store.deleteSession(tokenHash: long.hash)
@@ -202,7 +202,7 @@ struct AgentStoreTests {
         let store = try DeskStore.inMemory()
         let agent = try await store.addAgent(email: "erin@desk.test", name: "Erin", role: .agent, passwordHash: nil)
         try await store.createSession(agentId: agent.id, tokenHash: one.hash, csrfToken: "c", expiresAt: Date() + 60)
-        let stored = try await store.readSQLite { db in try Data.fetchAll(db, sql: "SELECT tokenHash FROM agentSession")
+        let stored = try await store.read { db in try Data.fetchAll(db, sql: "SELECT tokenHash FROM agentSession")
         }
         #expect(stored == [one.hash])
     }

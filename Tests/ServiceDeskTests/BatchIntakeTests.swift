@@ -183,7 +183,7 @@ struct BatchIntakeTests {
     static func mixedDesk(trigger: String = "ABORT") async throws -> (DeskStore, Int64, URL) {
         let (store, channel, directory) = try await fileDesk()
         _ = try await store.addCustomerRule(projectKey: "SD", kind: .block, pattern: "carol@blocked.test")
-        try await store.writeSQLite { db in
+        _ = try await store.write { db in
             try db.execute(
                 sql: """
                     CREATE TRIGGER refuse BEFORE INSERT ON request WHEN NEW.summary = 'Printer explode'

@@ -230,7 +230,7 @@ struct ConsoleQueryTests {
         #expect(try await search("firmware") == ["SD-2"])
         #expect(try await search("ログイン") == ["SD-2"])
         #expect(try await store.queueVersion(projectKey: "SD") > 0)
-        try await store.writeSQLite { db in
+        try await store.write { db in
             // FTS5's own check that the index matches the rows (https://www.sqlite.org/fts5.html#the_integrity_check_command).
             try db.execute(sql: "INSERT INTO requestText (requestText) VALUES ('integrity-check')")
             try db.execute(sql: "INSERT INTO commentText (commentText) VALUES ('integrity-check')")
@@ -328,9 +328,9 @@ struct ConsoleQueryTests {
         #expect(unknown?.code == .notFound)
     }
 
-    @Test("the request view has the thread oldest first, with each attachment under its mail, and the file")
-    func requestView() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("the request view has the thread oldest first, with each attachment under its mail, and the file", arguments: StoreBackend.allCases)
+    func requestView(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let report = Array("%PDF-1.4 report".utf8)
         let photo = Array("\u{FF}\u{D8} photo bytes".utf8)
         _ = try await storeAndApply(
@@ -384,6 +384,7 @@ struct ConsoleQueryTests {
 
 @Suite("The search index is kept after intake, not in it")
 struct SearchIndexTests {
+    /// SQLite's FTS5 tables only: PostgreSQL keeps its trigram indexes itself (indexSearchText answers 0 there).
     @Test("new rows are indexed by indexSearchText in batches, then it finds nothing to do; FTS5's own check holds")
     func deferred() async throws {
         let (store, channel) = try await makeDesk()
@@ -391,7 +392,7 @@ struct SearchIndexTests {
             _ = try await storeAndApply(
                 store, channel: channel, intake(subject: "Toner \(index)", messageID: "t\(index)@customer.test"))
         }
-        let unindexed = try await store.readSQLite { db in
+        let unindexed = try await store.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requestText WHERE requestText MATCH '\"Toner\"'") ?? -1
         }
         #expect(unindexed == 0, "intake does not index")
@@ -399,7 +400,7 @@ struct SearchIndexTests {
         #expect(try await store.indexSearchText(limit: 5) == 2)
         #expect(try await store.indexSearchText(limit: 5) == 0)
         #expect(try await store.consoleQueue(projectKey: "SD", filter: .open, agentId: nil, search: "toner").count == 7)
-        try await store.writeSQLite { db in
+        try await store.write { db in
             try db.execute(sql: "INSERT INTO requestText (requestText) VALUES ('integrity-check')")
             try db.execute(sql: "INSERT INTO commentText (commentText) VALUES ('integrity-check')")
         }

@@ -28,9 +28,9 @@ struct CustomerRulesTests {
         }
     }
 
-    @Test("a blocked sender's mail is ignored and the log names the block list entry")
-    func blockedMail() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a blocked sender's mail is ignored and the log names the block list entry", arguments: StoreBackend.allCases)
+    func blockedMail(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await store.addCustomerRule(projectKey: "SD", kind: .block, pattern: "spam.test")
         let outcome = try await storeAndApply(store, channel: channel, intake(from: "eve@spam.test"))
         guard case .ignored(let reason) = outcome else {
@@ -41,9 +41,9 @@ struct CustomerRulesTests {
         #expect(reason.contains("@spam.test"))
     }
 
-    @Test("copied customers become participants and receive notifications; strangers under restricted signup do not")
-    func participants() async throws {
-        let (store, channel) = try await makeDesk(signup: .restricted)
+    @Test("copied customers become participants and receive notifications; strangers under restricted signup do not", arguments: StoreBackend.allCases)
+    func participants(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         _ = try await store.addCustomer(projectKey: "SD", address: "alice@customer.test", name: nil)
         _ = try await store.addCustomer(projectKey: "SD", address: "bob@customer.test", name: nil)
         _ = try await storeAndApply(
@@ -57,9 +57,9 @@ struct CustomerRulesTests {
         #expect(String(decoding: notification.raw, as: UTF8.self).contains("Cc: bob@customer.test"))
     }
 
-    @Test("attachments are kept with the request: name, type, size, SHA-256 and the bytes on disk")
-    func attachments() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("attachments are kept with the request: name, type, size, SHA-256 and the bytes on disk", arguments: StoreBackend.allCases)
+    func attachments(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let bytes = Array("%PDF-1.4 tiny".utf8)
         _ = try await storeAndApply(
             store, channel: channel,
@@ -75,9 +75,9 @@ struct CustomerRulesTests {
         #expect(FileManager.default.contents(atPath: attachment.path) == Data(bytes))
     }
 
-    @Test("an over-limit mail still becomes a request that says what was dropped")
-    func droppedAttachment() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("an over-limit mail still becomes a request that says what was dropped", arguments: StoreBackend.allCases)
+    func droppedAttachment(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let note =
             "attachment big.zip (application/zip, 30000000 bytes) dropped: over the 26214400-byte attachment limit"
         _ = try await storeAndApply(store, channel: channel, intake(body: "See attached.", notes: [note]))
@@ -87,9 +87,9 @@ struct CustomerRulesTests {
         #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 1).first?.notes == note)
     }
 
-    @Test("extra addresses of a channel are linked with it and cannot be linked elsewhere")
-    func extraAddresses() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("extra addresses of a channel are linked with it and cannot be linked elsewhere", arguments: StoreBackend.allCases)
+    func extraAddresses(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         var extra = draft(address: "support@desk.test")
         extra.extraAddresses = ["Sales@Desk.test", "support@desk.test"]
         let channel = try await store.linkChannel(extra, watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
@@ -102,9 +102,9 @@ struct CustomerRulesTests {
         }
     }
 
-    @Test("duplicates and skipped messages appear in the processing log once, after the mail they concern")
-    func mailboxEvents() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("duplicates and skipped messages appear in the processing log once, after the mail they concern", arguments: StoreBackend.allCases)
+    func mailboxEvents(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         #expect(
             try await store.recordMailboxEvent(

@@ -52,9 +52,9 @@ func storeAndApply(
 
 @Suite("Desk store")
 struct DeskStoreTests {
-    @Test("a new mail creates request SD-1 with the sender as reporter")
-    func createsRequest() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a new mail creates request SD-1 with the sender as reporter", arguments: StoreBackend.allCases)
+    func createsRequest(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let outcome = try await storeAndApply(store, channel: channel, intake())
         #expect(outcome == .created("SD-1"))
         let detail = try await store.request(key: "SD-1")
@@ -65,18 +65,18 @@ struct DeskStoreTests {
         #expect(try await store.customers(projectKey: "SD").map(\.address) == ["alice@customer.test"])
     }
 
-    @Test("request numbers count up per project")
-    func numbering() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("request numbers count up per project", arguments: StoreBackend.allCases)
+    func numbering(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake(messageID: "a@x"))
         let second = try await storeAndApply(store, channel: channel, intake(messageID: "b@x"))
         #expect(second == .created("SD-2"))
         #expect(try await store.queue(projectKey: "SD").map(\.key) == ["SD-2", "SD-1"])
     }
 
-    @Test("a public agent comment writes a notification to the outbox with a fixed Message-ID")
-    func agentCommentNotifies() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a public agent comment writes a notification to the outbox with a fixed Message-ID", arguments: StoreBackend.allCases)
+    func agentCommentNotifies(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let result = try await store.addAgentComment(
             requestKey: "SD-1", author: "agent@desk.test", body: "We are on it", isPublic: true)
@@ -92,9 +92,9 @@ struct DeskStoreTests {
         #expect(try await store.dueOutbox(now: Date(), limit: 10).map(\.messageId) == [notification.messageId])
     }
 
-    @Test("an internal comment is not sent")
-    func internalComment() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("an internal comment is not sent", arguments: StoreBackend.allCases)
+    func internalComment(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let result = try await store.addAgentComment(
             requestKey: "SD-1", author: "agent@desk.test", body: "Check the toner", isPublic: false)
@@ -103,9 +103,9 @@ struct DeskStoreTests {
         #expect(try await store.request(key: "SD-1").comments.map(\.isPublic) == [false])
     }
 
-    @Test("a reply naming our notification's Message-ID becomes a comment and reopens the request")
-    func replyBecomesComment() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a reply naming our notification's Message-ID becomes a comment and reopens the request", arguments: StoreBackend.allCases)
+    func replyBecomesComment(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let sent = try #require(
             try await store.addAgentComment(requestKey: "SD-1", author: "agent@desk.test", body: "Hi", isPublic: true)
@@ -120,18 +120,18 @@ struct DeskStoreTests {
         #expect(detail.request.status == .waitingForSupport)
     }
 
-    @Test("a request key in the subject threads a reply without references")
-    func keyInSubject() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a request key in the subject threads a reply without references", arguments: StoreBackend.allCases)
+    func keyInSubject(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let outcome = try await storeAndApply(
             store, channel: channel, intake(subject: "Re: [sd-1] Printer jammed", messageID: "x@y"))
         #expect(outcome == .commented("SD-1"))
     }
 
-    @Test("a key of another project or an unknown key creates a new request")
-    func foreignKey() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a key of another project or an unknown key creates a new request", arguments: StoreBackend.allCases)
+    func foreignKey(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         #expect(
             try await storeAndApply(store, channel: channel, intake(subject: "[HR-1] x", messageID: "p@q"))
@@ -141,9 +141,9 @@ struct DeskStoreTests {
                 == .created("SD-3"))
     }
 
-    @Test("mail from a non-customer under restricted signup creates nothing and says why")
-    func restricted() async throws {
-        let (store, channel) = try await makeDesk(signup: .restricted)
+    @Test("mail from a non-customer under restricted signup creates nothing and says why", arguments: StoreBackend.allCases)
+    func restricted(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         let outcome = try await storeAndApply(
             store, channel: channel, intake(from: "eve@evil.test"))
         guard case .ignored(let reason) = outcome else {
@@ -155,25 +155,25 @@ struct DeskStoreTests {
         #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 10).first?.outcome == .ignored)
     }
 
-    @Test("the store admits only customers under restricted signup")
-    func admits() async throws {
-        let (store, channel) = try await makeDesk(signup: .restricted)
+    @Test("the store admits only customers under restricted signup", arguments: StoreBackend.allCases)
+    func admits(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         #expect(try await store.admission(sender: "alice@customer.test", channelId: channel) == .notCustomer)
         _ = try await store.addCustomer(projectKey: "SD", address: "Alice@Customer.test", name: "Alice")
         #expect(try await store.admission(sender: "alice@customer.test", channelId: channel) == .admitted)
     }
 
-    @Test("automatic mail is ignored with the deciding header")
-    func automatic() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("automatic mail is ignored with the deciding header", arguments: StoreBackend.allCases)
+    func automatic(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let outcome = try await storeAndApply(
             store, channel: channel, intake(automatic: ("Auto-Submitted", "auto-replied")))
         #expect(outcome == .ignored("auto-reply: Auto-Submitted (auto-replied)"))
     }
 
-    @Test("mail from a linked channel address is a loop and ignored")
-    func loop() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("mail from a linked channel address is a loop and ignored", arguments: StoreBackend.allCases)
+    func loop(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let outcome = try await storeAndApply(store, channel: channel, intake(from: "help@desk.test"))
         guard case .ignored(let reason) = outcome else {
             Issue.record("expected ignored, got \(outcome)")
@@ -182,9 +182,9 @@ struct DeskStoreTests {
         #expect(reason.contains("loop"))
     }
 
-    @Test("a re-fetched mail hits its dedupe key and is processed only once")
-    func dedupe() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a re-fetched mail hits its dedupe key and is processed only once", arguments: StoreBackend.allCases)
+    func dedupe(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let raw = Array("Message-ID: <same@x>\r\n\r\nhello".utf8)
         let first = try await store.receive(channelId: channel, raw: raw, mailboxUid: "5")
         guard case .stored(let id) = first else {
@@ -204,9 +204,9 @@ struct DeskStoreTests {
         #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 10).count == 3)
     }
 
-    @Test("an address can be linked to only one project, and an alias of the same account is refused")
-    func oneAddressOneProject() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("an address can be linked to only one project, and an alias of the same account is refused", arguments: StoreBackend.allCases)
+    func oneAddressOneProject(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         _ = try await store.createProject(key: "HR", name: "HR", signup: .public)
         _ = try await store.addRequestType(
             projectKey: "HR", name: "Ask",
@@ -253,9 +253,9 @@ struct DeskStoreTests {
         }
     }
 
-    @Test("an unsuitable request type cannot be used for a channel; the error names it")
-    func unsuitableChannel() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("an unsuitable request type cannot be used for a channel; the error names it", arguments: StoreBackend.allCases)
+    func unsuitableChannel(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         _ = try await store.addRequestType(
             projectKey: "SD", name: "Internal", fields: [RequestField(name: "summary", visible: true, required: true)])
         do {
@@ -285,9 +285,9 @@ struct DeskStoreTests {
         await #expect(throws: DeskError.self) { try await store.createProject(key: "SD", name: "y", signup: .public) }
     }
 
-    @Test("a failed notification is retried later or given up")
-    func outboxRetry() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a failed notification is retried later or given up", arguments: StoreBackend.allCases)
+    func outboxRetry(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let sent = try #require(
             try await store.addAgentComment(requestKey: "SD-1", author: "a@desk.test", body: "Hi", isPublic: true)

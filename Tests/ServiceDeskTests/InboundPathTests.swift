@@ -54,9 +54,9 @@ struct InboundPathTests {
         #expect(first.subject == "Printer")
     }
 
-    @Test("a stored row reads back field for field, processed or not; an outcome this version does not know throws")
-    func rowReadsBack() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a stored row reads back field for field, processed or not; an outcome this version does not know throws", arguments: StoreBackend.allCases)
+    func rowReadsBack(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let stored = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "7")
         let pending = try #require(try await store.inbound(id: stored.inboundId))
         #expect(pending.channelId == channel)
@@ -75,15 +75,15 @@ struct InboundPathTests {
         #expect(processed.requestKey == disposition.requestKey)
         #expect(processed.processedAt != nil)
         #expect(abs(processed.fetchedAt.timeIntervalSince(pending.fetchedAt)) < 0.001)
-        try await store.writeSQLite { db in
+        _ = try await store.write { db in
             try db.execute(sql: "UPDATE inbound SET outcome = 'teleported' WHERE id = ?", arguments: [stored.inboundId])
         }
         await #expect(throws: (any Error).self) { try await store.inbound(id: stored.inboundId) }
     }
 
-    @Test("a different mail that reuses a Message-ID is stored and becomes its own request")
-    func reusedMessageID() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a different mail that reuses a Message-ID is stored and becomes its own request", arguments: StoreBackend.allCases)
+    func reusedMessageID(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let first = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "1")
         let other = try await store.receive(
             channelId: channel, raw: mail(Self.original.replacingOccurrences(of: "jammed", with: "on fire")),
@@ -97,17 +97,16 @@ struct InboundPathTests {
         #expect([UInt8](stored.raw) == mail(Self.original.replacingOccurrences(of: "jammed", with: "on fire")))
     }
 
-    @Test("a row stored before content hashes still recognises its mail, so an upgrade takes nothing twice")
-    func legacyKey() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a row stored before content hashes still recognises its mail, so an upgrade takes nothing twice", arguments: StoreBackend.allCases)
+    func legacyKey(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let raw = mail(Self.original)
-        let id = try await store.writeSQLite { db in
-            try db.execute(
+        let id = try await store.write { db in
+            try db.insertReturningId(
                 sql: """
                     INSERT INTO inbound (channelId, dedupeKey, messageId, raw, mailboxUid, fetchedAt)
                     VALUES (?, 'mid:m1@customer.test', 'm1@customer.test', ?, '4', ?)
                     """, arguments: [channel, Data(raw), Date()])
-            return db.lastInsertedRowID
         }
         #expect(try await store.receive(channelId: channel, raw: raw, mailboxUid: "4") == .pending(id))
         let other = mail(Self.original.replacingOccurrences(of: "jammed", with: "fine"))
@@ -120,13 +119,13 @@ struct InboundPathTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try DeskStore(path: directory.appendingPathComponent("d.sqlite").path, secrets: SecretBox())
-        let level = try await store.writeSQLite { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let level = try await store.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(level == 2)
     }
 
-    @Test("writing another request's key in a subject does not join it; the reporter's own reply does")
-    func subjectKeyIsNoAuthority() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("writing another request's key in a subject does not join it; the reporter's own reply does", arguments: StoreBackend.allCases)
+    func subjectKeyIsNoAuthority(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await deliver(store, channel: channel, Self.original) == .created("SD-1"))
         let intruder = try await deliver(
             store, channel: channel,
@@ -165,9 +164,9 @@ struct InboundPathTests {
         #expect(try await store.participants(requestKey: "SD-1") == ["bob@customer.test"])
     }
 
-    @Test("whoever answers a notification carries its reply token and joins; a forged token does not")
-    func replyToken() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("whoever answers a notification carries its reply token and joins; a forged token does not", arguments: StoreBackend.allCases)
+    func replyToken(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await deliver(store, channel: channel, Self.original) == .created("SD-1"))
         let sent = try await store.addAgentComment(
             requestKey: "SD-1", author: "agent@desk.test", body: "Try turning it off", isPublic: true)
@@ -231,9 +230,9 @@ struct InboundPathTests {
         #expect(agent == .commented("SD-1"))
     }
 
-    @Test("more than N mails an hour from one sender are held; release processes them, drop ignores them")
-    func rateBreaker() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("more than N mails an hour from one sender are held; release processes them, drop ignores them", arguments: StoreBackend.allCases)
+    func rateBreaker(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let policy = IntakePolicy(senderHourlyLimit: 3)
         var outcomes: [InboundOutcome] = []
         for number in 1...5 {
@@ -264,9 +263,9 @@ struct InboundPathTests {
         await #expect(throws: DeskError.self) { try await store.releaseHeld(.id(first)) }
     }
 
-    @Test("a mail that keeps failing is counted, quarantined after its attempts, and can be retried")
-    func quarantine() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a mail that keeps failing is counted, quarantined after its attempts, and can be retried", arguments: StoreBackend.allCases)
+    func quarantine(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let policy = IntakePolicy(maxAttempts: 2)
         let id = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "1").inboundId
         for attempt in 1...2 {

@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Notifications in the customer's language")
 struct NotificationLanguageTests {
-    @Test("a request written in Japanese is answered in Japanese, with a reply marker the customer's reply is cut at")
-    func japanese() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a request written in Japanese is answered in Japanese, with a reply marker the customer's reply is cut at", arguments: StoreBackend.allCases)
+    func japanese(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let reading = intake(subject: "プリンターが動きません", body: "3階のプリンターが紙詰まりです。")
         #expect(try await storeAndApply(store, channel: channel, reading) == .created("SD-1"))
         _ = try await store.addAgentComment(
@@ -34,9 +34,9 @@ struct NotificationLanguageTests {
 
 @Suite("Resolving a request tells the customer")
 struct ResolvedNotificationTests {
-    @Test("resolving queues one notice in the customer's language; again resolved, none; a reply opens it again")
-    func resolved() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("resolving queues one notice in the customer's language; again resolved, none; a reply opens it again", arguments: StoreBackend.allCases)
+    func resolved(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
         #expect(try await store.setRequestStatus(key: "SD-1", status: .resolved))
         #expect(try await store.setRequestStatus(key: "SD-1", status: .resolved) == false)

@@ -19,9 +19,9 @@ func part(_ type: String, of raw: Data) -> String? {
 
 @Suite("Notification templates")
 struct NotificationTemplateTests {
-    @Test("the built-in comment notice is text and HTML; the HTML escapes what the customer and the agent wrote")
-    func builtIn() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("the built-in comment notice is text and HTML; the HTML escapes what the customer and the agent wrote", arguments: StoreBackend.allCases)
+    func builtIn(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let reading = intake(subject: "Printer <b>jammed</b> & \"stuck\"", body: "It is jammed.")
         #expect(try await storeAndApply(store, channel: channel, reading) == .created("SD-1"))
         _ = try await store.addAgentComment(
@@ -44,9 +44,9 @@ struct NotificationTemplateTests {
         #expect(QuoteStripper.strip("Thanks, that worked.\n\n" + mail.text) == "Thanks, that worked.")
     }
 
-    @Test("a project's own template replaces the built-in one in its language; a broken one is refused; reset")
-    func custom() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a project's own template replaces the built-in one in its language; a broken one is refused; reset", arguments: StoreBackend.allCases)
+    func custom(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
         let preview = try await store.setNotificationTemplate(
             projectKey: "sd", kind: .comment, language: .en, subject: "Update on {{request.summary}}",
@@ -101,9 +101,9 @@ struct NotificationTemplateTests {
         }
     }
 
-    @Test("request received: off by default; on, one acknowledgement per new request, none past the hourly limit")
-    func received() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("request received: off by default; on, one acknowledgement per new request, none past the hourly limit", arguments: StoreBackend.allCases)
+    func received(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
         #expect(try await store.outbox(requestKey: "SD-1").isEmpty, "off unless the project turns it on")
         #expect(try await store.notifications(projectKey: "SD").notifyReceived == false)

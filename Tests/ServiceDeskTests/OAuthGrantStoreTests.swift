@@ -44,7 +44,7 @@ struct OAuthGrantStoreTests {
         #expect(grant.app.name == "entra")
         #expect(grant.failure == nil)
         // Sealed at rest: neither token is in the table's bytes.
-        let raw = try await store.readSQLite { db in "\(try Row.fetchAll(db, sql: "SELECT * FROM oauthGrant"))" }
+        let raw = try await store.read { db in "\(try SQLRow.fetchAll(db, sql: "SELECT * FROM oauthGrant"))" }
         #expect(!raw.contains("refresh-one") && !raw.contains("access-one") && raw.contains("refreshToken"))
     }
 

@@ -71,9 +71,9 @@ struct PlaintextStoreTests {
             insecurePlaintext: consent)
     }
 
-    @Test("a plaintext channel across the network is refused without consent and nothing is stored")
-    func channelRefused() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("a plaintext channel across the network is refused without consent and nothing is stored", arguments: StoreBackend.allCases)
+    func channelRefused(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         let draft = remoteDraft("remote@desk.test", consent: false)
         let error = try await #require(throws: DeskError.self) { try await store.validate(draft) }
         #expect(error.message.contains("--insecure-plaintext"))
@@ -85,9 +85,9 @@ struct PlaintextStoreTests {
         #expect(try await store.plaintextLinks().isEmpty)
     }
 
-    @Test("with consent the channel is linked and listed as plaintext; loopback channels are not")
-    func channelConsented() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("with consent the channel is linked and listed as plaintext; loopback channels are not", arguments: StoreBackend.allCases)
+    func channelConsented(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         _ = try await store.linkChannel(
             remoteDraft("remote@desk.test", consent: true), watermark: LinkWatermark(uidValidity: 1, uidNext: 1))
         let links = try await store.plaintextLinks()
@@ -98,9 +98,9 @@ struct PlaintextStoreTests {
         )
     }
 
-    @Test("a plaintext relay across the network needs consent and is then listed")
-    func relay() async throws {
-        let (store, _) = try await makeDesk()
+    @Test("a plaintext relay across the network needs consent and is then listed", arguments: StoreBackend.allCases)
+    func relay(backend: StoreBackend) async throws {
+        let (store, _) = try await makeDesk(on: backend)
         let error = try await #require(throws: DeskError.self) {
             try await store.setSMTP(
                 host: "relay.example.com", port: 25, tls: .none, caFile: nil, fromAddress: "help@desk.test",

@@ -17,9 +17,9 @@ struct WebhookStoreTests {
         Array(try await store.webhookDeliveries(webhookId: webhook, limit: 1000).reversed())
     }
 
-    @Test("a mailed request, a public comment and an assignment each write their delivery with the state at the event")
-    func payloadFields() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a mailed request, a public comment and an assignment each write their delivery with the state at the event", arguments: StoreBackend.allCases)
+    func payloadFields(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let (hook, secret) = try await store.addWebhook(
             url: "https://tickets.example.com/in", events: [], projectKey: nil)
         #expect(hook.events == [.requestCreated, .commentAdded, .requestUpdated])
@@ -80,45 +80,44 @@ struct WebhookStoreTests {
         #expect(assignment["assignee"]?["to"] as? String == "bob@desk.test")
     }
 
-    @Test("a delivery is written in the change's transaction: a rolled-back change leaves none, a committed one has it")
-    func sameTransaction() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a delivery is written in the change's transaction: a rolled-back change leaves none, a committed one has it", arguments: StoreBackend.allCases)
+    func sameTransaction(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         let (hook, _) = try await store.addWebhook(url: "https://tickets.example.com/in", events: [], projectKey: nil)
-        struct Abort: Error {}
         let comment = """
             INSERT INTO comment (requestId, author, body, isPublic, source, createdAt)
             SELECT id, 'bob@desk.test', 'x', 1, 'agent', ? FROM request WHERE key = 'SD-1'
             """
-        await #expect(throws: Abort.self) {
-            try await store.writeSQLite { db in
+        await #expect(throws: DeskError.self) {
+            try await store.write { db in
                 try db.execute(sql: comment, arguments: [Date()])
                 try db.execute(sql: "UPDATE request SET status = 'Resolved' WHERE key = 'SD-1'")
                 // The trigger wrote them inside this transaction…
                 #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhookDelivery") == 2)
-                throw Abort()
+                throw DeskError(.invalid, "abort")
             }
         }
         // …and the rollback took them with the change.
         #expect(try await Self.deliveries(store, webhook: hook.id).isEmpty)
         #expect(try await store.request(key: "SD-1").comments.isEmpty)
 
-        try await store.writeSQLite { db in
+        try await store.write { db in
             try db.execute(sql: comment, arguments: [Date()])
             try db.execute(sql: "UPDATE request SET status = 'Resolved' WHERE key = 'SD-1'")
         }
         #expect(try await Self.deliveries(store, webhook: hook.id).map(\.event) == [.commentAdded, .requestUpdated])
         // An update that changes none of the watched columns tells nothing.
-        try await store.writeSQLite { db in
+        _ = try await store.write { db in
             try db.execute(
                 sql: "UPDATE request SET status = status, updatedAt = ? WHERE key = 'SD-1'", arguments: [Date()])
         }
         #expect(try await Self.deliveries(store, webhook: hook.id).count == 2)
     }
 
-    @Test("a webhook gets only its project's events and only the events it asked for; an inactive one gets nothing")
-    func filters() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("a webhook gets only its project's events and only the events it asked for; an inactive one gets nothing", arguments: StoreBackend.allCases)
+    func filters(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await store.createProject(key: "HR", name: "HR", signup: .public)
         _ = try await store.addRequestType(
             projectKey: "HR", name: "Get help",
@@ -168,11 +167,11 @@ struct WebhookStoreTests {
         }
     }
 
-    @Test("the secret is sealed at rest, handed to the dispatcher opened, and only https or loopback http is taken")
-    func secretAndURL() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("the secret is sealed at rest, handed to the dispatcher opened, and only https or loopback http is taken", arguments: StoreBackend.allCases)
+    func secretAndURL(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let (hook, secret) = try await store.addWebhook(url: "http://127.0.0.1:9/in", events: [], projectKey: nil)
-        let stored = try await store.readSQLite { db in
+        let stored = try await store.read { db in
             try Data.fetchOne(db, sql: "SELECT secret FROM webhook WHERE id = ?", arguments: [hook.id])
         }
         #expect(stored.map { !$0.isEmpty && !String(decoding: $0, as: UTF8.self).contains(secret) } == true)
@@ -193,9 +192,9 @@ struct WebhookStoreTests {
         }
     }
 
-    @Test("attempts are recorded like the outbox's: sent, retried later, failed; only failed ones can be retried")
-    func lifecycle() async throws {
-        let (store, channel) = try await makeDesk()
+    @Test("attempts are recorded like the outbox's: sent, retried later, failed; only failed ones can be retried", arguments: StoreBackend.allCases)
+    func lifecycle(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
         let (hook, _) = try await store.addWebhook(url: "https://a.example/in", events: [], projectKey: nil)
         _ = try await storeAndApply(store, channel: channel, intake(messageID: "1@c"))
         _ = try await storeAndApply(store, channel: channel, intake(subject: "Second", messageID: "2@c"))
