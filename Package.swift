@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "ServiceDesk", "EmailChannel", "LMTPServer", "WebConsole", "PostdeskWire",
+                "ServiceDesk", "PostgresStore", "EmailChannel", "LMTPServer", "WebConsole", "PostdeskWire",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -165,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "PostdeskWire", "MailMessage", "LMTPServer", "OAuthClient",
+                "AdminAPI", "PostdeskWire", "PostgresStore", "MailMessage", "LMTPServer", "OAuthClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -166,6 +166,7 @@ OPERATIONS = [
     ("post", "/v1/requests/{key}/comments", "Comment on a request; a public comment is mailed to the customer.", ref("CommentBody"), (201, ref("CommentResult")), [], False),
     ("get", "/v1/console", "The web console's address, when serve runs one.", None, (200, ref("ConsoleInfoView")), [], False),
     ("get", "/v1/health", "Each channel's state, the relay's and the outbox's: what status shows.", None, (200, ref("HealthView")), [], False),
+    ("get", "/v1/nodes", "The desk's nodes on PostgreSQL and the mailboxes each holds (400 on SQLite).", None, (200, array("NodeView")), [], False),
     ("get", "/v1/log", "The processing log: what became of each mail, newest first.", None, (200, array("LogEntry")), [
         ("channel", "A channel address."), ("since", "ISO 8601 time."), ("limit", "At most this many (default 200)."),
         ("outcome", "Comma-separated outcomes."), ("sender", "A sender address.")], False),

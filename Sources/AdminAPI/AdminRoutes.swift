@@ -23,6 +23,8 @@ struct AdminRoutes: Sendable {
     let flows: OAuthFlows
     /// The web console's base address, when `serve --http-listen` runs one.
     let consoleAddress: String?
+    /// The desk's nodes and leases, when it is on PostgreSQL.
+    var cluster: ClusterQueries? = nil
     let logger: Logger
 
     func register(on router: Router<AdminRequestContext>) {
@@ -47,8 +49,12 @@ struct AdminRoutes: Sendable {
             store: store, linker: linker, supervisor: supervisor, flows: flows, tokenKeeper: tokenKeeper,
             verifier: verifier, statusBoard: statusBoard, logger: logger
         ).addRoutes(to: router)
-        StatusRoutes(store: store, notifier: notifier, statusBoard: statusBoard, consoleAddress: consoleAddress)
-            .addRoutes(to: router)
+        StatusRoutes(
+            store: store, notifier: notifier, statusBoard: statusBoard, consoleAddress: consoleAddress,
+            cluster: cluster
+        )
+        .addRoutes(to: router)
+        NodeRoutes(store: store, cluster: cluster).addRoutes(to: router)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import LMTPServer
 import Logging
+import PostgresStore
 import Prometheus
 import ServiceDesk
 import ServiceLifecycle
@@ -40,6 +41,33 @@ public struct ConsoleListen: Sendable {
     }
 }
 
+/// Where the desk's data lives.
+public enum DeskDatabase: Sendable {
+    /// SQLite in the data directory, attachments beside it: one node.
+    case sqlite
+    /// A PostgreSQL database several nodes share, each running the mailboxes it holds leases on.
+    case postgres(PostgresNode)
+}
+
+/// One node of a desk on PostgreSQL.
+public struct PostgresNode: Sendable {
+    /// The database URL (`postgres://…`, with `sslmode`).
+    public var url: String
+    /// The attachment directory every node shares (content-addressed files).
+    public var attachmentsDirectory: URL
+    /// This node's name among the desk's nodes.
+    public var nodeName: String
+    /// How long a mailbox lease lasts without renewal.
+    public var leaseDuration: Duration
+
+    public init(url: String, attachmentsDirectory: URL, nodeName: String, leaseDuration: Duration) {
+        self.url = url
+        self.attachmentsDirectory = attachmentsDirectory
+        self.nodeName = nodeName
+        self.leaseDuration = leaseDuration
+    }
+}
+
 /// The `postdesk serve` process: the store, the email runtime and the admin socket, run by one
 /// ServiceGroup that drains cleanly on SIGTERM/SIGINT. The socket answers only the server's user,
 /// root and the admin group's members (checked by peer credentials on every connection).
@@ -67,14 +95,18 @@ public struct PostdeskServer: Sendable {
     public var metricsListen: TCPListenAddress?
     /// Where the agents' web console listens; nil: no console.
     public var console: ConsoleListen?
+    /// SQLite in the data directory, or a node on PostgreSQL.
+    public var database: DeskDatabase
 
     public init(
         dataDirectory: URL, socketPath: String?, maxAttachmentBytes: Int = 25 << 20,
         pollInterval: Duration = .seconds(60), intakePolicy: IntakePolicy = .init(),
         inboundRetryInterval: Duration = .seconds(30), secretKeyFile: URL? = nil, adminGroup: String? = nil,
         lmtpListen: LMTPListenAddress? = nil, lmtpMaximumSize: Int = MailboxActor.defaultLargestMessage,
-        metricsListen: TCPListenAddress? = nil, console: ConsoleListen? = nil, logger: Logger
+        metricsListen: TCPListenAddress? = nil, console: ConsoleListen? = nil, database: DeskDatabase = .sqlite,
+        logger: Logger
     ) {
+        self.database = database
         self.console = console
         self.metricsListen = metricsListen
         self.lmtpListen = lmtpListen
@@ -127,11 +159,23 @@ public struct PostdeskServer: Sendable {
         // Before the store opens: a socket path holding anything but a dead socket stops the start.
         try socket.prepare()
         let secrets = try SecretBox(keyFile: secretKeyFile)
-        let store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
-        let statusBoard = ChannelStatusBoard()
         // One registry for the process, served on the admin socket and on --metrics-listen.
         let registry = PrometheusCollectorRegistry()
         let metrics = PostdeskMetrics(factory: MetricsEndpoint.factory(for: registry))
+        var store: DeskStore
+        var cluster: Cluster?
+        switch database {
+        case .sqlite:
+            store = try DeskStore(path: dataDirectory.appendingPathComponent("postdesk.sqlite").path, secrets: secrets)
+        case .postgres(let node):
+            let pool = try await PostgresPool.open(try PostgresLocation(url: node.url), logger: logger)
+            store = DeskStore(
+                backend: PostgresBackend(pool: pool), secrets: secrets, attachmentDirectory: node.attachmentsDirectory)
+            let joined = Cluster(node: node, pool: pool, metrics: metrics, logger: logger)
+            store.intakeFence = joined.fence
+            cluster = joined
+        }
+        let statusBoard = ChannelStatusBoard()
         let tokenKeeper = OAuthTokenKeeper(store: store, logger: logger)
         let notifier = Notifier(store: store, metrics: metrics, tokenKeeper: tokenKeeper, logger: logger)
         let router = RequestRouter(
@@ -142,7 +186,8 @@ public struct PostdeskServer: Sendable {
             registry: registry, metrics: metrics, statusBoard: statusBoard, store: store, logger: logger)
         let supervisor = ChannelSupervisor(
             store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
-            pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, tokenKeeper: tokenKeeper, logger: logger)
+            pushDetail: lmtpListen.map { "push delivery over LMTP on \($0)" }, tokenKeeper: tokenKeeper,
+            leased: cluster != nil, logger: logger)
         // A grant the provider refused: its mailbox starts again and shows why (needs-attention); the relay tries at
         // once, so its status says so too.
         await tokenKeeper.onGrantFailure { owner in
@@ -166,7 +211,7 @@ public struct PostdeskServer: Sendable {
             notifier: notifier, statusBoard: statusBoard,
             verifier: ChannelVerifier(store: store, tokenKeeper: tokenKeeper, logger: logger), requestRouter: router,
             tokenKeeper: tokenKeeper, flows: OAuthFlows(store: store, logger: logger), consoleAddress: console?.baseURL,
-            logger: logger)
+            cluster: cluster.map { ClusterQueries(pool: $0.pool) }, logger: logger)
         let httpRouter = Self.socketRouter(
             routes: routes, metricsEndpoint: metricsEndpoint, store: store, secretKeyFile: secretKeyFile)
 
@@ -185,10 +230,13 @@ public struct PostdeskServer: Sendable {
         // the webhook dispatcher (the requests in flight), and the notifier drains last. Past the deadline what is
         // still running is cancelled, so the process always exits: nothing uncommitted is lost, since
         // a mailbox only flags what is stored and the outbox keeps what was not sent.
+        // On several nodes the lease keeper stops before the supervisor (it stops the mailboxes it gives back first).
+        let nodeServices = cluster.map { $0.services(supervisor: supervisor) } ?? []
         var configuration = ServiceGroupConfiguration(
             services: [
                 notifier, webhooks, tokenKeeper, SearchIndexer(store: store, logger: logger), router, supervisor,
             ]
+                + nodeServices
                 + lmtp
                 + metricsListener + consoleListener + [app],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -204,7 +252,57 @@ public struct PostdeskServer: Sendable {
             throw error
         }
         await socket.release(logger: logger)
+        await store.close()
         if let failure = await socket.failure { throw failure }
+    }
+}
+
+/// What a node of a desk on PostgreSQL runs besides the rest: the lease board and its keeper, and the fence that
+/// keeps a node that lost a lease from storing that mailbox's mail.
+struct Cluster: Sendable {
+    let pool: PostgresPool
+    let leases: MailboxLeases
+    let fence: LeaseFence
+    let refusals: AsyncStream<FencedOut>
+    let logger: Logger
+
+    init(node: PostgresNode, pool: PostgresPool, metrics: PostdeskMetrics, logger: Logger) {
+        self.pool = pool
+        leases = MailboxLeases(
+            pool: pool, nodeName: node.nodeName, leaseDuration: node.leaseDuration, followsDesk: true)
+        let (refusals, refused) = AsyncStream.makeStream(of: FencedOut.self)
+        self.refusals = refusals
+        self.logger = logger
+        fence = LeaseFence { refusal in
+            metrics.fencedCommits.increment()
+            logger.warning(
+                "commit refused: the mailbox's lease is gone",
+                metadata: ["mailbox.id": "\(refusal.channelId)", "error": "\(refusal)"])
+            refused.yield(refusal)
+        }
+    }
+
+    /// The keeper, which tells the fence and the supervisor what the node holds, and the service that stops a mailbox
+    /// whose commit the fence refused.
+    func services(supervisor: ChannelSupervisor) -> [any Service] {
+        let fence = self.fence
+        let keeper = LeaseKeeper(leases: leases, logger: logger) { changes in
+            fence.apply(changes)
+            await supervisor.leasesChanged(acquired: changes.acquired.map(\.channelID), lost: changes.lost)
+        }
+        return [keeper, FenceRefusals(refusals: refusals, supervisor: supervisor)]
+    }
+}
+
+/// Stops each mailbox whose commit was fenced out; the node carries on with the others.
+struct FenceRefusals: Service {
+    let refusals: AsyncStream<FencedOut>
+    let supervisor: ChannelSupervisor
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await refusal in refusals { await supervisor.dropLease(channelId: refusal.channelId) }
+        }
     }
 }
 

@@ -10,6 +10,8 @@ struct StatusRoutes: Sendable {
     let notifier: Notifier
     let statusBoard: ChannelStatusBoard
     let consoleAddress: String?
+    /// On several nodes, where the leases are: the health lists every mailbox of the desk with its owner.
+    var cluster: ClusterQueries? = nil
 
     func addRoutes(to router: Router<AdminRequestContext>) {
         router.get("/v1/console") { _, _ in ConsoleInfoView(address: consoleAddress) }
@@ -29,6 +31,7 @@ struct StatusRoutes: Sendable {
                     channels[index].oauth = grants[.channel(id)].map(OAuthGrantView.init)
                 }
             }
+            if let cluster { channels = try await Self.withLeases(channels, cluster: cluster, store: store) }
             return HealthView(
                 status: "ok", version: PostdeskVersion.current, channels: channels,
                 plaintext: try await store.plaintextLinks().map(\.description), relay: relay)
@@ -60,5 +63,28 @@ struct StatusRoutes: Sendable {
                     attempts: $0.inboundId == nil ? nil : $0.attempts)
             }
         }
+    }
+
+    /// This node's mailboxes with their leases, and every other node's as `stopped` here, naming their owner: what
+    /// any node says of the whole desk.
+    static func withLeases(_ local: [ChannelStatusView], cluster: ClusterQueries, store: DeskStore) async throws
+        -> [ChannelStatusView]
+    {
+        let addresses = try await NodeRoutes.addresses(store)
+        var byAddress = Dictionary(local.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        for lease in try await cluster.leases() {
+            guard let address = addresses[lease.channelID] else { continue }
+            var view =
+                byAddress[address]
+                ?? ChannelStatusView(
+                    address: address, state: .stopped,
+                    detail: lease.held ? "runs on node \(lease.owner ?? "?")" : "waiting for a node to take its lease",
+                    processedToday: 0)
+            view.owner = lease.held ? lease.owner : nil
+            view.leaseExpiresAt = lease.held ? lease.expiresAt : nil
+            view.fencingToken = lease.fencingToken
+            byAddress[address] = view
+        }
+        return byAddress.values.sorted { $0.address < $1.address }
     }
 }

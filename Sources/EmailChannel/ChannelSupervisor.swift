@@ -43,6 +43,8 @@ public actor ChannelSupervisor: Service {
     private var pushChannels: Set<Int64> = []
     /// What the status board says of a push channel.
     private let pushDetail: String
+    /// The channels this node may run, its mailbox leases (several nodes on PostgreSQL); nil: every channel.
+    private var owned: Set<Int64>?
     /// What this server's LMTP listener is, as the status board shows it (`push delivery over LMTP on …`); nil when
     /// the server runs no `--lmtp-listen`, so push channels cannot receive mail.
     public nonisolated let pushDelivery: String?
@@ -52,14 +54,18 @@ public actor ChannelSupervisor: Service {
     /// once nor holds thousands of fetched batches in memory.
     public static let defaultFetchStreams = 16
 
-    /// A supervisor whose mailboxes share one `FetchLimiter` of `fetchStreams` slots.
+    /// A supervisor whose mailboxes share one `FetchLimiter` of `fetchStreams` slots. With `leased`, it runs only the
+    /// mailboxes whose leases `leasesChanged` hands it (one of several nodes); otherwise every enabled channel's.
     public init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pollInterval: Duration = .seconds(60),
         fetchStreams: Int = ChannelSupervisor.defaultFetchStreams, pushDetail: String? = nil,
-        tokenKeeper: OAuthTokenKeeper? = nil, logger: Logger
+        tokenKeeper: OAuthTokenKeeper? = nil, leased: Bool = false, logger: Logger
     ) {
         let limiter = FetchLimiter(limit: fetchStreams)
-        self.init(store: store, router: router, statusBoard: statusBoard, pushDetail: pushDetail, logger: logger) {
+        self.init(
+            store: store, router: router, statusBoard: statusBoard, pushDetail: pushDetail, leased: leased,
+            logger: logger
+        ) {
             channel in
             MailboxActor(
                 channel: channel, store: store, router: router, statusBoard: statusBoard, pollInterval: pollInterval,
@@ -70,8 +76,9 @@ public actor ChannelSupervisor: Service {
     /// A supervisor that runs what `makeMailbox` makes for each channel (tests).
     init(
         store: DeskStore, router: RequestRouter, statusBoard: ChannelStatusBoard, pushDetail: String? = nil,
-        logger: Logger, makeMailbox: @escaping @Sendable (RunnableChannel) -> any MailboxRunning
+        leased: Bool = false, logger: Logger, makeMailbox: @escaping @Sendable (RunnableChannel) -> any MailboxRunning
     ) {
+        self.owned = leased ? [] : nil
         self.pushDelivery = pushDetail
         self.pushDetail = pushDetail ?? "push delivery over LMTP (this server has no --lmtp-listen)"
         self.makeMailbox = makeMailbox
@@ -102,6 +109,23 @@ public actor ChannelSupervisor: Service {
     /// Restarts one mailbox at once, e.g. after an admin re-tested a channel that needed attention.
     public nonisolated func restart(channelId: Int64) async {
         await ask { $0.restarts.append(channelId) }
+    }
+
+    /// Takes in a lease round's result: the mailboxes of lost leases are stopped before this returns (so the lease can
+    /// be given back), those of acquired ones start at the supervisor's next pass.
+    public func leasesChanged(acquired: [Int64], lost: [Int64]) async {
+        guard owned != nil else { return }
+        owned?.subtract(lost)
+        owned?.formUnion(acquired)
+        for id in lost { await stop(id) }
+        ask { $0.channels.formUnion(acquired) }
+    }
+
+    /// Stops the mailbox of a channel whose commit was fenced out: its lease is gone, and another node runs it.
+    public func dropLease(channelId: Int64) async {
+        guard owned != nil else { return }
+        owned?.remove(channelId)
+        await stop(channelId)
     }
 
     private func ask(_ change: @Sendable (inout Pending) -> Void) {
@@ -181,6 +205,11 @@ public actor ChannelSupervisor: Service {
             return
         }
         await hidePush(id)
+        // Another node holds this mailbox's lease.
+        if let owned, !owned.contains(id) {
+            await stop(id)
+            return
+        }
         if let entry = running[id], entry.channel != wanted { await stop(id) }
         if running[id] == nil { start(wanted, id: id, in: &group) }
     }

@@ -33,6 +33,8 @@ public final class PostdeskMetrics: Sendable {
         case channels = "postdesk_channels"
         /// Counter: LMTP deliveries, one per recipient, by the reply after DATA.
         case lmtpDeliveries = "postdesk_lmtp_deliveries_total"
+        /// Counter: commits of fetched mail refused because this node no longer held the mailbox's lease.
+        case fencedCommits = "postdesk_lease_fenced_commits_total"
 
         /// The `# HELP` text of the series (swift-metrics has no place for it, so the exposition adds it).
         public var help: String {
@@ -48,6 +50,7 @@ public final class PostdeskMetrics: Sendable {
             case .outboxNotifications: "Notifications in the outbox, by status, read at each scrape."
             case .channels: "Channels by what their mailbox is doing, read at each scrape."
             case .lmtpDeliveries: "LMTP deliveries, one per recipient, by the reply after DATA."
+            case .fencedCommits: "Commits of fetched mail refused because this node no longer held the mailbox's lease."
             }
         }
     }
@@ -159,6 +162,8 @@ public final class PostdeskMetrics: Sendable {
     private let lmtpDelivered: Counter
     private let lmtpTemporaryFailure: Counter
     private let lmtpUnknownRecipient: Counter
+    /// Commits of fetched mail refused by the lease fence (several nodes).
+    public let fencedCommits: Counter
 
     /// Every series, created through `factory`.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -205,6 +210,7 @@ public final class PostdeskMetrics: Sendable {
         lmtpDelivered = counter(.lmtpDeliveries, [("result", "delivered")])
         lmtpTemporaryFailure = counter(.lmtpDeliveries, [("result", "temporaryFailure")])
         lmtpUnknownRecipient = counter(.lmtpDeliveries, [("result", "unknownRecipient")])
+        fencedCommits = counter(.fencedCommits)
     }
 
     /// The counters of a mailbox of this protocol and provider (nil for push channels, which fetch nothing).

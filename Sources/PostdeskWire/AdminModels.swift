@@ -362,6 +362,12 @@ public struct ChannelStatusView: Codable, Sendable {
     public var processedToday: Int
     /// The channel's OAuth 2.0 grant, when postdesk holds one: when it was last refreshed, and why it failed.
     public var oauth: OAuthGrantView? = nil
+    /// Several nodes on PostgreSQL: the node that holds the mailbox's lease (nil: none holds it now).
+    public var owner: String? = nil
+    /// Several nodes: until when the lease lasts unless renewed.
+    public var leaseExpiresAt: Date? = nil
+    /// Several nodes: the lease's fencing token, one more with every new owner.
+    public var fencingToken: Int64? = nil
 
     /// Makes the value from its fields.
     public init(
@@ -376,6 +382,38 @@ public struct ChannelStatusView: Codable, Sendable {
         self.lastError = lastError
         self.processedToday = processedToday
         self.oauth = oauth
+    }
+}
+
+/// `GET /v1/nodes`: one node of a desk on PostgreSQL, and the mailboxes it holds leases on.
+public struct NodeView: Codable, Sendable, Equatable {
+    public var name: String
+    /// Counts up each time a node of this name starts.
+    public var incarnation: Int64
+    /// Heartbeating and not stopped: it counts for the fair share.
+    public var live: Bool
+    public var startedAt: Date
+    public var heartbeatAt: Date
+    /// Until when the last heartbeat keeps the node live.
+    public var expiresAt: Date
+    /// When it left (a graceful shutdown), nil while it runs or after a crash.
+    public var stoppedAt: Date?
+    /// The addresses of the mailboxes it holds leases on now.
+    public var mailboxes: [String]
+
+    /// Makes the value from its fields.
+    public init(
+        name: String, incarnation: Int64, live: Bool, startedAt: Date, heartbeatAt: Date, expiresAt: Date,
+        stoppedAt: Date?, mailboxes: [String]
+    ) {
+        self.name = name
+        self.incarnation = incarnation
+        self.live = live
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.expiresAt = expiresAt
+        self.stoppedAt = stoppedAt
+        self.mailboxes = mailboxes
     }
 }
 

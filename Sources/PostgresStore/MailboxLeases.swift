@@ -86,10 +86,17 @@ public actor MailboxLeases {
     /// Until when (on this node's monotonic clock) the last successful renewal keeps the leases, at the latest.
     private var validUntil: ContinuousClock.Instant?
 
-    public init(pool database: PostgresPool, nodeName: String, leaseDuration: Duration = .seconds(30)) {
+    /// Whether each round first makes lease rows for the desk's mailboxes (enabled channels that are fetched, not
+    /// pushed) and removes those of channels gone or disabled: what a serving node does; tests give rows themselves.
+    private let followsDesk: Bool
+
+    public init(
+        pool database: PostgresPool, nodeName: String, leaseDuration: Duration = .seconds(30), followsDesk: Bool = false
+    ) {
         self.database = database
         self.nodeName = nodeName
         self.leaseDuration = leaseDuration
+        self.followsDesk = followsDesk
     }
 
     /// How often `run` renews and rebalances: a third of the lease, at most 2 s, so that a dead node's mailboxes move
@@ -138,7 +145,7 @@ public actor MailboxLeases {
     public func tick() async throws -> LeaseChanges {
         guard incarnation > 0 else { throw DeskError(.invalid, "the node joins before its first lease round") }
         let started = ContinuousClock.now
-        let (name, incarnation, seconds) = (nodeName, self.incarnation, leaseSeconds)
+        let (name, incarnation, seconds, followsDesk) = (nodeName, self.incarnation, leaseSeconds, followsDesk)
         let before = held
         let logger = database.logger
         let database = self.database
@@ -149,7 +156,8 @@ public actor MailboxLeases {
         do {
             round = try await Self.within(deadline) {
                 try await database.transaction { connection in
-                    try await Self.round(
+                    if followsDesk { try await Self.followDesk(on: connection, logger: logger) }
+                    return try await Self.round(
                         on: connection, name: name, incarnation: incarnation, seconds: seconds, logger: logger)
                 }
             }
@@ -194,6 +202,29 @@ public actor MailboxLeases {
         }
         return try await outcome.value.get()
     }
+
+    /// Lease rows for exactly the desk's mailboxes: a channel linked on any node gets one, a removed or disabled one
+    /// loses it (and so its mailbox stops on the node that ran it).
+    private static func followDesk(on connection: PostgresConnection, logger: Logger) async throws {
+        // One node at a time: the others' rounds skip this step rather than wait on (or deadlock with) it.
+        let locked = try await connection.query(
+            "SELECT pg_try_advisory_xact_lock(\(Self.followLock))", logger: logger
+        ).decode(Bool.self).all()
+        guard locked.first == true else { return }
+        try await connection.query(
+            """
+            INSERT INTO channelLease (channelId)
+            SELECT id FROM channel WHERE enabled = 1 AND protocol <> 'lmtp' ON CONFLICT DO NOTHING
+            """, logger: logger)
+        try await connection.query(
+            """
+            DELETE FROM channelLease
+            WHERE channelId NOT IN (SELECT id FROM channel WHERE enabled = 1 AND protocol <> 'lmtp')
+            """, logger: logger)
+    }
+
+    /// The advisory lock key of `followDesk` ("pdfollow" as a number).
+    private static let followLock: Int64 = 0x7064_666f_6c6c_6f77
 
     /// The round's queries, in one transaction; gives the leases held after it.
     private static func round(

@@ -60,6 +60,8 @@ public final class PostgresBackend: SQLBackend {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
             } catch let error as DeskError {
                 throw error
+            } catch let error as FencedOut {
+                throw error
             } catch {
                 throw DeskError(.storage, "database transaction failed: \(PostgresPool.describe(error))")
             }

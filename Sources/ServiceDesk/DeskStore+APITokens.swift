@@ -16,7 +16,8 @@ extension DeskStore {
         let secret = Self.apiTokenPrefix + generated.token
         let hash = AgentToken.hash(secret)
         try await write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM apiToken WHERE lower(name) = lower(?))", arguments: [name])
+            if try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM apiToken WHERE lower(name) = lower(?))", arguments: [name])
                 == true
             {
                 throw DeskError.conflict("a token named \(name) exists; revoke it first or choose another name")

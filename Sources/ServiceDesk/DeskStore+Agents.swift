@@ -15,7 +15,9 @@ extension DeskStore {
         }
         if let passwordHash, passwordHash.isEmpty { throw DeskError.invalid("the password hash is empty") }
         return try await write { db in
-            if try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]) != nil {
+            if try AgentRecord.fetchOne(
+                db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]) != nil
+            {
                 throw DeskError.conflict("an agent with the address \(address) already exists")
             }
             var record = AgentRecord(
@@ -47,7 +49,9 @@ extension DeskStore {
     public func disableAgent(email: String) async throws -> Agent {
         let address = AddressNormalizer.normalize(email) ?? email
         return try await write { db in
-            guard var record = try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]),
+            guard
+                var record = try AgentRecord.fetchOne(
+                    db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]),
                 let id = record.id
             else {
                 throw DeskError.notFound("no agent with the address \(address); postdesk agent list shows them")
@@ -67,7 +71,10 @@ extension DeskStore {
     public func agentLogin(email: String) async throws -> (agent: Agent, passwordHash: String?)? {
         guard let address = AddressNormalizer.normalize(email) else { return nil }
         return try await read { db in
-            guard let record = try AgentRecord.fetchOne(db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address]) else {
+            guard
+                let record = try AgentRecord.fetchOne(
+                    db, sql: "SELECT * FROM agent WHERE lower(email) = lower(?)", arguments: [address])
+            else {
                 return nil
             }
             return (try record.agent(), record.passwordHash)
@@ -81,7 +88,8 @@ extension DeskStore {
         guard !passwordHash.isEmpty else { throw DeskError.invalid("the password hash is empty") }
         try await write { db in
             guard
-                try db.execute(sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
+                try db.execute(
+                    sql: "UPDATE agent SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, agentId])
                     == 1
             else { throw DeskError.notFound("no agent with id \(agentId)") }
             try db.execute(sql: "DELETE FROM passwordSetup WHERE agentId = ?", arguments: [agentId])

@@ -189,11 +189,11 @@ extension DeskStore {
                 db, sql: "SELECT * FROM comment WHERE requestId = ? ORDER BY id", arguments: [requestId]
             )
             .map { comment in
-                    guard let id = comment.id else { throw DeskError(.storage, "comment without id") }
-                    return ConsoleComment(
-                        id: id, author: comment.author, body: comment.body, isPublic: comment.isPublic,
-                        source: comment.source, createdAt: comment.createdAt, attachments: byComment[id] ?? [])
-                }
+                guard let id = comment.id else { throw DeskError(.storage, "comment without id") }
+                return ConsoleComment(
+                    id: id, author: comment.author, body: comment.body, isPublic: comment.isPublic,
+                    source: comment.source, createdAt: comment.createdAt, attachments: byComment[id] ?? [])
+            }
             return ConsoleRequest(
                 request: request, projectKey: projectKey, assignee: assignee, attachments: own, comments: comments)
         }
@@ -267,7 +267,8 @@ extension DeskStore {
         try await write { db in
             // PostgreSQL keeps its trigram indexes itself, in each row's own transaction.
             guard db.dialect == .sqlite else { return 0 }
-            guard let cursor = try SQLRow.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
+            guard
+                let cursor = try SQLRow.fetchOne(db, sql: "SELECT requestId, commentId FROM searchCursor WHERE id = 1")
             else { throw DeskError(.storage, "the search cursor is missing") }
             let requestId: Int64 = try cursor.decode(forColumn: "requestId")
             let commentId: Int64 = try cursor.decode(forColumn: "commentId")

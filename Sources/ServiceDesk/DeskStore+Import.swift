@@ -23,7 +23,8 @@ extension DeskStore {
 
     private static func plan(_ draft: ChannelDraft, secrets: SecretBox, in db: any SQLSession) throws -> LinkPlan {
         if let address = AddressNormalizer.normalize(draft.address),
-            let existing = try Channel.fetchOne(db, sql: "SELECT * FROM channel WHERE address = ?", arguments: [address]),
+            let existing = try Channel.fetchOne(
+                db, sql: "SELECT * FROM channel WHERE address = ?", arguments: [address]),
             let project = try Project.fetchOne(db, id: existing.projectId),
             project.key == draft.projectKey.uppercased()
         {

@@ -75,7 +75,9 @@ extension DeskStore {
     }
 
     private static func quarantine(_ inboundId: Int64, detail: String, in db: any SQLSession) throws {
-        try db.execute(sql: "UPDATE inbound SET processedAt = ?, outcome = ?, detail = ? WHERE id = ?", arguments: [Date(), InboundOutcome.failed, detail, inboundId])
+        try db.execute(
+            sql: "UPDATE inbound SET processedAt = ?, outcome = ?, detail = ? WHERE id = ?",
+            arguments: [Date(), InboundOutcome.failed, detail, inboundId])
     }
 
     /// Records that an attempt to process a mail failed. It stays pending for another attempt while
@@ -83,7 +85,8 @@ extension DeskStore {
     public func recordAttemptFailure(inboundId: Int64, reason: String, policy: IntakePolicy) async throws {
         try await write { db in
             guard
-                let row = try SQLRow.fetchOne(db, sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL",
+                let row = try SQLRow.fetchOne(
+                    db, sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL",
                     arguments: [inboundId])
             else { return }
             let attempts: Int = try row["attempts"]
@@ -187,15 +190,17 @@ extension DeskStore {
         }
         let disposition = try decide(
             reading, inbound: inbound, files: files, policy: policy, secrets: secrets, cache: &cache, in: db)
-        try db.execute(sql: """
+        try db.execute(
+            sql: """
                 UPDATE inbound SET processedAt = ?, fromAddress = ?, subject = ?, outcome = ?, detail = ?, requestKey = ?,
                                    notes = ?
                 WHERE id = ?
-                """, arguments: [
-            cache.now, reading.senderAddress.isEmpty ? inbound.fromAddress : reading.senderAddress, reading.subject,
-            disposition.outcome, disposition.detail, disposition.requestKey,
-            reading.notes.isEmpty ? nil : reading.notes.joined(separator: "\n"), inboundId,
-        ])
+                """,
+            arguments: [
+                cache.now, reading.senderAddress.isEmpty ? inbound.fromAddress : reading.senderAddress, reading.subject,
+                disposition.outcome, disposition.detail, disposition.requestKey,
+                reading.notes.isEmpty ? nil : reading.notes.joined(separator: "\n"), inboundId,
+            ])
         return disposition
     }
 
@@ -214,7 +219,8 @@ extension DeskStore {
         secrets: SecretBox, cache: inout DecisionCache, in db: any SQLSession
     ) throws -> Disposition {
         guard let channel = try cache.channel(inbound.channelId, in: db),
-            let project = try Project.fetchOne(db, sql: "SELECT * FROM project WHERE id = ?", arguments: [channel.projectId]),
+            let project = try Project.fetchOne(
+                db, sql: "SELECT * FROM project WHERE id = ?", arguments: [channel.projectId]),
             let projectId = project.id
         else {
             return .failed("the channel of this mail no longer exists")
@@ -262,7 +268,10 @@ extension DeskStore {
             return held
         }
         if !fromAgent {
-            try db.execute(sql: "INSERT INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", arguments: [projectId, sender, reading.senderName, cache.now])
+            try db.execute(
+                sql:
+                    "INSERT INTO customer (projectId, address, name, createdAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [projectId, sender, reading.senderName, cache.now])
         }
         let now = cache.now
         let note: String?
@@ -294,7 +303,9 @@ extension DeskStore {
             try recordAttachments(files, requestId: requestId, commentId: commentId, inboundId: inbound.id, in: db)
             try addParticipants(
                 reading.copied, requestId: requestId, reporter: request.reporter, project: project, in: db)
-            try db.execute(sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?", arguments: [RequestStatus.waitingForSupport.rawValue, now, requestId])
+            try db.execute(
+                sql: "UPDATE request SET status = ?, updatedAt = ? WHERE id = ?",
+                arguments: [RequestStatus.waitingForSupport.rawValue, now, requestId])
             return .commented(request.key)
         case .new(let refusal):
             note = refusal
@@ -317,13 +328,15 @@ extension DeskStore {
         guard policy.senderHourlyLimit > 0 else { return nil }
         let id = inbound.id
         let recent =
-            try Int.fetchOne(db, sql: """
-                        SELECT COUNT(*) FROM inbound
-                        WHERE channelId = ? AND fromAddress = ?
-                          AND fetchedAt > ? AND fetchedAt <= ?
-                          AND id <> ?
-                          AND outcome IN ('created', 'commented', 'held')
-                        """,
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM inbound
+                    WHERE channelId = ? AND fromAddress = ?
+                      AND fetchedAt > ? AND fetchedAt <= ?
+                      AND id <> ?
+                      AND outcome IN ('created', 'commented', 'held')
+                    """,
                 arguments: [
                     inbound.channelId, sender, inbound.fetchedAt.addingTimeInterval(-3600), inbound.fetchedAt, id,
                 ]) ?? 0
@@ -344,7 +357,8 @@ extension DeskStore {
         guard
             let number = try Int.fetchOne(
                 db,
-                sql: "UPDATE project SET nextRequestNumber = nextRequestNumber + 1 WHERE id = ? RETURNING nextRequestNumber - 1",
+                sql:
+                    "UPDATE project SET nextRequestNumber = nextRequestNumber + 1 WHERE id = ? RETURNING nextRequestNumber - 1",
                 arguments: [projectId])
         else { throw DeskError(.storage, "project \(project.key) is gone") }
         let key = "\(project.key)-\(number)"
@@ -391,14 +405,17 @@ extension DeskStore {
         }
         for messageID in reading.referencedMessageIDs.prefix(50) {
             consider(
-                try ServiceRequest.fetchOne(db, sql: """
-                            SELECT request.* FROM messageIndex JOIN request ON request.id = messageIndex.requestId
-                            WHERE messageIndex.messageId = ? AND request.projectId = ?
-                            """,
+                try ServiceRequest.fetchOne(
+                    db,
+                    sql: """
+                        SELECT request.* FROM messageIndex JOIN request ON request.id = messageIndex.requestId
+                        WHERE messageIndex.messageId = ? AND request.projectId = ?
+                        """,
                     arguments: [messageID, project.id]))
         }
         func request(key: String) throws -> ServiceRequest? {
-            try ServiceRequest.fetchOne(db, sql: "SELECT * FROM request WHERE key = ? AND projectId = ?",
+            try ServiceRequest.fetchOne(
+                db, sql: "SELECT * FROM request WHERE key = ? AND projectId = ?",
                 arguments: [key, project.id])
         }
         for key in RequestKeyScanner.keys(in: reading.subject ?? "", projectKey: project.key).prefix(10) {
@@ -424,7 +441,8 @@ extension DeskStore {
 
     /// The address of the console's agent who sent this, unless disabled (agents answer requests by mail too).
     static func activeAgent(_ sender: String, in db: any SQLSession) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT email FROM agent WHERE lower(email) = lower(?) AND disabled = 0", arguments: [sender])
+        try String.fetchOne(
+            db, sql: "SELECT email FROM agent WHERE lower(email) = lower(?) AND disabled = 0", arguments: [sender])
     }
 
     /// Whether `sender` may add to a request: its reporter, one of its participants, an agent of the console, or
@@ -434,15 +452,18 @@ extension DeskStore {
     ) throws -> Bool {
         if request.reporter == sender { return true }
         if try activeAgent(sender, in: db) != nil { return true }
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)",
+        if try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE requestId = ? AND address = ?)",
             arguments: [request.id, sender]) == true
         {
             return true
         }
-        return try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM comment JOIN request ON request.id = comment.requestId
-                                   WHERE request.projectId = ? AND comment.author = ? AND comment.source = 'agent')
-                    """,
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM comment JOIN request ON request.id = comment.requestId
+                               WHERE request.projectId = ? AND comment.author = ? AND comment.source = 'agent')
+                """,
             arguments: [project.id, sender]) == true
     }
 }
@@ -461,11 +482,13 @@ struct InboundState {
 
     static func fetch(_ id: Int64, in db: any SQLSession) throws -> InboundState? {
         guard
-            let row = try SQLRow.fetchOne(db, sql: """
-                        SELECT channelId, fetchedAt, processedAt IS NOT NULL AS processed, fromAddress, outcome, detail,
-                               requestKey, rateExempt
-                        FROM inbound WHERE id = ?
-                        """,
+            let row = try SQLRow.fetchOne(
+                db,
+                sql: """
+                    SELECT channelId, fetchedAt, processedAt IS NOT NULL AS processed, fromAddress, outcome, detail,
+                           requestKey, rateExempt
+                    FROM inbound WHERE id = ?
+                    """,
                 arguments: [id])
         else { return nil }
         return InboundState(
@@ -565,10 +588,12 @@ extension DeskStore {
         _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: any SQLSession
     ) throws {
         for file in files {
-            try db.execute(sql: """
+            try db.execute(
+                sql: """
                     INSERT INTO attachment (requestId, commentId, inboundId, filename, contentType, size, sha256, isInline)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [
+                    """,
+                arguments: [
                     requestId, commentId, inboundId, file.filename, file.contentType, file.size, file.sha256,
                     file.isInline,
                 ])
@@ -589,7 +614,8 @@ extension DeskStore {
                 let sha: String = try row["sha256"]
                 return StoredAttachment(
                     filename: try row["filename"], contentType: try row["contentType"], size: try row["size"],
-                    sha256: sha, isInline: try row["isInline"], path: Self.attachmentURL(sha256: sha, in: directory).path)
+                    sha256: sha, isInline: try row["isInline"],
+                    path: Self.attachmentURL(sha256: sha, in: directory).path)
             }
         }
     }
@@ -600,7 +626,8 @@ extension DeskStore {
         if let at = address.lastIndex(of: "@"), let plus = address[..<at].firstIndex(of: "+") {
             base = String(address[..<plus] + address[at...])
         }
-        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))",
+        return try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM channelAddress WHERE address IN (?, ?))",
             arguments: [address, base]) == true
     }
 
@@ -613,7 +640,9 @@ extension DeskStore {
             guard try !isChannelAddress(address, in: db),
                 try admission(for: address, project: project, in: db) == .admitted
             else { continue }
-            try db.execute(sql: "INSERT INTO participant (requestId, address) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [requestId, address])
+            try db.execute(
+                sql: "INSERT INTO participant (requestId, address) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                arguments: [requestId, address])
         }
     }
 

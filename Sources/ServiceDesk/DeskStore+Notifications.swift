@@ -88,13 +88,16 @@ extension DeskStore {
         _ kind: NotificationKind, _ language: ConsoleLocale, projectId: Int64, in db: any SQLSession
     ) throws -> NotificationTemplate? {
         guard
-            let row = try SQLRow.fetchOne(db, sql: """
-                        SELECT subject, text, html FROM notificationTemplate
-                        WHERE projectId = ? AND kind = ? AND language = ?
-                        """, arguments: [projectId, kind, language])
+            let row = try SQLRow.fetchOne(
+                db,
+                sql: """
+                    SELECT subject, text, html FROM notificationTemplate
+                    WHERE projectId = ? AND kind = ? AND language = ?
+                    """, arguments: [projectId, kind, language])
         else { return nil }
         return NotificationTemplate(
-            subject: try row.decode(String?.self, forColumn: "subject") ?? NotificationTemplate.builtIn(kind, language).subject,
+            subject: try row.decode(String?.self, forColumn: "subject")
+                ?? NotificationTemplate.builtIn(kind, language).subject,
             text: try row["text"], html: try row["html"])
     }
 

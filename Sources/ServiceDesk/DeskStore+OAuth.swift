@@ -8,7 +8,8 @@ extension DeskStore {
     public func addOAuthApp(_ draft: OAuthAppDraft) async throws -> OAuthApp {
         let app = try Self.checked(draft, secrets: secrets)
         return try await write { db in
-            if try OAuthApp.fetchOne(db, sql: "SELECT * FROM oauthApp WHERE lower(name) = lower(?)", arguments: [app.name])
+            if try OAuthApp.fetchOne(
+                db, sql: "SELECT * FROM oauthApp WHERE lower(name) = lower(?)", arguments: [app.name])
                 != nil
             {
                 throw DeskError.conflict(

@@ -60,7 +60,11 @@ extension DeskStore {
         guard !messages.isEmpty else { return [] }
         // Hashing reads every byte: done before the write, off the writer.
         let prepared = messages.map { (mail: $0, fingerprint: InboundFingerprint(raw: $0.raw)) }
+        // Mail fetched from a mailbox (it has a UID) is stored only by the mailbox's lease holder; pushed mail (LMTP)
+        // is taken by whichever node the MTA reached.
+        let fence = messages.contains { $0.mailboxUid != nil } ? intakeFence : nil
         return try await write { db in
+            try fence?.check(channelId: channelId, in: db)
             let now = Date()
             return try prepared.map { item in
                 try Self.receiveOne(
@@ -92,9 +96,9 @@ extension DeskStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)
                 """,
             arguments: [
-            channelId, fingerprint.dedupeKey, fingerprint.messageID, Data(mail.raw), mail.mailboxUid, fetchedAt,
-            fingerprint.from, fingerprint.subject, fingerprint.contentHash,
-        ])
+                channelId, fingerprint.dedupeKey, fingerprint.messageID, Data(mail.raw), mail.mailboxUid, fetchedAt,
+                fingerprint.from, fingerprint.subject, fingerprint.contentHash,
+            ])
         return .stored(id)
     }
 
@@ -106,10 +110,12 @@ extension DeskStore {
     ) throws -> (id: Int64, processed: Bool, mailboxUid: String?)? {
         // The bytes are read only for a legacy row, the one case that needs them.
         func row(_ key: String) throws -> SQLRow? {
-            try SQLRow.fetchOne(db, sql: """
-                        SELECT id, processedAt IS NOT NULL AS processed, mailboxUid, contentHash IS NULL AS legacy
-                        FROM inbound WHERE channelId = ? AND dedupeKey = ?
-                        """,
+            try SQLRow.fetchOne(
+                db,
+                sql: """
+                    SELECT id, processedAt IS NOT NULL AS processed, mailboxUid, contentHash IS NULL AS legacy
+                    FROM inbound WHERE channelId = ? AND dedupeKey = ?
+                    """,
                 arguments: [channelId, key])
         }
         func match(_ row: SQLRow) throws -> (id: Int64, processed: Bool, mailboxUid: String?) {
@@ -148,7 +154,8 @@ extension DeskStore {
     /// The ids of stored mails not processed yet, oldest first, after `afterId` (without reading their bytes).
     public func pendingInboundIds(after afterId: Int64 = 0, limit: Int) async throws -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?",
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM inbound WHERE processedAt IS NULL AND id > ? ORDER BY id LIMIT ?",
                 arguments: [afterId, limit])
         }
     }

@@ -132,6 +132,8 @@ extension DeskStore {
     static func index(
         messageID: String, requestId: Int64, at time: Date = Date(), in db: any SQLSession
     ) throws {
-        try db.execute(sql: "INSERT INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", arguments: [messageID, requestId, time])
+        try db.execute(
+            sql: "INSERT INTO messageIndex (messageId, requestId, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            arguments: [messageID, requestId, time])
     }
 }

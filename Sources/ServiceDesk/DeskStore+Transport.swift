@@ -21,11 +21,12 @@ extension DeskStore {
     /// from their stored settings by the one rule in `TransportSecurity`.
     public func plaintextLinks() async throws -> [PlaintextLink] {
         try await read { db in
-            var links: [PlaintextLink] = try Channel.fetchAll(db, sql: "SELECT * FROM channel ORDER BY address").compactMap {
-                // A push (LMTP) channel reaches no server: it has nothing to send in plaintext.
-                $0.protocol != .lmtp && TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)
-                    ? .channel(address: $0.address, protocol: $0.protocol, host: $0.host, port: $0.port) : nil
-            }
+            var links: [PlaintextLink] = try Channel.fetchAll(db, sql: "SELECT * FROM channel ORDER BY address")
+                .compactMap {
+                    // A push (LMTP) channel reaches no server: it has nothing to send in plaintext.
+                    $0.protocol != .lmtp && TransportSecurity.isPlaintextAcrossNetwork(host: $0.host, tls: $0.tls)
+                        ? .channel(address: $0.address, protocol: $0.protocol, host: $0.host, port: $0.port) : nil
+                }
             if let relay = try SMTPSettings.fetchOne(db, id: 1),
                 TransportSecurity.isPlaintextAcrossNetwork(host: relay.host, tls: relay.tls)
             {

@@ -164,7 +164,9 @@ extension DeskStore {
     /// Stops (or resumes) a webhook: while inactive it gets no new deliveries and its pending ones wait.
     public func setWebhookActive(id: Int64, _ active: Bool) async throws {
         try await write { db in
-            guard try db.execute(sql: "UPDATE webhook SET active = ? WHERE id = ?", arguments: [active, id]) > 0 else { throw DeskError.notFound("there is no webhook \(id)") }
+            guard try db.execute(sql: "UPDATE webhook SET active = ? WHERE id = ?", arguments: [active, id]) > 0 else {
+                throw DeskError.notFound("there is no webhook \(id)")
+            }
         }
     }
 
@@ -221,18 +223,27 @@ extension DeskStore {
     /// A webhook's delivery due longest ago at `now` (the oldest first among those due together), with the URL and
     /// the opened secret; nil when none is due or the webhook is gone or inactive.
     public func nextDueWebhookDelivery(webhookId: Int64, now: Date) async throws -> WebhookJob? {
-        let found = try await read { db -> (Webhook, WebhookDelivery)? in
+        // On PostgreSQL the delivery is claimed as a due notification is (`dueOutbox`), so that one node sends it.
+        let claim = dialect == .postgres
+        let pick: @Sendable (any SQLSession) throws -> (Webhook, WebhookDelivery)? = { db in
             guard let webhook = try Webhook.fetchOne(db, id: webhookId), webhook.active else { return nil }
+            let due = """
+                SELECT * FROM webhookDelivery WHERE webhookId = ? AND status = ? AND nextAttemptAt <= ?
+                ORDER BY nextAttemptAt, id LIMIT 1
+                """
             guard
                 let delivery = try WebhookDelivery.fetchOne(
-                    db,
-                    sql: """
-                        SELECT * FROM webhookDelivery WHERE webhookId = ? AND status = ? AND nextAttemptAt <= ?
-                        ORDER BY nextAttemptAt, id LIMIT 1
-                        """, arguments: [webhookId, WebhookDeliveryStatus.pending, now])
+                    db, sql: claim ? due + " FOR UPDATE SKIP LOCKED" : due,
+                    arguments: [webhookId, WebhookDeliveryStatus.pending, now])
             else { return nil }
+            if claim, let id = delivery.id {
+                try db.execute(
+                    sql: "UPDATE webhookDelivery SET nextAttemptAt = ? WHERE id = ?",
+                    arguments: [now.addingTimeInterval(Self.claimDuration), id])
+            }
             return (webhook, delivery)
         }
+        let found = claim ? try await write(pick) : try await read(pick)
         guard let (webhook, delivery) = found else { return nil }
         return WebhookJob(delivery: delivery, url: webhook.url, secret: try secrets.open(webhook.secret))
     }

@@ -12,6 +12,8 @@ public struct DeskStore: Sendable {
     let secrets: SecretBox
     /// Where attachment bytes live, one file per SHA-256 (content-addressed).
     public let attachmentDirectory: URL
+    /// Who may store fetched mail, on several nodes; nil: this node alone runs every mailbox.
+    public var intakeFence: (any IntakeFence)?
 
     /// How a commit reaches the disk.
     public enum Durability: Sendable {
@@ -477,6 +479,8 @@ public struct DeskStore: Sendable {
         do {
             return try await backend.write(body)
         } catch let error as DeskError {
+            throw error
+        } catch let error as FencedOut {
             throw error
         } catch {
             throw DeskError(.storage, "database write failed: \(error)")

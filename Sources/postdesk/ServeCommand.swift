@@ -19,6 +19,13 @@ struct ServeCommand: AsyncParsableCommand {
               postdesk serve --data-dir ./data --lmtp-listen 127.0.0.1:2424 \\
                   --admin-group support
               postdesk serve --config /etc/postdesk.conf --print-config
+              postdesk serve --data-dir /var/lib/postdesk --node-name desk-a \\
+                  --database 'postgres://postdesk:…@db.internal/postdesk?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem' \\
+                  --attachments-dir /srv/postdesk/attachments
+
+            Several nodes share one PostgreSQL database (--database): each runs the mailboxes it holds leases on, at \
+            most its share, and takes over a dead node's within --lease-seconds and 5 s. Give every node the same \
+            secret key file and attachments directory, and its own --node-name and data directory.
             """)
 
     @Option(help: ArgumentHelp(ServeSetting.dataDir.help)) var dataDir: String?
@@ -40,6 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(ServeSetting.publicURL.help)) var publicUrl: String?
     @Option(help: ArgumentHelp(ServeSetting.logLevel.help)) var logLevel: String?
     @Option(help: ArgumentHelp(ServeSetting.logFormat.help)) var logFormat: String?
+    @Option(help: ArgumentHelp(ServeSetting.database.help)) var database: String?
+    @Option(help: ArgumentHelp(ServeSetting.attachmentsDir.help)) var attachmentsDir: String?
+    @Option(help: ArgumentHelp(ServeSetting.nodeName.help)) var nodeName: String?
+    @Option(help: ArgumentHelp(ServeSetting.leaseSeconds.help)) var leaseSeconds: String?
 
     @Option(
         help: ArgumentHelp(
@@ -58,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             .maxAttempts: maxAttempts, .senderRateLimit: senderRateLimit, .lmtpListen: lmtpListen,
             .lmtpMaxSize: lmtpMaxSize, .metricsListen: metricsListen, .logLevel: logLevel, .logFormat: logFormat,
             .httpListen: httpListen, .tlsCert: tlsCert, .tlsKey: tlsKey, .trustProxy: trustProxy,
-            .publicURL: publicUrl,
+            .publicURL: publicUrl, .database: database, .attachmentsDir: attachmentsDir, .nodeName: nodeName,
+            .leaseSeconds: leaseSeconds,
         ]
         return given.compactMapValues { $0 }
     }
@@ -74,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         switch setting {
         case .socket: return directory.appendingPathComponent("admin.sock").path
         case .secretKeyFile: return directory.appendingPathComponent("secret.key").path
+        case .nodeName: return ProcessInfo.processInfo.hostName
         default: return nil
         }
     }
@@ -115,6 +128,26 @@ struct ServeCommand: AsyncParsableCommand {
                 address: try TCPListenAddress(parsing: $0), tls: tls,
                 trustLoopbackProxy: value(.trustProxy) == "loopback", publicURL: value(.publicURL))
         }
+        let database: DeskDatabase
+        if let url = value(.database) {
+            guard let attachments = value(.attachmentsDir) else {
+                printError(
+                    "--database needs --attachments-dir: a directory every node shares, where attachment files are kept"
+                )
+                throw ExitCode.validationFailure
+            }
+            database = .postgres(
+                PostgresNode(
+                    url: url, attachmentsDirectory: URL(fileURLWithPath: attachments, isDirectory: true),
+                    nodeName: value(.nodeName) ?? ProcessInfo.processInfo.hostName,
+                    leaseDuration: .seconds(settings.number(.leaseSeconds))))
+        } else {
+            if value(.attachmentsDir) != nil {
+                printError("--attachments-dir is for a desk on PostgreSQL (--database); SQLite keeps them beside it")
+                throw ExitCode.validationFailure
+            }
+            database = .sqlite
+        }
         let server = PostdeskServer(
             dataDirectory: dataDirectory, socketPath: value(.socket),
             maxAttachmentBytes: settings.number(.maxAttachmentMb) << 20,
@@ -126,7 +159,7 @@ struct ServeCommand: AsyncParsableCommand {
             lmtpListen: try value(.lmtpListen).map { try LMTPListenAddress(parsing: $0) },
             lmtpMaximumSize: settings.number(.lmtpMaxSize),
             metricsListen: try value(.metricsListen).map { try TCPListenAddress(parsing: $0) }, console: console,
-            logger: logger)
+            database: database, logger: logger)
         do {
             try await server.run()
         } catch {

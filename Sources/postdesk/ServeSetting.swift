@@ -2,6 +2,7 @@ import AdminAPI
 import LMTPServer
 import Logging
 import PostdeskWire
+import PostgresStore
 
 /// The settings of `postdesk serve`, the one table of their names (flag and config key), environment variables,
 /// defaults, secrecy and checks. A new setting is a case and its line in `row` (plus the `@Option` and its entry in
@@ -26,6 +27,10 @@ enum ServeSetting: String, SettingTable {
     case publicURL = "public-url"
     case logLevel = "log-level"
     case logFormat = "log-format"
+    case database
+    case attachmentsDir = "attachments-dir"
+    case nodeName = "node-name"
+    case leaseSeconds = "lease-seconds"
 
     static let environmentPrefix = "POSTDESK_"
 
@@ -105,6 +110,25 @@ enum ServeSetting: String, SettingTable {
             SettingRow(
                 summary: "Log format: text (a line a event) or json (an object a line)",
                 kind: .choice(LogFormat.allCases.map(\.rawValue)), fallback: .value("text"))
+        case .database:
+            SettingRow(
+                summary:
+                    "PostgreSQL URL of a desk several nodes share (postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=FILE; sslmode disable, prefer, require, verify-ca or verify-full); without it, SQLite in the data directory",
+                kind: .parsed { _ = try PostgresLocation(url: $0) }, fallback: .none, isSecret: true,
+                environmentName: "DATABASE_URL")
+        case .attachmentsDir:
+            SettingRow(
+                summary: "Directory of attachment files that every node shares (with --database; required there)",
+                kind: .path, fallback: .derived("DATA_DIR/attachments with SQLite"))
+        case .nodeName:
+            SettingRow(
+                summary: "This node's name among the desk's nodes (with --database)", kind: .text,
+                fallback: .derived("the host name"))
+        case .leaseSeconds:
+            SettingRow(
+                summary:
+                    "Seconds a node's mailbox lease lasts without renewal (with --database): a dead node's mailboxes move after this",
+                kind: .wholeNumber(minimum: 3, maximum: 3600), fallback: .value("30"))
         }
     }
 }

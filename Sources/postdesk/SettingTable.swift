@@ -14,9 +14,10 @@ extension SettingTable {
     /// The long option: `--poll-seconds`.
     var flag: String { "--" + rawValue }
 
-    /// The environment variable: the prefix and the name upper-cased, dashes to underscores (`POSTDESK_POLL_SECONDS`).
+    /// The environment variable: the prefix and the name upper-cased, dashes to underscores (`POSTDESK_POLL_SECONDS`),
+    /// unless the row names its own.
     var environmentName: String {
-        Self.environmentPrefix + rawValue.uppercased().replacingOccurrences(of: "-", with: "_")
+        Self.environmentPrefix + (row.environmentName ?? rawValue.uppercased().replacingOccurrences(of: "-", with: "_"))
     }
 
     /// The flag's help line, naming its environment variable and default (deploy/check-runtime.sh reads it).
@@ -41,6 +42,8 @@ struct SettingRow: Sendable {
     var fallback: SettingFallback
     /// A secret's value is never printed, neither by `--print-config` nor in an error.
     var isSecret = false
+    /// The environment variable's name after the prefix, when it is not the setting's own (`DATABASE_URL`).
+    var environmentName: String? = nil
 }
 
 /// What applies to a setting no source sets.

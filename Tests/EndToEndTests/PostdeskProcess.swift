@@ -79,6 +79,9 @@ final class PostdeskProcess: @unchecked Sendable {
         self.server = nil
     }
 
+    /// The running server's process id (to pause it with SIGSTOP), nil when it is not running.
+    var processIdentifier: Int32? { server?.processIdentifier }
+
     var serverLog: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }

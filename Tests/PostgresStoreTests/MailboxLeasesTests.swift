@@ -111,11 +111,12 @@ struct MailboxLeasesTests {
     @Test("an expired lease not yet taken by anyone still fences: the node that let it run out cannot write")
     func expiredLeaseFences() async throws {
         let pool = try await Self.desk(channels: 1)
-        let node = MailboxLeases(pool: pool, nodeName: "slow", leaseDuration: .seconds(1))
+        // Long enough that a round on a busy machine (the whole suite in parallel) finishes within the lease.
+        let node = MailboxLeases(pool: pool, nodeName: "slow", leaseDuration: .seconds(4))
         try await node.join()
         try await Self.settle([node])
         let lease = try #require(await node.leases.first)
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: .milliseconds(4500))
         await #expect(throws: LeaseLost.self) {
             try await pool.transaction { try await lease.check(on: $0, logger: PostgresDesk.logger) }
         }

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Agents answering by mail")
 struct AgentMailTests {
-    @Test("an agent's mail that threads to a request is an agent comment, mailed to the customer", arguments: StoreBackend.allCases)
+    @Test(
+        "an agent's mail that threads to a request is an agent comment, mailed to the customer",
+        arguments: StoreBackend.allCases)
     func agentAnswersByMail(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         _ = try await store.addCustomer(projectKey: "SD", address: "alice@customer.test", name: "Alice")

@@ -328,7 +328,9 @@ struct ConsoleQueryTests {
         #expect(unknown?.code == .notFound)
     }
 
-    @Test("the request view has the thread oldest first, with each attachment under its mail, and the file", arguments: StoreBackend.allCases)
+    @Test(
+        "the request view has the thread oldest first, with each attachment under its mail, and the file",
+        arguments: StoreBackend.allCases)
     func requestView(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let report = Array("%PDF-1.4 report".utf8)

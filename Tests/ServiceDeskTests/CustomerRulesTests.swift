@@ -41,7 +41,9 @@ struct CustomerRulesTests {
         #expect(reason.contains("@spam.test"))
     }
 
-    @Test("copied customers become participants and receive notifications; strangers under restricted signup do not", arguments: StoreBackend.allCases)
+    @Test(
+        "copied customers become participants and receive notifications; strangers under restricted signup do not",
+        arguments: StoreBackend.allCases)
     func participants(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         _ = try await store.addCustomer(projectKey: "SD", address: "alice@customer.test", name: nil)
@@ -57,7 +59,9 @@ struct CustomerRulesTests {
         #expect(String(decoding: notification.raw, as: UTF8.self).contains("Cc: bob@customer.test"))
     }
 
-    @Test("attachments are kept with the request: name, type, size, SHA-256 and the bytes on disk", arguments: StoreBackend.allCases)
+    @Test(
+        "attachments are kept with the request: name, type, size, SHA-256 and the bytes on disk",
+        arguments: StoreBackend.allCases)
     func attachments(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let bytes = Array("%PDF-1.4 tiny".utf8)
@@ -87,7 +91,9 @@ struct CustomerRulesTests {
         #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 1).first?.notes == note)
     }
 
-    @Test("extra addresses of a channel are linked with it and cannot be linked elsewhere", arguments: StoreBackend.allCases)
+    @Test(
+        "extra addresses of a channel are linked with it and cannot be linked elsewhere",
+        arguments: StoreBackend.allCases)
     func extraAddresses(backend: StoreBackend) async throws {
         let (store, _) = try await makeDesk(on: backend)
         var extra = draft(address: "support@desk.test")
@@ -102,7 +108,9 @@ struct CustomerRulesTests {
         }
     }
 
-    @Test("duplicates and skipped messages appear in the processing log once, after the mail they concern", arguments: StoreBackend.allCases)
+    @Test(
+        "duplicates and skipped messages appear in the processing log once, after the mail they concern",
+        arguments: StoreBackend.allCases)
     func mailboxEvents(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())

@@ -74,7 +74,9 @@ struct DeskStoreTests {
         #expect(try await store.queue(projectKey: "SD").map(\.key) == ["SD-2", "SD-1"])
     }
 
-    @Test("a public agent comment writes a notification to the outbox with a fixed Message-ID", arguments: StoreBackend.allCases)
+    @Test(
+        "a public agent comment writes a notification to the outbox with a fixed Message-ID",
+        arguments: StoreBackend.allCases)
     func agentCommentNotifies(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
@@ -103,7 +105,9 @@ struct DeskStoreTests {
         #expect(try await store.request(key: "SD-1").comments.map(\.isPublic) == [false])
     }
 
-    @Test("a reply naming our notification's Message-ID becomes a comment and reopens the request", arguments: StoreBackend.allCases)
+    @Test(
+        "a reply naming our notification's Message-ID becomes a comment and reopens the request",
+        arguments: StoreBackend.allCases)
     func replyBecomesComment(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
@@ -141,7 +145,9 @@ struct DeskStoreTests {
                 == .created("SD-3"))
     }
 
-    @Test("mail from a non-customer under restricted signup creates nothing and says why", arguments: StoreBackend.allCases)
+    @Test(
+        "mail from a non-customer under restricted signup creates nothing and says why",
+        arguments: StoreBackend.allCases)
     func restricted(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(signup: .restricted, on: backend)
         let outcome = try await storeAndApply(
@@ -204,7 +210,9 @@ struct DeskStoreTests {
         #expect(try await store.processingLog(channelAddress: nil, since: nil, limit: 10).count == 3)
     }
 
-    @Test("an address can be linked to only one project, and an alias of the same account is refused", arguments: StoreBackend.allCases)
+    @Test(
+        "an address can be linked to only one project, and an alias of the same account is refused",
+        arguments: StoreBackend.allCases)
     func oneAddressOneProject(backend: StoreBackend) async throws {
         let (store, _) = try await makeDesk(on: backend)
         _ = try await store.createProject(key: "HR", name: "HR", signup: .public)
@@ -253,7 +261,8 @@ struct DeskStoreTests {
         }
     }
 
-    @Test("an unsuitable request type cannot be used for a channel; the error names it", arguments: StoreBackend.allCases)
+    @Test(
+        "an unsuitable request type cannot be used for a channel; the error names it", arguments: StoreBackend.allCases)
     func unsuitableChannel(backend: StoreBackend) async throws {
         let (store, _) = try await makeDesk(on: backend)
         _ = try await store.addRequestType(

@@ -54,7 +54,9 @@ struct InboundPathTests {
         #expect(first.subject == "Printer")
     }
 
-    @Test("a stored row reads back field for field, processed or not; an outcome this version does not know throws", arguments: StoreBackend.allCases)
+    @Test(
+        "a stored row reads back field for field, processed or not; an outcome this version does not know throws",
+        arguments: StoreBackend.allCases)
     func rowReadsBack(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let stored = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "7")
@@ -81,7 +83,9 @@ struct InboundPathTests {
         await #expect(throws: (any Error).self) { try await store.inbound(id: stored.inboundId) }
     }
 
-    @Test("a different mail that reuses a Message-ID is stored and becomes its own request", arguments: StoreBackend.allCases)
+    @Test(
+        "a different mail that reuses a Message-ID is stored and becomes its own request",
+        arguments: StoreBackend.allCases)
     func reusedMessageID(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let first = try await store.receive(channelId: channel, raw: mail(Self.original), mailboxUid: "1")
@@ -97,7 +101,9 @@ struct InboundPathTests {
         #expect([UInt8](stored.raw) == mail(Self.original.replacingOccurrences(of: "jammed", with: "on fire")))
     }
 
-    @Test("a row stored before content hashes still recognises its mail, so an upgrade takes nothing twice", arguments: StoreBackend.allCases)
+    @Test(
+        "a row stored before content hashes still recognises its mail, so an upgrade takes nothing twice",
+        arguments: StoreBackend.allCases)
     func legacyKey(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let raw = mail(Self.original)
@@ -123,7 +129,9 @@ struct InboundPathTests {
         #expect(level == 2)
     }
 
-    @Test("writing another request's key in a subject does not join it; the reporter's own reply does", arguments: StoreBackend.allCases)
+    @Test(
+        "writing another request's key in a subject does not join it; the reporter's own reply does",
+        arguments: StoreBackend.allCases)
     func subjectKeyIsNoAuthority(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         #expect(try await deliver(store, channel: channel, Self.original) == .created("SD-1"))
@@ -164,7 +172,9 @@ struct InboundPathTests {
         #expect(try await store.participants(requestKey: "SD-1") == ["bob@customer.test"])
     }
 
-    @Test("whoever answers a notification carries its reply token and joins; a forged token does not", arguments: StoreBackend.allCases)
+    @Test(
+        "whoever answers a notification carries its reply token and joins; a forged token does not",
+        arguments: StoreBackend.allCases)
     func replyToken(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         #expect(try await deliver(store, channel: channel, Self.original) == .created("SD-1"))
@@ -230,7 +240,9 @@ struct InboundPathTests {
         #expect(agent == .commented("SD-1"))
     }
 
-    @Test("more than N mails an hour from one sender are held; release processes them, drop ignores them", arguments: StoreBackend.allCases)
+    @Test(
+        "more than N mails an hour from one sender are held; release processes them, drop ignores them",
+        arguments: StoreBackend.allCases)
     func rateBreaker(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let policy = IntakePolicy(senderHourlyLimit: 3)
@@ -263,7 +275,9 @@ struct InboundPathTests {
         await #expect(throws: DeskError.self) { try await store.releaseHeld(.id(first)) }
     }
 
-    @Test("a mail that keeps failing is counted, quarantined after its attempts, and can be retried", arguments: StoreBackend.allCases)
+    @Test(
+        "a mail that keeps failing is counted, quarantined after its attempts, and can be retried",
+        arguments: StoreBackend.allCases)
     func quarantine(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let policy = IntakePolicy(maxAttempts: 2)

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Notifications in the customer's language")
 struct NotificationLanguageTests {
-    @Test("a request written in Japanese is answered in Japanese, with a reply marker the customer's reply is cut at", arguments: StoreBackend.allCases)
+    @Test(
+        "a request written in Japanese is answered in Japanese, with a reply marker the customer's reply is cut at",
+        arguments: StoreBackend.allCases)
     func japanese(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let reading = intake(subject: "プリンターが動きません", body: "3階のプリンターが紙詰まりです。")
@@ -34,7 +36,9 @@ struct NotificationLanguageTests {
 
 @Suite("Resolving a request tells the customer")
 struct ResolvedNotificationTests {
-    @Test("resolving queues one notice in the customer's language; again resolved, none; a reply opens it again", arguments: StoreBackend.allCases)
+    @Test(
+        "resolving queues one notice in the customer's language; again resolved, none; a reply opens it again",
+        arguments: StoreBackend.allCases)
     func resolved(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))

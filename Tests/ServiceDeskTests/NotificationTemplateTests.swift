@@ -19,7 +19,9 @@ func part(_ type: String, of raw: Data) -> String? {
 
 @Suite("Notification templates")
 struct NotificationTemplateTests {
-    @Test("the built-in comment notice is text and HTML; the HTML escapes what the customer and the agent wrote", arguments: StoreBackend.allCases)
+    @Test(
+        "the built-in comment notice is text and HTML; the HTML escapes what the customer and the agent wrote",
+        arguments: StoreBackend.allCases)
     func builtIn(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let reading = intake(subject: "Printer <b>jammed</b> & \"stuck\"", body: "It is jammed.")
@@ -44,7 +46,9 @@ struct NotificationTemplateTests {
         #expect(QuoteStripper.strip("Thanks, that worked.\n\n" + mail.text) == "Thanks, that worked.")
     }
 
-    @Test("a project's own template replaces the built-in one in its language; a broken one is refused; reset", arguments: StoreBackend.allCases)
+    @Test(
+        "a project's own template replaces the built-in one in its language; a broken one is refused; reset",
+        arguments: StoreBackend.allCases)
     func custom(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))
@@ -101,7 +105,9 @@ struct NotificationTemplateTests {
         }
     }
 
-    @Test("request received: off by default; on, one acknowledgement per new request, none past the hourly limit", arguments: StoreBackend.allCases)
+    @Test(
+        "request received: off by default; on, one acknowledgement per new request, none past the hourly limit",
+        arguments: StoreBackend.allCases)
     func received(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         #expect(try await storeAndApply(store, channel: channel, intake()) == .created("SD-1"))

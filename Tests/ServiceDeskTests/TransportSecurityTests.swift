@@ -71,7 +71,9 @@ struct PlaintextStoreTests {
             insecurePlaintext: consent)
     }
 
-    @Test("a plaintext channel across the network is refused without consent and nothing is stored", arguments: StoreBackend.allCases)
+    @Test(
+        "a plaintext channel across the network is refused without consent and nothing is stored",
+        arguments: StoreBackend.allCases)
     func channelRefused(backend: StoreBackend) async throws {
         let (store, _) = try await makeDesk(on: backend)
         let draft = remoteDraft("remote@desk.test", consent: false)
@@ -85,7 +87,9 @@ struct PlaintextStoreTests {
         #expect(try await store.plaintextLinks().isEmpty)
     }
 
-    @Test("with consent the channel is linked and listed as plaintext; loopback channels are not", arguments: StoreBackend.allCases)
+    @Test(
+        "with consent the channel is linked and listed as plaintext; loopback channels are not",
+        arguments: StoreBackend.allCases)
     func channelConsented(backend: StoreBackend) async throws {
         let (store, _) = try await makeDesk(on: backend)
         _ = try await store.linkChannel(

@@ -17,7 +17,9 @@ struct WebhookStoreTests {
         Array(try await store.webhookDeliveries(webhookId: webhook, limit: 1000).reversed())
     }
 
-    @Test("a mailed request, a public comment and an assignment each write their delivery with the state at the event", arguments: StoreBackend.allCases)
+    @Test(
+        "a mailed request, a public comment and an assignment each write their delivery with the state at the event",
+        arguments: StoreBackend.allCases)
     func payloadFields(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let (hook, secret) = try await store.addWebhook(
@@ -80,7 +82,9 @@ struct WebhookStoreTests {
         #expect(assignment["assignee"]?["to"] as? String == "bob@desk.test")
     }
 
-    @Test("a delivery is written in the change's transaction: a rolled-back change leaves none, a committed one has it", arguments: StoreBackend.allCases)
+    @Test(
+        "a delivery is written in the change's transaction: a rolled-back change leaves none, a committed one has it",
+        arguments: StoreBackend.allCases)
     func sameTransaction(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
@@ -115,7 +119,9 @@ struct WebhookStoreTests {
         #expect(try await Self.deliveries(store, webhook: hook.id).count == 2)
     }
 
-    @Test("a webhook gets only its project's events and only the events it asked for; an inactive one gets nothing", arguments: StoreBackend.allCases)
+    @Test(
+        "a webhook gets only its project's events and only the events it asked for; an inactive one gets nothing",
+        arguments: StoreBackend.allCases)
     func filters(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         _ = try await store.createProject(key: "HR", name: "HR", signup: .public)
@@ -167,7 +173,9 @@ struct WebhookStoreTests {
         }
     }
 
-    @Test("the secret is sealed at rest, handed to the dispatcher opened, and only https or loopback http is taken", arguments: StoreBackend.allCases)
+    @Test(
+        "the secret is sealed at rest, handed to the dispatcher opened, and only https or loopback http is taken",
+        arguments: StoreBackend.allCases)
     func secretAndURL(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let (hook, secret) = try await store.addWebhook(url: "http://127.0.0.1:9/in", events: [], projectKey: nil)
@@ -192,7 +200,9 @@ struct WebhookStoreTests {
         }
     }
 
-    @Test("attempts are recorded like the outbox's: sent, retried later, failed; only failed ones can be retried", arguments: StoreBackend.allCases)
+    @Test(
+        "attempts are recorded like the outbox's: sent, retried later, failed; only failed ones can be retried",
+        arguments: StoreBackend.allCases)
     func lifecycle(backend: StoreBackend) async throws {
         let (store, channel) = try await makeDesk(on: backend)
         let (hook, _) = try await store.addWebhook(url: "https://a.example/in", events: [], projectKey: nil)

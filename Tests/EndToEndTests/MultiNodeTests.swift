@@ -1,0 +1,174 @@
+import Foundation
+import MailServerHarness
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Three `postdesk serve` nodes on one real PostgreSQL, with their mailboxes on real Dovecot: every mailbox has
+/// exactly one owner and each node its fair share; a SIGKILLed node's mailboxes have new owners within the lease
+/// period and 5 s; a node paused past its lease (SIGSTOP) writes nothing when it resumes; every mail becomes one
+/// request. The CI size is 24 mailboxes and 6 s leases; the issue's 300 mailboxes are the same code with a larger N.
+@Suite("Several nodes on one PostgreSQL", .serialized)
+struct MultiNodeTests {
+    static let mailboxes = 24
+    static let leaseSeconds = 6
+
+    /// The desk: the database, the shared directories, and the nodes by name.
+    struct Desk {
+        let postgres: PostgresServer
+        let database: String
+        let directory: URL
+        var nodes: [String: PostdeskProcess] = [:]
+
+        func node(_ name: String) throws -> PostdeskProcess {
+            guard let node = nodes[name] else { throw PostdeskTestError("no node \(name)") }
+            return node
+        }
+
+        /// Rows of a query on the desk's database, each as its `|`-separated columns.
+        func rows(_ sql: String) throws -> [[String]] {
+            try postgres.psql(sql, database: database).split(separator: "\n").map {
+                $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            }
+        }
+
+        /// Owners of unexpired leases, by node name, with how many each holds.
+        func owners() throws -> [String: Int] {
+            var owners: [String: Int] = [:]
+            for row in try rows(
+                "SELECT owner, count(*) FROM channelLease WHERE owner IS NOT NULL AND expiresAt > now() GROUP BY owner")
+            where row.count == 2 {
+                owners[row[0]] = Int(row[1])
+            }
+            return owners
+        }
+
+        func leaseRows() throws -> Int { Int(try rows("SELECT count(*) FROM channelLease").first?.first ?? "") ?? 0 }
+        func requests() throws -> Int { Int(try rows("SELECT count(*) FROM request").first?.first ?? "") ?? 0 }
+    }
+
+    static func startDesk(nodes names: [String]) async throws -> Desk {
+        let postgres = try await PostgresServer.shared()
+        let database = try postgres.createDatabase(prefix: "nodes")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("postdesk-nodes-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var desk = Desk(postgres: postgres, database: database, directory: directory)
+        // Every node seals and opens passwords with one key and keeps attachments in one directory.
+        let key = directory.appendingPathComponent("secret.key").path
+        for name in names {
+            let node = try PostdeskProcess(extraArguments: [
+                "--database", postgres.url(database: database), "--node-name", name,
+                "--lease-seconds", "\(leaseSeconds)", "--secret-key-file", key,
+                "--attachments-dir", directory.appendingPathComponent("attachments").path,
+            ])
+            try await node.start()
+            desk.nodes[name] = node
+        }
+        return desk
+    }
+
+    /// Waits until `condition` holds, checking every 200 ms; fails with `what` after `timeout`.
+    static func waitUntil(
+        _ what: String, timeout: Duration, _ condition: () throws -> Bool
+    ) async throws -> Duration {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < timeout {
+            if try condition() { return ContinuousClock.now - started }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw PostdeskTestError("\(what) did not happen within \(timeout)")
+    }
+
+    static func mail(to address: String, subject: String) -> [UInt8] {
+        Array(
+            """
+            From: Customer <customer@example.test>\r
+            To: \(address)\r
+            Subject: \(subject)\r
+            Message-ID: <\(UUID().uuidString)@example.test>\r
+            Date: Wed, 02 Dec 2026 06:00:00 +0000\r
+            \r
+            \(subject): the printer is jammed.\r
+
+            """.utf8)
+    }
+
+    @Test("each mailbox has one owner, shares are fair, a killed node's move, a paused node writes nothing")
+    func leasesAcrossNodes() async throws {
+        let servers = try await MailServers.shared()
+        var desk = try await Self.startDesk(nodes: ["a", "b", "c"])
+        defer {
+            for node in desk.nodes.values { Task { try? await node.stop(signal: SIGKILL) } }
+        }
+        let a = try desk.node("a")
+        try a.createProject("MN", name: "Many nodes", signup: "public")
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        var csv = "project,address,protocol,host,port,tls,password-file,request-type\n"
+        var addresses: [String] = []
+        for index in 0..<Self.mailboxes {
+            let address = "node\(index)-\(tag)@desk.test"
+            try servers.addUser(address, password: "secret")
+            let passwordFile = desk.directory.appendingPathComponent("\(index).password")
+            try Data("secret\n".utf8).write(to: passwordFile)
+            csv += "MN,\(address),imap,127.0.0.1,\(servers.imapPort),none,\(passwordFile.path),Help\n"
+            addresses.append(address)
+        }
+        let file = desk.directory.appendingPathComponent("mailboxes.csv")
+        try Data(csv.utf8).write(to: file)
+        try a.ok(["channel", "import", file.path])
+
+        // Fair shares: 24 mailboxes on 3 live nodes are 8 each, every one owned exactly once (one row a channel).
+        _ = try await Self.waitUntil("fair shares", timeout: .seconds(30)) {
+            try desk.owners() == ["a": 8, "b": 8, "c": 8]
+        }
+        #expect(try desk.leaseRows() == Self.mailboxes)
+
+        // Every node takes its own mailboxes' mail: one request a mail.
+        for (index, address) in addresses.enumerated() {
+            try servers.deliver(Self.mail(to: address, subject: "first \(index)"), to: address)
+        }
+        _ = try await Self.waitUntil("a request for every mail", timeout: .seconds(60)) {
+            try desk.requests() == Self.mailboxes
+        }
+
+        // SIGKILL c: its mailboxes have new owners within the lease period and 5 s.
+        let c = try desk.node("c")
+        try await c.stop(signal: SIGKILL)
+        desk.nodes["c"] = nil
+        let moved = try await Self.waitUntil("c's mailboxes moving", timeout: Duration.seconds(Self.leaseSeconds + 5)) {
+            let owners = try desk.owners()
+            return owners["c"] == nil && owners.values.reduce(0, +) == Self.mailboxes
+        }
+        #expect(moved <= Duration.seconds(Self.leaseSeconds + 5))
+        #expect(try desk.owners() == ["a": 12, "b": 12])
+
+        // SIGSTOP b past its lease: a takes everything. Mail that arrives meanwhile is a's; when b resumes it writes
+        // nothing (its commits are fenced out) and gives up what it thought it held.
+        let b = try desk.node("b")
+        let bProcess = try #require(b.processIdentifier)
+        kill(bProcess, SIGSTOP)
+        _ = try await Self.waitUntil("a taking b's mailboxes", timeout: Duration.seconds(Self.leaseSeconds * 2 + 5)) {
+            try desk.owners() == ["a": Self.mailboxes]
+        }
+        for (index, address) in addresses.enumerated() {
+            try servers.deliver(Self.mail(to: address, subject: "second \(index)"), to: address)
+        }
+        kill(bProcess, SIGCONT)
+        _ = try await Self.waitUntil("a request for every second mail", timeout: .seconds(60)) {
+            try desk.requests() == 2 * Self.mailboxes
+        }
+        // b rejoins and gets its share again; nothing it did while resuming made a second request of any mail.
+        _ = try await Self.waitUntil("b's share back", timeout: .seconds(30)) {
+            try desk.owners() == ["a": 12, "b": 12]
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(try desk.requests() == 2 * Self.mailboxes)
+        // Every mail had its own subject: a mail taken twice would be a summary twice.
+        let duplicates = try desk.rows("SELECT count(*) - count(DISTINCT summary) FROM request")
+        #expect(duplicates.first?.first == "0")
+        for node in desk.nodes.values { try await node.stop() }
+        desk.nodes = [:]
+    }
+}
