@@ -14,6 +14,22 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
+    /// Two stores on one new PostgreSQL database, each with its own pool: two nodes of one desk.
+    static func postgresNodes() async throws -> (DeskStore, DeskStore) {
+        let server = try await PostgresServer.shared()
+        let location = try PostgresLocation(
+            url: server.url(database: try server.createDatabase(prefix: "nodes"), sslmode: "disable"))
+        let secrets = SecretBox()
+        let attachments = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "postdesk-attachments-\(UUID().uuidString)", isDirectory: true)
+        func node() async throws -> DeskStore {
+            try await DeskStore.open(
+                postgres: location, secrets: secrets, attachmentDirectory: attachments, maximumConnections: 4,
+                logger: logger)
+        }
+        return (try await node(), try await node())
+    }
+
     /// A new, empty, migrated store.
     func makeStore() async throws -> DeskStore {
         switch self {

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import ServiceDesk
+
+/// Two nodes' stores on one real PostgreSQL deciding mail of one project at the same moment: request numbers from
+/// the project's counter under its row lock, customers and participants by unique keys, and the serializable
+/// transactions that run again on a conflict, so that neither node fails and no mail is lost or taken twice.
+@Suite("Two nodes writing one desk at once")
+struct ConcurrentNodesTests {
+    static func mail(_ index: Int, from sender: String) -> [UInt8] {
+        Array(
+            """
+            Message-ID: <concurrent-\(index)@customer.test>\r
+            From: \(sender)\r
+            To: help@desk.test\r
+            Subject: Request \(index)\r
+            \r
+            Mail \(index).\r
+
+            """.utf8)
+    }
+
+    @Test("both nodes create requests of one project and the same new customers at once: distinct numbers, no loss")
+    func numbersAndCustomers() async throws {
+        let (first, second) = try await StoreBackend.postgresNodes()
+        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
+        _ = try await first.addRequestType(
+            projectKey: "SD", name: "Get help",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: true),
+            ])
+        let channel = try #require(
+            try await first.linkChannel(
+                draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
+            ).id)
+        // 40 mails from 4 senders nobody knows yet; each node stores and decides half, interleaved in time.
+        let senders = (0..<4).map { "customer\($0)@customer.test" }
+        var stored: [(node: Int, id: Int64, raw: [UInt8])] = []
+        for index in 0..<40 {
+            let raw = Self.mail(index, from: senders[index % 4])
+            let store = index % 2 == 0 ? first : second
+            let id = try await store.receive(channelId: channel, raw: raw, mailboxUid: "\(index)").inboundId
+            stored.append((index % 2, id, raw))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for entry in stored {
+                let store = entry.node == 0 ? first : second
+                group.addTask {
+                    _ = try await store.process(MailReading(raw: entry.raw), inboundId: entry.id)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let queue = try await second.queue(projectKey: "SD")
+        #expect(queue.count == 40)
+        #expect(Set(queue.map(\.key)) == Set((1...40).map { "SD-\($0)" }))
+        #expect(Set(queue.map(\.summary)).count == 40)
+        #expect(try await first.customers(projectKey: "SD").map(\.address).sorted() == senders)
+
+        // The same stored mail decided by both nodes at once: one request, and both answer it.
+        let raw = Self.mail(99, from: senders[0])
+        let id = try await first.receive(channelId: channel, raw: raw, mailboxUid: "99").inboundId
+        async let one = first.process(MailReading(raw: raw), inboundId: id)
+        async let other = second.process(MailReading(raw: raw), inboundId: id)
+        let answers = try await [one, other]
+        #expect(answers[0] == answers[1])
+        #expect(try await first.queue(projectKey: "SD").count == 41)
+    }
+}
