@@ -166,7 +166,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "AdminAPI", "PostdeskWire", "MailMessage", "LMTPServer", "OAuthClient",
+                "AdminAPI", "PostdeskWire", "MailMessage", "LMTPServer", "OAuthClient", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
