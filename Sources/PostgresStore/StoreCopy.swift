@@ -225,8 +225,13 @@ public struct StoreCopy: Sendable {
                 if position > 0 { keyed.append((position, column)) }
             }
             let known = Set(columns.map { $0.name.lowercased() })
-            if let extra = columnsByTable[lowered]?.first(where: { !known.contains($0.name) }) {
-                throw schemaError("column \(name).\(extra.name) is in PostgreSQL but not in the SQLite desk")
+            for extra in columnsByTable[lowered] ?? [] where !known.contains(extra.name) {
+                // SQLite's implicit rowid, which PostgreSQL spells out where the store orders by it (ties in time
+                // keep their order): copied as it is.
+                guard extra.name == "rowid", extra.type == "bigint" else {
+                    throw schemaError("column \(name).\(extra.name) is in PostgreSQL but not in the SQLite desk")
+                }
+                columns.append(CopyColumn(name: "rowid", kind: .integer, isIdentity: extra.identity))
             }
             let primaryKey = keyed.sorted { $0.position < $1.position }.map(\.column)
             guard !primaryKey.isEmpty else {
@@ -311,12 +316,14 @@ public struct StoreCopy: Sendable {
                 // Milliseconds since 1970, exactly: a bound Date goes through a Double and can land a microsecond early.
                 column.kind == .date ? "TIMESTAMPTZ 'epoch' + CAST(? AS BIGINT) * INTERVAL '1 millisecond'" : "?"
             }.joined(separator: ", ") + ")"
+        // The ids as they are, also into a column PostgreSQL generates ALWAYS.
+        let overriding = table.columns.contains(where: \.isIdentity) ? "OVERRIDING SYSTEM VALUE " : ""
         let maximumRows = max(1, min(batchRows, 30_000 / max(1, table.columns.count)))
         let maximumBytes = 8 << 20
         func insert(_ values: [[SQLValue]]) throws {
             guard !values.isEmpty else { return }
             let sql =
-                "INSERT INTO \(Side.postgres.table(table)) (\(columnList)) VALUES "
+                "INSERT INTO \(Side.postgres.table(table)) (\(columnList)) \(overriding)VALUES "
                 + Array(repeating: rowPlaceholders, count: values.count).joined(separator: ", ")
             do {
                 try postgres.execute(sql: sql, arguments: SQLArguments(values.flatMap { $0 }))

@@ -303,6 +303,40 @@ struct StoreCopyTests {
         #expect(report.table("messageIndex")?.matches == true)
     }
 
+    @Test("a rowid PostgreSQL spells out (messageIndex's) gets SQLite's implicit rowid, and its sequence continues")
+    func implicitRowid() async throws {
+        let source = try await SourceDesk.make()
+        let target = try await TargetDesk.make()
+        defer {
+            source.remove()
+            target.remove()
+        }
+        // Added last, sorted first: a rowid made afresh in key order would differ from SQLite's.
+        let channel = try #require(try source.scalar("SELECT id FROM channel"))
+        _ = try await SourceDesk.mail(
+            source.store, channel: channel, uid: "3",
+            MailReading(
+                senderAddress: "ann@customer.test", subject: "Paper", summary: "Paper", description: "Out.",
+                commentText: "Out.", messageID: "A-first@customer.test"))
+        let copy = try await target.copy(from: source)
+        // The schema as the store's port orders messageIndex (IF NOT EXISTS: the migration may have it already).
+        try target.psql("ALTER TABLE messageIndex ADD COLUMN IF NOT EXISTS rowid BIGINT GENERATED ALWAYS AS IDENTITY")
+        let report = try await copy.copy()
+        await copy.close()
+        #expect(report.table("messageIndex")?.matches == true)
+
+        let sqliteRowids = try source.store.readSQLiteSnapshot {
+            try $0.fetchColumn(Int64.self, sql: "SELECT rowid FROM messageIndex ORDER BY messageId")
+        }
+        let postgresRowids = try target.server.psql(
+            "SELECT rowid FROM messageIndex ORDER BY messageId COLLATE \"C\"", database: target.database
+        ).split(separator: "\n").compactMap { Int64($0) }
+        #expect(postgresRowids == sqliteRowids)
+        #expect(sqliteRowids.first == sqliteRowids.max())
+        let next = try target.psql("SELECT nextval(pg_get_serial_sequence('messageindex', 'rowid'))")
+        #expect(Int64(next) == (sqliteRowids.max() ?? 0) + 1)
+    }
+
     @Test("a copy whose source is missing or whose data directory a server holds is refused")
     func refusesMissingOrRunningSource() async throws {
         let target = try await TargetDesk.make()
