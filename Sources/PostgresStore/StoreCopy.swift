@@ -31,7 +31,7 @@ public struct StoreCopy: Sendable {
     public let target: PostgresPool
     /// Where the PostgreSQL desk keeps its attachment files (`serve`'s attachment directory).
     public let targetAttachments: URL
-    /// How many rows are read (and inserted) at a time.
+    /// How many rows are read (and inserted) at a time; at most 16 of a table with bytes (mails).
     public var batchRows: Int = 500
     private let lock: SourceLock?
     private let logger: Logger
@@ -417,6 +417,8 @@ public struct StoreCopy: Sendable {
         of table: CopyTable, on side: Side, in session: any SQLSession, batchRows: Int,
         _ body: ([SQLRow]) throws -> Void
     ) throws {
+        // A batch of mails (inbound.raw, outbox.raw) is held in memory whole: a few at a time.
+        let batchRows = table.columns.contains { $0.kind == .bytes } ? min(batchRows, 16) : batchRows
         let keyPositions = table.primaryKey.compactMap { key in table.columns.firstIndex { $0.name == key } }
         let key = keyPositions.map { side.orderingExpression(table.columns[$0]) }.joined(separator: ", ")
         let select =
