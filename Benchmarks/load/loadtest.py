@@ -129,10 +129,11 @@ def latency_summary(latencies: list[float]) -> dict:
 
 
 def parse_db_time(text: str) -> float:
-    """GRDB stores dates as 'YYYY-MM-DD HH:MM:SS.SSS' in UTC."""
-    text = text.replace("T", " ").rstrip("Z")
-    fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in text else "%Y-%m-%d %H:%M:%S"
-    return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.timezone.utc).timestamp()
+    """GRDB stores dates as 'YYYY-MM-DD HH:MM:SS.SSS' in UTC; psql (PGTZ=UTC) prints 'YYYY-MM-DD HH:MM:SS.ffffff+00'."""
+    moment = dt.datetime.fromisoformat(text.replace("T", " ").rstrip("Z"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.timestamp()
 
 
 def raise_fd_limit() -> int:
@@ -414,17 +415,319 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Postdesk:
-    """`postdesk serve` with its own data directory and admin socket, and the admin CLI against it."""
+def tree_cpu_seconds(root: int | None) -> float:
+    """CPU of a process and all its descendants, the ones that already ended included: utime + stime + cutime +
+    cstime of each live one (a child's CPU moves into its parent's cutime/cstime when it is reaped, so nothing is
+    counted twice). For server trees that fork per connection or session: PostgreSQL, Dovecot."""
+    if root is None:
+        return 0.0
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, binary: Path, base: Path, lmtp_port: int | None):
+
+def unix_http_get(socket_path: Path, path: str, timeout: float = 30) -> str:
+    """GET over a Unix socket (the admin socket serves /metrics too)."""
+    import http.client
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(str(socket_path))
+
+    connection = Connection("localhost", timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read().decode(errors="replace")
+        if response.status != 200:
+            raise HarnessError(f"GET {path} on {socket_path}: {response.status} {body[:200]}")
+        return body
+    finally:
+        connection.close()
+
+
+def metric_sum(text: str, name: str, **labels: str) -> float:
+    """The sum of a Prometheus metric's samples (text format) whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        metric, _, label_text = head.partition("{")
+        if metric != name:
+            continue
+        if any(f'{key}="{wanted}"' not in label_text for key, wanted in labels.items()):
+            continue
+        try:
+            total += float(value)
+        except ValueError:
+            continue
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# PostgreSQL (--nodes K): one private server that all nodes share
+
+
+def sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class PsqlCursor(list):
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+class PsqlSession:
+    """One long-running `psql` as the superuser over the Unix socket, answering queries the way a sqlite3
+    connection does (`execute(sql, params).fetchone()`, iteration; `?` placeholders), so the counting code stays one
+    for both backends. One process for all the polling: a psql per query would cost a fork and a backend per poll.
+    Values come back as int when they look like one, None for NULL, else str; times as psql prints them in UTC."""
+
+    SEPARATOR = "\x1f"
+    NULL = "\x1e"
+
+    def __init__(self, server: "Postgres"):
+        self.server = server
+        self.marker = f"--end-{os.getpid()}-{random.randrange(1 << 30)}--"
+        environment = dict(os.environ, PGTZ="UTC", PGCLIENTENCODING="UTF8")
+        self.process = subprocess.Popen(
+            ["/usr/bin/psql", "-X", "-q", "-A", "-t", "-F", self.SEPARATOR, "-P", f"null={self.NULL}",
+             "-v", "ON_ERROR_STOP=0", "-h", str(server.socket_dir), "-p", str(server.port), "-U", "postgres",
+             "-d", server.database],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+            bufsize=1,
+        )
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr
+        for line in self.process.stderr:
+            self._stderr.append(line.rstrip())
+
+    @staticmethod
+    def _value(text: str):
+        if text == PsqlSession.NULL:
+            return None
+        if text.lstrip("-").isdigit():
+            return int(text)
+        return text
+
+    def execute(self, sql: str, params: tuple = ()) -> PsqlCursor:
+        if params:
+            pieces = sql.split("?")
+            if len(pieces) != len(params) + 1:
+                raise HarnessError(f"{len(params)} parameters for {len(pieces) - 1} placeholders: {sql}")
+            sql = pieces[0] + "".join(sql_literal(p) + rest for p, rest in zip(params, pieces[1:]))
+        if self.process.poll() is not None:
+            raise HarnessError(f"psql ended ({self.process.returncode}): {' '.join(self._stderr[-5:])}")
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(sql.rstrip().rstrip(";") + ";\n")
+        self.process.stdin.write(f"\\echo {self.marker} :ERROR\n")
+        self.process.stdin.flush()
+        rows = PsqlCursor()
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise HarnessError(f"psql ended during a query: {' '.join(self._stderr[-5:])}")
+            line = line.rstrip("\n")
+            if line.startswith(self.marker):
+                if line.split()[-1] == "true":
+                    time.sleep(0.05)  # let the reader thread take psql's message
+                    raise HarnessError(f"PostgreSQL: {' '.join(self._stderr[-3:])} (in {sql[:300]})")
+                return rows
+            rows.append(tuple(self._value(v) for v in line.split(self.SEPARATOR)))
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                assert self.process.stdin
+                self.process.stdin.write("\\q\n")
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "PsqlSession":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+class Postgres:
+    """A private PostgreSQL (Debian's newest /usr/lib/postgresql/N/bin): initdb in the run's directory, TCP on a
+    private port of 127.0.0.1 (scram-sha-256, a role with a password, as the nodes connect), a private Unix socket
+    directory for the harness's psql (trust, as postgres). As root the server runs as the `postgres` user (PostgreSQL
+    refuses root), through setpriv, which execs it, so the pid is the postmaster's."""
+
+    user = "postdesk"
+    database = "postdesk"
+
+    def __init__(self, base: Path, unsafe: bool):
+        self.base = base / "postgres"
+        self.data = self.base / "data"
+        self.socket_dir = self.base / "run"
+        self.log_file = self.base / "postgres.log"
+        self.password = f"pw{random.randrange(1 << 48):x}"
+        self.unsafe = unsafe
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.binaries = self.find_binaries()
+
+    @staticmethod
+    def find_binaries() -> Path:
+        root = Path("/usr/lib/postgresql")
+        versions = sorted((int(p.name) for p in root.iterdir() if p.name.isdigit()), reverse=True) \
+            if root.is_dir() else []
+        for version in versions:
+            bin_dir = root / str(version) / "bin"
+            if all(os.access(bin_dir / b, os.X_OK) for b in ("initdb", "postgres")) and os.access("/usr/bin/psql", os.X_OK):
+                return bin_dir
+        raise HarnessError("--nodes needs PostgreSQL (Debian packages postgresql, postgresql-client)")
+
+    def as_server_user(self, command: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return command
+        return ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", *command]
+
+    def url(self) -> str:
+        return f"postgres://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}?sslmode=disable"
+
+    def start(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        password_file = self.base / "superuser-password"
+        password_file.write_text(f"unused-{random.randrange(1 << 48):x}\n")
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            for path in (self.base, self.socket_dir, password_file):
+                os.chown(path, account.pw_uid, account.pw_gid)
+        made = subprocess.run(
+            self.as_server_user([
+                str(self.binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--pwfile", str(password_file),
+                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+            ]), capture_output=True, text=True, cwd=self.base)
+        if made.returncode != 0:
+            raise HarnessError(f"initdb failed ({made.returncode}): {made.stderr.strip()[-1500:]}")
+        at_cleanup(self.stop)
+        # Three nodes' pools (20 connections each) and the harness's psql fit in 100; durability is PostgreSQL's
+        # default (fsync and synchronous_commit on), as postdesk's SQLite syncs every commit (synchronous=FULL).
+        settings = ["max_connections=100", "log_min_messages=warning", "listen_addresses=127.0.0.1"]
+        if self.unsafe:
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        for attempt in range(3):
+            self.port = free_port()
+            arguments = [str(self.binaries / "postgres"), "-D", str(self.data), "-p", str(self.port),
+                         "-k", str(self.socket_dir)]
+            for setting in settings:
+                arguments += ["-c", setting]
+            log_handle = open(self.log_file, "ab")
+            self.process = subprocess.Popen(self.as_server_user(arguments), stdout=log_handle, stderr=log_handle,
+                                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.base)
+            log_handle.close()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    break
+                if self.psql("SELECT 1", check=False).returncode == 0:
+                    self.psql(f"CREATE ROLE {self.user} LOGIN CREATEDB PASSWORD {sql_literal(self.password)}")
+                    self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}")
+                    return
+                time.sleep(0.1)
+            text = self.log_file.read_text(errors="replace")
+            self.stop()
+            if "Address already in use" in text and attempt < 2:
+                continue
+            raise HarnessError(f"PostgreSQL did not start; {self.log_file}: {text[-800:]}")
+
+    def psql(self, sql: str, database: str = "postgres", check: bool = True) -> subprocess.CompletedProcess:
+        """One command as the superuser over the Unix socket: `psql -X -A -t -h SOCKETDIR -p PORT -U postgres`."""
+        out = subprocess.run(
+            ["/usr/bin/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir),
+             "-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql],
+            capture_output=True, text=True, timeout=120, env=dict(os.environ, PGTZ="UTC"))
+        if check and out.returncode != 0:
+            raise HarnessError(f"psql {sql[:80]!r} failed ({out.returncode}): {out.stderr.strip()[-1000:]}")
+        return out
+
+    def session(self) -> PsqlSession:
+        return PsqlSession(self)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def cpu_seconds(self) -> float:
+        """The postmaster and every backend, ended ones included."""
+        return tree_cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # fast shutdown: sessions end, nothing to recover
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+class ClusterSettings:
+    """What the nodes of a desk on PostgreSQL share (--nodes K): the database, the secret key, the attachments."""
+
+    def __init__(self, postgres: Postgres, secret_key_file: Path, attachments: Path, lease_seconds: int):
+        self.postgres = postgres
+        self.secret_key_file = secret_key_file
+        self.attachments = attachments
+        self.lease_seconds = lease_seconds
+
+
+class Postdesk:
+    """`postdesk serve` with its own data directory and admin socket, and the admin CLI against it. With `cluster`
+    a node of a desk on PostgreSQL: `--database`, the shared key and attachments, its own `--node-name`."""
+
+    def __init__(self, binary: Path, base: Path, lmtp_port: int | None, name: str = "postdesk",
+                 cluster: ClusterSettings | None = None):
         self.binary = binary
-        self.data = base / "postdesk"
+        self.name = name
+        self.data = base / name
         self.data.mkdir(parents=True, exist_ok=True)
         self.socket = self.data / "admin.sock"
         self.db = self.data / "postdesk.sqlite"
         self.log_file = self.data / "server.log"
         self.lmtp_port = lmtp_port
+        self.cluster = cluster
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
         at_cleanup(self.stop)
@@ -440,16 +743,30 @@ class Postdesk:
         return out.returncode == 0 and f"USAGE: postdesk {' '.join(words)}" in out.stdout
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Starts `postdesk serve` without waiting for it (several nodes start together; `wait_ready` then)."""
         arguments = [
             str(self.binary), "serve", "--data-dir", str(self.data), "--socket", str(self.socket),
             "--sender-rate-limit", "0", "--log-level", "warning",
         ]
         if self.lmtp_port is not None:
             arguments += ["--lmtp-listen", f"127.0.0.1:{self.lmtp_port}"]
+        if self.cluster is not None:
+            arguments += [
+                "--database", self.cluster.postgres.url(), "--attachments-dir", str(self.cluster.attachments),
+                "--secret-key-file", str(self.cluster.secret_key_file), "--node-name", self.name,
+                "--lease-seconds", str(self.cluster.lease_seconds),
+            ]
         log_handle = open(self.log_file, "ab")
         self.started_at = time.time()
         self.process = subprocess.Popen(arguments, stdout=log_handle, stderr=log_handle, stdin=subprocess.DEVNULL)
         log_handle.close()
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -489,11 +806,26 @@ class Postdesk:
             )
         return out
 
-    def connect_db(self) -> sqlite3.Connection:
-        """A read-only connection to postdesk's SQLite file (WAL: it sees every committed transaction)."""
+    def connect_db(self) -> sqlite3.Connection | PsqlSession:
+        """A read-only connection to postdesk's SQLite file (WAL: it sees every committed transaction), or with
+        --nodes a psql session on the shared PostgreSQL that answers the same calls."""
+        if self.cluster is not None:
+            return self.cluster.postgres.session()
         connection = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
         connection.execute("PRAGMA busy_timeout = 30000")
         return connection
+
+    def metrics(self) -> str:
+        return unix_http_get(self.socket, "/metrics")
+
+    def log_lines(self, *words: str) -> list[str]:
+        """Lines of the server log that contain any of `words` (case-insensitive)."""
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except OSError:
+            return []
+        wanted = [w.lower() for w in words]
+        return [line for line in text.splitlines() if any(w in line.lower() for w in wanted)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -654,7 +986,10 @@ class Run:
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
         self.dovecot: Dovecot | None = None
-        self.postdesk: Postdesk | None = None
+        self.postdesk: Postdesk | None = None  # the node the admin commands go to (node 1 with --nodes)
+        self.nodes: list[Postdesk] = []  # every postdesk serve of the run (one with SQLite)
+        self.postgres: Postgres | None = None
+        self.backend = "postgres" if args.nodes > 0 else "sqlite"
         self.fd_limit = raise_fd_limit()
 
     def remove_base(self) -> None:
@@ -670,7 +1005,8 @@ class Run:
         record = {
             "scenario": scenario, "n": self.n,
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": self.commit, "load_avg": load_average(), **fields,
+            "commit": self.commit, "load_avg": load_average(),
+            "nodes": self.args.nodes, "backend": self.backend, **fields,
         }
         line = json.dumps(record)
         print(line, flush=True)
@@ -690,14 +1026,49 @@ class Run:
         self.dovecot = Dovecot(self.base, self.n)
         self.dovecot.start()
         lmtp_port = free_port() if lmtp else None
-        self.postdesk = Postdesk(self.binary, self.base, lmtp_port)
-        log("starting postdesk serve")
-        self.postdesk.start()
+        if self.args.nodes > 0:
+            self.postgres = Postgres(self.base, unsafe=self.args.pg_unsafe)
+            log(f"starting PostgreSQL ({self.postgres.binaries.parent.name})")
+            self.postgres.start()
+            # Every node seals stored passwords with the same key: made here, as an operator would (32 random bytes).
+            key_file = self.base / "secret.key"
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as f:
+                f.write(os.urandom(32))
+            attachments = self.base / "attachments"
+            attachments.mkdir()
+            cluster = ClusterSettings(self.postgres, key_file, attachments, self.args.lease_seconds)
+            self.nodes = [Postdesk(self.binary, self.base, None, f"n{k}", cluster)
+                          for k in range(1, self.args.nodes + 1)]
+            log(f"starting {len(self.nodes)} postdesk nodes on PostgreSQL")
+            self.start_nodes()
+        else:
+            self.nodes = [Postdesk(self.binary, self.base, lmtp_port)]
+            log("starting postdesk serve")
+            self.nodes[0].start()
+        self.postdesk = self.nodes[0]
         self.postdesk.cli(["project", "create", PROJECT, "--name", "Load", "--signup", "public"])
         self.postdesk.cli([
             "request-type", "add", PROJECT, REQUEST_TYPE,
             "--field", "summary:visible:required", "--field", "description:visible:required",
         ])
+
+    def start_nodes(self) -> float:
+        """Starts every node at once (launch all, then wait for each socket), so that no node runs alone first;
+        gives the earliest start time."""
+        for node in self.nodes:
+            node.launch()
+        for node in self.nodes:
+            node.wait_ready()
+        return min(node.started_at for node in self.nodes)
+
+    def stop_nodes(self) -> None:
+        # SIGTERM to all first: each gives back its leases as it leaves, and they shut down side by side.
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.send_signal(signal.SIGTERM)
+        for node in self.nodes:
+            node.stop()
 
     def link(self) -> dict:
         """Links u1..uN: `channel import` when the binary has it, else one `channel add` each, 8 at a time."""
@@ -769,10 +1140,11 @@ class Run:
         assert self.dovecot and self.postdesk
         m = self.args.mails
         total = self.n * m
+        clustered = self.postgres is not None
         with self.postdesk.connect_db() as db:
             before = db.execute("SELECT count(*) FROM inbound").fetchone()[0]
-        log("stopping postdesk for the backlog")
-        self.postdesk.stop()
+        log(f"stopping postdesk for the backlog ({len(self.nodes)} node{'s' if len(self.nodes) > 1 else ''})")
+        self.stop_nodes()
         if before:
             # Mail of earlier scenarios (idle) goes, so that fetchmail fetches exactly the backlog postdesk drains.
             self.doveadm("expunge", "-A", "mailbox", "INBOX", "all")
@@ -793,26 +1165,44 @@ class Run:
         # fetchmail the same starting point a real backlog has: without it the first client pays for building
         # every index and cache, and the second finds them made.
         self.doveadm("index", "-A", "INBOX")
-        log(f"backlog written in {written:.1f} s and indexed; starting postdesk")
-        self.postdesk.start()
-        pid = self.postdesk.pid
-        cpu_start = cpu_seconds(pid)
-        started = self.postdesk.started_at
+        tokens_before = 0
+        if clustered:
+            with self.postdesk.connect_db() as db:
+                tokens_before = db.execute("SELECT coalesce(sum(fencingToken), 0) FROM channelLease").fetchone()[0]
+        log(f"backlog written in {written:.1f} s and indexed; starting postdesk"
+            + (f" ({len(self.nodes)} nodes at once)" if clustered else ""))
+        dovecot_cpu_start = tree_cpu_seconds(self.dovecot.master_pid)
+        postgres_cpu_start = self.postgres.cpu_seconds() if self.postgres else 0.0
+        # The clock runs from the first node's start: joining, claiming leases and rebalancing them are inside.
+        started = self.start_nodes()
+        pids = [node.pid for node in self.nodes]
+        cpu_start = {pid: cpu_seconds(pid) for pid in pids}
         perf = None
         if self.args.perf:
             # cpu-clock: a software event, available in VMs without hardware counters.
             perf = subprocess.Popen(
-                ["perf", "record", "-e", "cpu-clock", "-g", "-p", str(pid), "-o", self.args.perf],
+                ["perf", "record", "-e", "cpu-clock", "-g", "-p", ",".join(map(str, pids)), "-o", self.args.perf],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         wanted = before + total
         deadline = time.monotonic() + self.args.timeout
         done = 0
         peak_rss = 0
+        peak_rss_node = {pid: 0 for pid in pids}
         last_log = 0.0
+        shares: list[dict] = []  # with --nodes: the lease board each time it changed (seconds from the start)
         with self.postdesk.connect_db() as db:
             while time.monotonic() < deadline:
                 done = db.execute("SELECT count(*) FROM inbound WHERE processedAt IS NOT NULL").fetchone()[0]
-                peak_rss = max(peak_rss, vm_rss_kib(pid))
+                rss = {pid: vm_rss_kib(pid) for pid in pids}
+                for pid, value in rss.items():
+                    peak_rss_node[pid] = max(peak_rss_node[pid], value)
+                peak_rss = max(peak_rss, sum(rss.values()))
+                if clustered:
+                    board = {owner or "-": count for owner, count in db.execute(
+                        "SELECT CASE WHEN expiresAt > clock_timestamp() THEN owner END AS holder, count(*) "
+                        "FROM channelLease GROUP BY holder ORDER BY holder")}
+                    if not shares or shares[-1]["owners"] != board:
+                        shares.append({"t_s": round(time.time() - started, 2), "owners": board})
                 if done >= wanted:
                     break
                 if time.monotonic() - last_log > 10:
@@ -820,40 +1210,80 @@ class Run:
                     last_log = time.monotonic()
                 time.sleep(0.1)
             finished = time.time()
-            cpu = cpu_seconds(pid) - cpu_start
+            cpu_node = {pid: cpu_seconds(pid) - cpu_start[pid] for pid in pids}
+            cpu_node_total = {pid: cpu_seconds(pid) for pid in pids}  # startup included
+            cpu = sum(cpu_node.values())
+            dovecot_cpu = tree_cpu_seconds(self.dovecot.master_pid) - dovecot_cpu_start
+            postgres_cpu = self.postgres.cpu_seconds() - postgres_cpu_start if self.postgres else None
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
                 try:
                     perf.wait(timeout=120)
                 except subprocess.TimeoutExpired:
                     perf.kill()
+            # Portable SQL (SQLite and PostgreSQL): no boolean sums, every subquery named.
             rows = db.execute(
                 "SELECT count(*), count(DISTINCT requestKey), count(DISTINCT messageId), "
-                "sum(outcome = 'created'), min(fetchedAt), max(fetchedAt), max(processedAt) "
-                "FROM inbound WHERE subject LIKE 'drain %'"
+                "sum(CASE WHEN outcome = 'created' THEN 1 ELSE 0 END), min(fetchedAt), max(fetchedAt), "
+                "max(processedAt) FROM inbound WHERE subject LIKE 'drain %'"
             ).fetchone()
             requests = db.execute("SELECT count(*) FROM request WHERE summary LIKE 'drain %'").fetchone()[0]
             duplicates = db.execute(
                 "SELECT count(*) FROM (SELECT messageId FROM inbound WHERE subject LIKE 'drain %' "
-                "GROUP BY messageId HAVING count(*) > 1)"
+                "GROUP BY messageId HAVING count(*) > 1) AS twice"
             ).fetchone()[0]
+            cluster_fields: dict = {}
+            if clustered:
+                tokens_after = db.execute("SELECT coalesce(sum(fencingToken), 0) FROM channelLease").fetchone()[0]
+                cluster_fields["lease_claims"] = tokens_after - tokens_before
         if done < wanted:
             raise HarnessError(f"drain: {done - before} of {total} processed after {self.args.timeout} s")
         inbound, distinct_keys, distinct_ids, created, first_fetch, last_fetch, last_processed = rows
         seconds = parse_db_time(last_processed) - started
         fetch_to_commit = parse_db_time(last_processed) - parse_db_time(first_fetch)
+        if clustered:
+            # Which node did what: each node's own counters (admin socket /metrics), the fence's refusals, and
+            # the warnings and errors of its log.
+            per_node = []
+            for node, pid in zip(self.nodes, pids):
+                try:
+                    text = node.metrics()
+                    fetched = int(metric_sum(text, "postdesk_mail_fetched_total"))
+                    made = int(metric_sum(text, "postdesk_inbound_outcomes_total", outcome="created"))
+                    fenced = int(metric_sum(text, "postdesk_lease_fenced_commits_total"))
+                except (HarnessError, OSError) as error:
+                    fetched = made = fenced = None
+                    log(f"{node.name}: no metrics: {error}")
+                troubles = node.log_lines("warning", "error", "critical")
+                for line in troubles[:5]:
+                    log(f"{node.name} log: {line[:300]}")
+                per_node.append({
+                    "node": node.name, "cpu_s": round(cpu_node[pid], 2),
+                    "cpu_s_with_start": round(cpu_node_total[pid], 2),
+                    "peak_rss_mib": round(peak_rss_node[pid] / 1024, 1),
+                    "fetched": fetched, "created": made, "fenced_commits": fenced, "log_warnings": len(troubles),
+                })
+            cluster_fields.update(
+                lease_seconds=self.args.lease_seconds, per_node=per_node,
+                lease_board=shares if len(shares) <= 40 else shares[:20] + shares[-20:],
+                settled_s=shares[-1]["t_s"] if shares else None,
+                postgres_cpu_seconds=round(postgres_cpu, 2),
+                postgres_cpu_ms_per_mail=round(1000 * postgres_cpu / total, 3),
+                postgres_unsafe=self.args.pg_unsafe,
+            )
         self.emit(
             "drain", mails=m, total=total, seconds=round(seconds, 2), per_second=round(total / seconds, 1),
             first_fetch_to_last_commit_s=round(fetch_to_commit, 2),
             per_second_from_first_fetch=round(total / fetch_to_commit, 1) if fetch_to_commit > 0 else None,
             cpu_seconds=round(cpu, 2), cpu_ms_per_mail=round(1000 * cpu / total, 3),
             peak_rss_mib=round(peak_rss / 1024, 1),
+            dovecot_cpu_seconds=round(dovecot_cpu, 2), dovecot_cpu_ms_per_mail=round(1000 * dovecot_cpu / total, 3),
             inbound_rows=inbound, created=created, distinct_request_keys=distinct_keys,
             distinct_message_ids=distinct_ids, requests=requests, duplicates=duplicates,
             exactly_once=(inbound == total and created == total and distinct_keys == total and duplicates == 0),
-            backlog_write_s=round(written, 2), wall_s=round(finished - started, 2),
+            backlog_write_s=round(written, 2), wall_s=round(finished - started, 2), **cluster_fields,
         )
-        if not self.args.no_fetchmail:
+        if not self.args.no_fetchmail and len(self.nodes) <= 1:
             # postdesk marked the backlog \Seen; fetchmail gets it unread, as postdesk did.
             self.doveadm("flags", "remove", "-A", "\\Seen", "mailbox", "INBOX", "all")
             self.fetchmail(total)

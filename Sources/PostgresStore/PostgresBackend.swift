@@ -7,8 +7,10 @@ import ServiceDesk
 
 /// The store's SQL on PostgreSQL: each transaction holds one pooled connection on a thread of its own, where the
 /// store's synchronous statements wait for the server's answers (never on an event loop or Swift's cooperative
-/// pool). Writes are SERIALIZABLE, as SQLite's one writer is, and run again when another node's transaction
-/// conflicts with them.
+/// pool). Writes are SERIALIZABLE and, as on SQLite, one at a time for the whole desk: each holds a session advisory
+/// lock from before its BEGIN to after its COMMIT, so that the intake's read-then-write steps (a project's next
+/// request number, its queue version) never race another node's; a conflict that remains (with a lease round, say)
+/// runs the transaction again.
 public final class PostgresBackend: SQLBackend {
     public let pool: PostgresPool
     private var threads: NIOThreadPool { Self.threads }
@@ -30,27 +32,27 @@ public final class PostgresBackend: SQLBackend {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await run(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+        try await run(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", exclusive: true, body)
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+        try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", exclusive: false, body)
     }
 
     public func close() async {
         pool.close()
     }
 
-    private func run<T: Sendable>(begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws
-        -> T
-    {
+    private func run<T: Sendable>(
+        begin: String, exclusive: Bool, _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 return try await pool.client.withConnection { connection in
                     try await self.threads.runIfActive {
                         try PostgresSession(connection: connection, logger: self.pool.logger).transaction(
-                            begin: begin, body)
+                            begin: begin, exclusive: exclusive, body)
                     }
                 }
             } catch let error where attempt < Self.attempts && Self.isConflict(error) {
@@ -81,7 +83,13 @@ struct PostgresSession: SQLSession {
     let logger: Logger
     var dialect: SQLDialect { .postgres }
 
-    func transaction<T>(begin: String, _ body: (any SQLSession) throws -> T) throws -> T {
+    /// The advisory lock every write transaction holds ("pdwriter" as a number).
+    static let writerLock: Int64 = 0x7064_7772_6974_6572
+
+    func transaction<T>(begin: String, exclusive: Bool, _ body: (any SQLSession) throws -> T) throws -> T {
+        // Taken before BEGIN, so that the transaction's snapshot is taken after the writer before it committed.
+        if exclusive { try run("SELECT pg_advisory_lock(\(Self.writerLock))") }
+        defer { if exclusive { try? run("SELECT pg_advisory_unlock(\(Self.writerLock))") } }
         try run(begin)
         do {
             let result = try body(self)
@@ -126,7 +134,10 @@ struct PostgresSession: SQLSession {
             case .null: binds.appendNull()
             case .integer(let integer): binds.append(integer)
             case .real(let real): binds.append(real)
-            case .text(let text): binds.append(text)
+            // PostgreSQL's text cannot hold U+0000, which SQLite's can and a hostile mail may carry: it becomes
+            // U+FFFD, as an undecodable byte does, so that such a mail is stored and decided, not refused.
+            case .text(let text):
+                binds.append(text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "\u{FFFD}") : text)
             case .blob(let data): binds.append(ByteBuffer(bytes: data))
             case .date(let date): binds.append(date)
             }

@@ -22,7 +22,7 @@ struct PostdeskCommand: AsyncParsableCommand {
             CustomerCommand.self, QueueCommand.self, RequestCommand.self, StatusCommand.self, LogCommand.self,
             InboundCommand.self, OutboxCommand.self, InspectCommand.self, BackupCommand.self, RestoreCommand.self,
             OAuthCommand.self, AgentCommand.self, TokenCommand.self, NotificationCommand.self, WebhookCommand.self,
-            NodesCommand.self,
+            NodesCommand.self, StoreCommand.self,
         ]
     )
 }

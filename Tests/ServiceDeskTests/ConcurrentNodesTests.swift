@@ -69,3 +69,19 @@ struct ConcurrentNodesTests {
         #expect(try await first.queue(projectKey: "SD").count == 41)
     }
 }
+
+@Suite("Text PostgreSQL cannot hold")
+struct NULTextTests {
+    @Test(
+        "a mail whose subject and body carry NUL bytes becomes a request on both backends",
+        arguments: StoreBackend.allCases)
+    func nulInText(backend: StoreBackend) async throws {
+        let (store, channel) = try await makeDesk(on: backend)
+        let outcome = try await storeAndApply(
+            store, channel: channel, intake(subject: "Printer\u{0}jammed", body: "It is\u{0} jammed."))
+        #expect(outcome == .created("SD-1"))
+        let detail = try await store.request(key: "SD-1")
+        #expect(detail.request.summary.hasPrefix("Printer"))
+        #expect(!detail.request.summary.contains("\u{0}") || backend == .sqlite)
+    }
+}
