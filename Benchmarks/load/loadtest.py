@@ -3,14 +3,15 @@
 
 usage: loadtest.py --postdesk PATH/TO/postdesk --scenario S --n N [--mails M] [--out DIR]
   S in: link, drain, idle, lmtp, resources, all (comma-separated lists work too).
+  --nodes K (K > 0): a private PostgreSQL and K postdesk nodes sharing it, for link and drain (docs/SCALING.md).
 
 Prints one JSON object per measurement on stdout (progress goes to stderr). With --out DIR it also appends
 them to DIR/results.jsonl and writes the latency samples to DIR/latency-<scenario>-n<N>.json for plot.py.
 
 Needs root (Dovecot's mail uid, OpenSMTPD's mount namespace), Dovecot 2.3 (imapd, lmtpd), fetchmail for the
-drain reference and OpenSMTPD for the lmtp scenario (scripts/install-deps.sh installs them). Python 3.11
-standard library only. Everything lives in one temporary directory, removed at exit unless --keep; Dovecot,
-postdesk and OpenSMTPD are stopped on exit, on Ctrl-C and on SIGTERM.
+drain reference, OpenSMTPD for the lmtp scenario and PostgreSQL 15 for --nodes (scripts/install-deps.sh installs
+them). Python 3.11 standard library only. Everything lives in one temporary directory, removed at exit unless
+--keep; Dovecot, postdesk, PostgreSQL and OpenSMTPD are stopped on exit, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -729,7 +730,9 @@ class Postdesk:
         self.lmtp_port = lmtp_port
         self.cluster = cluster
         self.process: subprocess.Popen | None = None
+        self.terminating = False
         self.started_at = 0.0
+        self.log_offset = 0
         at_cleanup(self.stop)
 
     @staticmethod
@@ -761,6 +764,7 @@ class Postdesk:
                 "--lease-seconds", str(self.cluster.lease_seconds),
             ]
         log_handle = open(self.log_file, "ab")
+        self.log_offset = log_handle.tell()
         self.started_at = time.time()
         self.process = subprocess.Popen(arguments, stdout=log_handle, stderr=log_handle, stdin=subprocess.DEVNULL)
         log_handle.close()
@@ -782,12 +786,19 @@ class Postdesk:
             raise HarnessError("postdesk is not running")
         return self.process.pid
 
+    def terminate(self) -> None:
+        """Sends SIGTERM once (a second one must not cut the graceful shutdown short)."""
+        if self.process is not None and self.process.poll() is None and not self.terminating:
+            self.terminating = True
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process is None:
             return
+        self.terminate()
         process, self.process = self.process, None
+        self.terminating = False
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -819,9 +830,11 @@ class Postdesk:
         return unix_http_get(self.socket, "/metrics")
 
     def log_lines(self, *words: str) -> list[str]:
-        """Lines of the server log that contain any of `words` (case-insensitive)."""
+        """Lines the server logged since its last start that contain any of `words` (case-insensitive)."""
         try:
-            text = self.log_file.read_text(errors="replace")
+            with open(self.log_file, "rb") as f:
+                f.seek(self.log_offset)
+                text = f.read().decode(errors="replace")
         except OSError:
             return []
         wanted = [w.lower() for w in words]
@@ -1065,8 +1078,7 @@ class Run:
     def stop_nodes(self) -> None:
         # SIGTERM to all first: each gives back its leases as it leaves, and they shut down side by side.
         for node in self.nodes:
-            if node.process is not None and node.process.poll() is None:
-                node.process.send_signal(signal.SIGTERM)
+            node.terminate()
         for node in self.nodes:
             node.stop()
 
@@ -1484,6 +1496,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--perf", help="drain: record postdesk with `perf record -e cpu-clock -g` into this file")
     parser.add_argument("--commit", help="label for the figures (default: git HEAD of the binary's checkout)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs, DB)")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="0: one postdesk on SQLite (default); K > 0: a private PostgreSQL and K nodes on it "
+                             "(link and drain only; see docs/SCALING.md)")
+    parser.add_argument("--lease-seconds", type=int, default=10, help="--nodes: the nodes' --lease-seconds")
+    parser.add_argument("--pg-unsafe", action="store_true",
+                        help="--nodes: PostgreSQL with fsync, synchronous_commit and full_page_writes off")
     args = parser.parse_args(argv)
     wanted = set(SCENARIOS) if args.scenario == "all" else set(args.scenario.split(","))
     unknown = wanted - set(SCENARIOS)
@@ -1491,6 +1509,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown scenario {', '.join(sorted(unknown))}; use {', '.join(SCENARIOS)} or all")
     if args.n < 1 or args.mails < 1 or args.rate <= 0 or args.idle_mails < 1:
         parser.error("--n, --mails, --idle-mails and --rate must be positive")
+    if args.nodes < 0:
+        parser.error("--nodes must be 0 (SQLite) or more")
+    if args.nodes > 0 and wanted - {"link", "drain"}:
+        # idle, resources and lmtp read one node's status and process; on several nodes they would need the sum.
+        parser.error(f"--nodes {args.nodes} runs the link and drain scenarios only, not "
+                     f"{', '.join(sorted(wanted - {'link', 'drain'}))}")
     args.scenarios = wanted
     return args
 

@@ -49,6 +49,23 @@ struct MultiNodeTests {
         func requests() throws -> Int { Int(try rows("SELECT count(*) FROM request").first?.first ?? "") ?? 0 }
     }
 
+    /// What `postdesk nodes --json` and `status --json` say, as far as these tests read them.
+    struct NodeLine: Decodable {
+        var name: String
+        var live: Bool
+        var mailboxes: [String]
+    }
+
+    struct Health: Decodable {
+        struct Channel: Decodable {
+            var address: String
+            var owner: String?
+            var leaseExpiresAt: String?
+            var fencingToken: Int64?
+        }
+        var channels: [Channel]
+    }
+
     static func startDesk(nodes names: [String]) async throws -> Desk {
         let postgres = try await PostgresServer.shared()
         let database = try postgres.createDatabase(prefix: "nodes")
@@ -124,6 +141,14 @@ struct MultiNodeTests {
             try desk.owners() == ["a": 8, "b": 8, "c": 8]
         }
         #expect(try desk.leaseRows() == Self.mailboxes)
+        // Any node answers for the whole desk: the nodes with their mailboxes, and every mailbox with its owner.
+        let nodes = try a.json([NodeLine].self, ["nodes"])
+        #expect(nodes.map(\.name) == ["a", "b", "c"] && nodes.allSatisfy { $0.live && $0.mailboxes.count == 8 })
+        let health = try desk.node("b").json(Health.self, ["status"])
+        #expect(health.channels.count == Self.mailboxes)
+        #expect(
+            health.channels.allSatisfy { $0.owner != nil && $0.leaseExpiresAt != nil && ($0.fencingToken ?? 0) >= 1 })
+        #expect(Set(health.channels.map(\.address)) == Set(addresses))
 
         // Every node takes its own mailboxes' mail: one request a mail.
         for (index, address) in addresses.enumerated() {
@@ -168,6 +193,74 @@ struct MultiNodeTests {
         // Every mail had its own subject: a mail taken twice would be a summary twice.
         let duplicates = try desk.rows("SELECT count(*) - count(DISTINCT summary) FROM request")
         #expect(duplicates.first?.first == "0")
+        for node in desk.nodes.values { try await node.stop() }
+        desk.nodes = [:]
+    }
+
+    /// The size of the kill run: `POSTDESK_MULTINODE_MAILS`, `…_KILLS`, `…_MAILBOXES` (scripts/multinode-harness.sh runs
+    /// the 1,000 mails and 10 kills on 300 mailboxes); the suite's size by default.
+    static func size(_ name: String, _ fallback: Int) -> Int {
+        ProcessInfo.processInfo.environment["POSTDESK_MULTINODE_\(name)"].flatMap(Int.init) ?? fallback
+    }
+
+    @Test("nodes SIGKILLed one after another during ingest, each restarted: every mail one request, none lost")
+    func killsDuringIngest() async throws {
+        let servers = try await MailServers.shared()
+        let mailboxCount = Self.size("MAILBOXES", 12)
+        let mails = Self.size("MAILS", 120)
+        let kills = Self.size("KILLS", 4)
+        var desk = try await Self.startDesk(nodes: ["a", "b", "c"])
+        defer {
+            for node in desk.nodes.values { Task { try? await node.stop(signal: SIGKILL) } }
+        }
+        let a = try desk.node("a")
+        try a.createProject("MK", name: "Killed nodes", signup: "public")
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        var csv = "project,address,protocol,host,port,tls,password-file,request-type\n"
+        var addresses: [String] = []
+        for index in 0..<mailboxCount {
+            let address = "kill\(index)-\(tag)@desk.test"
+            try servers.addUser(address, password: "secret")
+            let passwordFile = desk.directory.appendingPathComponent("k\(index).password")
+            try Data("secret\n".utf8).write(to: passwordFile)
+            csv += "MK,\(address),imap,127.0.0.1,\(servers.imapPort),none,\(passwordFile.path),Help\n"
+            addresses.append(address)
+        }
+        let file = desk.directory.appendingPathComponent("kill-mailboxes.csv")
+        try Data(csv.utf8).write(to: file)
+        try a.ok(["channel", "import", file.path])
+
+        // Mail arrives in even steps; between steps a node is SIGKILLed, and started again (a new incarnation)
+        // one step later, so that its mailboxes move while mail keeps coming.
+        let names = ["a", "b", "c"]
+        let step = max(1, mails / (kills + 1))
+        var killed: String?
+        var killsDone = 0
+        for index in 0..<mails {
+            let address = addresses[index % addresses.count]
+            try servers.deliver(Self.mail(to: address, subject: "kill run \(index)"), to: address)
+            guard index % step == step - 1 else { continue }
+            if let name = killed {
+                try await desk.node(name).start()
+                killed = nil
+            }
+            if killsDone < kills {
+                let name = names[killsDone % names.count]
+                try await desk.node(name).stop(signal: SIGKILL)
+                killed = name
+                killsDone += 1
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        if let name = killed { try await desk.node(name).start() }
+        #expect(killsDone == kills)
+        _ = try await Self.waitUntil("a request for every mail", timeout: .seconds(120)) {
+            try desk.requests() >= mails
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(try desk.requests() == mails, "no mail taken twice")
+        let distinct = try desk.rows("SELECT count(DISTINCT summary) FROM request WHERE summary LIKE 'kill run %'")
+        #expect(distinct.first?.first == "\(mails)", "no mail lost")
         for node in desk.nodes.values { try await node.stop() }
         desk.nodes = [:]
     }
