@@ -245,7 +245,7 @@ public actor Notifier: Service {
     private func dueBatch(after cursor: Int64) async throws -> ([OutboxMessage], Int64) {
         var cursor = cursor
         while true {
-            let rows = try await store.dueOutbox(now: Date(), limit: batchSize, afterId: cursor)
+            let rows = try await store.claimDueOutbox(now: Date(), limit: batchSize, afterId: cursor)
             guard let last = rows.last?.id else { return ([], cursor) }
             cursor = last
             let sendable = rows.filter { $0.id.map { unrecorded[$0] == nil } ?? false }

@@ -2,31 +2,31 @@ import Foundation
 
 extension DeskStore {
     /// Notifications due for a (re)try, oldest first; `afterId` continues a pass where the last batch ended.
-    /// On PostgreSQL, several nodes' notifiers share the outbox: the rows answered are claimed (`FOR UPDATE SKIP
-    /// LOCKED`) by moving their next attempt `claimDuration` ahead, so that no other node sends them meanwhile; the
-    /// attempt's result then sets it as on SQLite. A node that dies holding a claim leaves its rows due again then.
     public func dueOutbox(now: Date, limit: Int, afterId: Int64 = 0) async throws -> [OutboxMessage] {
-        switch dialect {
-        case .sqlite:
-            return try await read { db in
-                try OutboxMessage.fetchAll(
-                    db,
-                    sql: "SELECT * FROM outbox WHERE status = ? AND nextAttemptAt <= ? AND id > ? ORDER BY id LIMIT ?",
-                    arguments: [OutboxStatus.pending, now, afterId, limit])
-            }
-        case .postgres:
-            return try await write { db in
-                try OutboxMessage.fetchAll(
-                    db,
-                    sql: """
-                        UPDATE outbox SET nextAttemptAt = ? WHERE id IN (
-                            SELECT id FROM outbox WHERE status = ? AND nextAttemptAt <= ? AND id > ? ORDER BY id LIMIT ?
-                            FOR UPDATE SKIP LOCKED)
-                        RETURNING *
-                        """,
-                    arguments: [now.addingTimeInterval(Self.claimDuration), OutboxStatus.pending, now, afterId, limit]
-                ).sorted { ($0.id ?? 0) < ($1.id ?? 0) }
-            }
+        try await read { db in
+            try OutboxMessage.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE status = ? AND nextAttemptAt <= ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [OutboxStatus.pending, now, afterId, limit])
+        }
+    }
+
+    /// The due notifications a notifier is to send now, as `dueOutbox` finds them. On PostgreSQL several nodes'
+    /// notifiers share the outbox: the rows answered are claimed (`FOR UPDATE SKIP LOCKED`) by moving their next
+    /// attempt `claimDuration` ahead, so that no other node sends them meanwhile; the attempt's result then sets it
+    /// as on SQLite. A node that dies holding a claim leaves its rows due again then.
+    public func claimDueOutbox(now: Date, limit: Int, afterId: Int64 = 0) async throws -> [OutboxMessage] {
+        guard dialect == .postgres else { return try await dueOutbox(now: now, limit: limit, afterId: afterId) }
+        return try await write { db in
+            try OutboxMessage.fetchAll(
+                db,
+                sql: """
+                    UPDATE outbox SET nextAttemptAt = ? WHERE id IN (
+                        SELECT id FROM outbox WHERE status = ? AND nextAttemptAt <= ? AND id > ? ORDER BY id LIMIT ?
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING *
+                    """,
+                arguments: [now.addingTimeInterval(Self.claimDuration), OutboxStatus.pending, now, afterId, limit]
+            ).sorted { ($0.id ?? 0) < ($1.id ?? 0) }
         }
     }
 

@@ -223,7 +223,7 @@ extension DeskStore {
     /// A webhook's delivery due longest ago at `now` (the oldest first among those due together), with the URL and
     /// the opened secret; nil when none is due or the webhook is gone or inactive.
     public func nextDueWebhookDelivery(webhookId: Int64, now: Date) async throws -> WebhookJob? {
-        // On PostgreSQL the delivery is claimed as a due notification is (`dueOutbox`), so that one node sends it.
+        // On PostgreSQL the delivery is claimed as a due notification is (`claimDueOutbox`), so that one node sends it.
         let claim = dialect == .postgres
         let pick: @Sendable (any SQLSession) throws -> (Webhook, WebhookDelivery)? = { db in
             guard let webhook = try Webhook.fetchOne(db, id: webhookId), webhook.active else { return nil }

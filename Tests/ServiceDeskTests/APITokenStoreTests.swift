@@ -6,9 +6,11 @@ import Testing
 
 @Suite("API tokens in the store")
 struct APITokenStoreTests {
-    @Test("a token's secret is returned once, kept only as a hash, found by the secret, and gone once revoked")
-    func lifecycle() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "a token's secret is returned once, kept only as a hash, found by the secret, and gone once revoked",
+        arguments: StoreBackend.allCases)
+    func lifecycle(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let (token, secret) = try await store.createAPIToken(name: "crm", role: .agent)
         #expect(token.role == .agent && secret.hasPrefix("pd_") && secret.count > 40)
         let stored = try await store.read { db in "\(try SQLRow.fetchAll(db, sql: "SELECT * FROM apiToken"))" }

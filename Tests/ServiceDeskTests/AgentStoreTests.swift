@@ -15,9 +15,11 @@ private func subMillisecondNow() -> Date {
 
 @Suite("Agents, password links and console sessions in the store")
 struct AgentStoreTests {
-    @Test("an agent is added with a normalised address, listed by address and found by id")
-    func addAndList() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "an agent is added with a normalised address, listed by address and found by id",
+        arguments: StoreBackend.allCases)
+    func addAndList(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let bob = try await store.addAgent(
             email: "  Bob@Desk.TEST ", name: " Bob Agent ", role: .agent, passwordHash: nil)
         let alice = try await store.addAgent(
@@ -39,9 +41,11 @@ struct AgentStoreTests {
         #expect(try await store.agentLogin(email: "not an address") == nil)
     }
 
-    @Test("an address already taken, in any case, is a conflict; a bad address or name is invalid")
-    func duplicates() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "an address already taken, in any case, is a conflict; a bad address or name is invalid",
+        arguments: StoreBackend.allCases)
+    func duplicates(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         _ = try await store.addAgent(email: "alice@desk.test", name: "Alice", role: .agent, passwordHash: nil)
         for taken in ["alice@desk.test", "ALICE@DESK.TEST", " Alice@Desk.Test", "<alice@desk.test>"] {
             let error = await #expect(throws: DeskError.self) {
@@ -64,9 +68,11 @@ struct AgentStoreTests {
         #expect(try await store.agents().count == 2)
     }
 
-    @Test("disabling an agent ends their sessions and password links, and they can no longer get new ones")
-    func disableEndsSessions() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "disabling an agent ends their sessions and password links, and they can no longer get new ones",
+        arguments: StoreBackend.allCases)
+    func disableEndsSessions(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let alice = try await store.addAgent(email: "alice@desk.test", name: "Alice", role: .agent, passwordHash: nil)
         let bob = try await store.addAgent(email: "bob@desk.test", name: "Bob", role: .agent, passwordHash: nil)
         let later = Date().addingTimeInterval(3600)
@@ -104,9 +110,11 @@ struct AgentStoreTests {
         #expect(unknown?.code == .notFound)
     }
 
-    @Test("a password link works once, not after it expired, and a newer link replaces it")
-    func passwordLinks() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "a password link works once, not after it expired, and a newer link replaces it",
+        arguments: StoreBackend.allCases)
+    func passwordLinks(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let agent = try await store.addAgent(email: "carol@desk.test", name: "Carol", role: .agent, passwordHash: nil)
         let now = subMillisecondNow()
         let link = AgentToken.generate()
@@ -147,9 +155,11 @@ struct AgentStoreTests {
         #expect(try await store.consumePasswordSetup(tokenHash: AgentToken.generate().hash, now: now) == nil)
     }
 
-    @Test("a session is found until it expires; sign-out and the expiry sweep delete sessions")
-    func sessionExpiry() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "a session is found until it expires; sign-out and the expiry sweep delete sessions",
+        arguments: StoreBackend.allCases)
+    func sessionExpiry(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let agent = try await store.addAgent(email: "dave@desk.test", name: "Dave", role: .admin, passwordHash: nil)
         let now = subMillisecondNow()
         let short = AgentToken.generate()
@@ -207,9 +217,9 @@ struct AgentStoreTests {
         #expect(stored == [one.hash])
     }
 
-    @Test("an agent's language is set and cleared; an unknown agent is not found")
-    func locale() async throws {
-        let store = try DeskStore.inMemory()
+    @Test("an agent's language is set and cleared; an unknown agent is not found", arguments: StoreBackend.allCases)
+    func locale(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let agent = try await store.addAgent(email: "fumi@desk.test", name: "Fumi", role: .agent, passwordHash: nil)
         try await store.setAgentLocale(agentId: agent.id, locale: .ja)
         #expect(try await store.agent(id: agent.id)?.locale == .ja)

@@ -70,6 +70,40 @@ struct ConcurrentNodesTests {
     }
 }
 
+@Suite("Two notifiers sharing one outbox")
+struct SharedOutboxTests {
+    @Test("two nodes claiming due notifications at once get disjoint rows; a claim hides a row until it runs out")
+    func disjointClaims() async throws {
+        let (first, second) = try await StoreBackend.postgresNodes()
+        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
+        _ = try await first.addRequestType(
+            projectKey: "SD", name: "Get help",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: true),
+            ])
+        let channel = try #require(
+            try await first.linkChannel(
+                draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
+            ).id)
+        _ = try await storeAndApply(first, channel: channel, intake())
+        for index in 0..<6 {
+            _ = try await first.addAgentComment(
+                requestKey: "SD-1", author: "agent@desk.test", body: "comment \(index)", isPublic: true,
+                recipientHourlyLimit: 100)
+        }
+        let now = Date()
+        async let one = first.claimDueOutbox(now: now, limit: 3)
+        async let other = second.claimDueOutbox(now: now, limit: 3)
+        let (a, b) = try await (one, other)
+        #expect(a.count == 3 && b.count == 3)
+        #expect(Set(a.compactMap(\.id)).isDisjoint(with: Set(b.compactMap(\.id))))
+        #expect(try await first.claimDueOutbox(now: now, limit: 10).isEmpty)
+        // Past the claim (a node that died while it held them) the rows are due again.
+        #expect(try await second.claimDueOutbox(now: now.addingTimeInterval(400), limit: 10).count == 6)
+    }
+}
+
 @Suite("Text PostgreSQL cannot hold")
 struct NULTextTests {
     @Test(

@@ -5,8 +5,10 @@ import Testing
 @testable import ServiceDesk
 
 /// A desk with requests SD-1…SD-n, one mail each (distinct Message-IDs), summaries and bodies as given.
-private func desk(_ mails: [(subject: String, body: String)]) async throws -> (DeskStore, Int64) {
-    let (store, channel) = try await makeDesk()
+private func desk(on backend: StoreBackend = .sqlite, _ mails: [(subject: String, body: String)]) async throws -> (
+    DeskStore, Int64
+) {
+    let (store, channel) = try await makeDesk(on: backend)
     for (index, mail) in mails.enumerated() {
         let outcome = try await storeAndApply(
             store, channel: channel,
@@ -22,11 +24,13 @@ private func keys(_ items: [QueueItem]) -> [String] { items.map(\.key) }
 
 @Suite("The console's queries: queue views, search, assignment, status and attachments")
 struct ConsoleQueryTests {
-    @Test("each queue view lists the right requests, newest first")
-    func filters() async throws {
-        let (store, _) = try await desk([
-            ("Printer jammed", "a"), ("VPN down", "b"), ("Password reset", "c"), ("New laptop", "d"),
-        ])
+    @Test("each queue view lists the right requests, newest first", arguments: StoreBackend.allCases)
+    func filters(backend: StoreBackend) async throws {
+        let (store, _) = try await desk(
+            on: backend,
+            [
+                ("Printer jammed", "a"), ("VPN down", "b"), ("Password reset", "c"), ("New laptop", "d"),
+            ])
         let alice = try await store.addAgent(email: "alice@desk.test", name: "Alice", role: .agent, passwordHash: nil)
         let bob = try await store.addAgent(email: "bob@desk.test", name: "Bob", role: .agent, passwordHash: nil)
         _ = try await store.addAgentComment(
@@ -64,12 +68,16 @@ struct ConsoleQueryTests {
         #expect(unknown?.code == .notFound)
     }
 
-    @Test("search finds words in the summary, the description and comments; all words must occur")
-    func search() async throws {
-        let (store, channel) = try await desk([
-            ("Printer jammed", "Paper is stuck in tray 2."), ("Monitor flickers", "Since Monday."),
-            ("Keyboard", "Some keys do not work."),
-        ])
+    @Test(
+        "search finds words in the summary, the description and comments; all words must occur",
+        arguments: StoreBackend.allCases)
+    func search(backend: StoreBackend) async throws {
+        let (store, channel) = try await desk(
+            on: backend,
+            [
+                ("Printer jammed", "Paper is stuck in tray 2."), ("Monitor flickers", "Since Monday."),
+                ("Keyboard", "Some keys do not work."),
+            ])
         // A customer's reply and an internal note are comments of SD-2 and SD-3.
         _ = try await storeAndApply(
             store, channel: channel,
@@ -101,11 +109,15 @@ struct ConsoleQueryTests {
                 == ["SD-1"])
     }
 
-    @Test("Japanese text is found by any part of it, also two-character words, in requests and comments")
-    func japanese() async throws {
-        let (store, channel) = try await desk([
-            ("プリンターが壊れました", "印刷できません。至急お願いします。"), ("パスワードを忘れました", "ログインできません。"),
-        ])
+    @Test(
+        "Japanese text is found by any part of it, also two-character words, in requests and comments",
+        arguments: StoreBackend.allCases)
+    func japanese(backend: StoreBackend) async throws {
+        let (store, channel) = try await desk(
+            on: backend,
+            [
+                ("プリンターが壊れました", "印刷できません。至急お願いします。"), ("パスワードを忘れました", "ログインできません。"),
+            ])
         _ = try await storeAndApply(
             store, channel: channel,
             intake(
@@ -174,9 +186,9 @@ struct ConsoleQueryTests {
         #expect(try await store.consoleQueue(projectKey: "SD", filter: .open, agentId: nil, search: nil).count == 5)
     }
 
-    @Test("an overlong search is refused with a reason, quickly")
-    func overlongSearch() async throws {
-        let (store, _) = try await desk([("Printer", "x")])
+    @Test("an overlong search is refused with a reason, quickly", arguments: StoreBackend.allCases)
+    func overlongSearch(backend: StoreBackend) async throws {
+        let (store, _) = try await desk(on: backend, [("Printer", "x")])
         let clock = ContinuousClock()
         let started = clock.now
         for search in [
@@ -237,9 +249,11 @@ struct ConsoleQueryTests {
         }
     }
 
-    @Test("assignment: to an active agent, away again; a disabled or unknown agent is refused")
-    func assignment() async throws {
-        let (store, _) = try await desk([("Printer jammed", "a")])
+    @Test(
+        "assignment: to an active agent, away again; a disabled or unknown agent is refused",
+        arguments: StoreBackend.allCases)
+    func assignment(backend: StoreBackend) async throws {
+        let (store, _) = try await desk(on: backend, [("Printer jammed", "a")])
         let alice = try await store.addAgent(email: "alice@desk.test", name: "Alice", role: .agent, passwordHash: nil)
         let bob = try await store.addAgent(email: "bob@desk.test", name: "Bob", role: .agent, passwordHash: nil)
         let before = try await store.consoleRequest(key: "SD-1").request.updatedAt
@@ -275,9 +289,9 @@ struct ConsoleQueryTests {
         #expect(try await store.consoleRequest(key: "SD-1").request.assigneeId == alice.id)
     }
 
-    @Test("a status change is stored with a new updatedAt")
-    func status() async throws {
-        let (store, _) = try await desk([("Printer jammed", "a")])
+    @Test("a status change is stored with a new updatedAt", arguments: StoreBackend.allCases)
+    func status(backend: StoreBackend) async throws {
+        let (store, _) = try await desk(on: backend, [("Printer jammed", "a")])
         let before = try await store.consoleRequest(key: "SD-1").request
         try await Task.sleep(for: .milliseconds(5))
         try await store.setRequestStatus(key: "SD-1", status: .waitingForCustomer)
@@ -293,9 +307,11 @@ struct ConsoleQueryTests {
         #expect(error?.code == .notFound)
     }
 
-    @Test("the queue version changes with every new request, change and comment of the project, and only then")
-    func queueVersion() async throws {
-        let (store, channel) = try await desk([])
+    @Test(
+        "the queue version changes with every new request, change and comment of the project, and only then",
+        arguments: StoreBackend.allCases)
+    func queueVersion(backend: StoreBackend) async throws {
+        let (store, channel) = try await desk(on: backend, [])
         _ = try await store.createProject(key: "HR", name: "People", signup: .public)
         var seen: [Int64] = [try await store.queueVersion(projectKey: "SD")]
         func changed() async throws {

@@ -285,9 +285,9 @@ struct DeskStoreTests {
         #expect(throws: DeskError.self) { try SecretBox().open(sealed) }
     }
 
-    @Test("project keys are validated")
-    func projectKeys() async throws {
-        let store = try DeskStore.inMemory()
+    @Test("project keys are validated", arguments: StoreBackend.allCases)
+    func projectKeys(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         await #expect(throws: DeskError.self) { try await store.createProject(key: "1X", name: "x", signup: .public) }
         await #expect(throws: DeskError.self) { try await store.createProject(key: "S-D", name: "x", signup: .public) }
         _ = try await store.createProject(key: "sd", name: "x", signup: .public)

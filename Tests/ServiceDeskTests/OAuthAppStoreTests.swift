@@ -25,9 +25,9 @@ private func draft(
 
 @Suite("OAuth app registrations in the store")
 struct OAuthAppStoreTests {
-    @Test("an added app is listed with its endpoints and scopes, and removed by name")
-    func addListRemove() async throws {
-        let store = try DeskStore.inMemory()
+    @Test("an added app is listed with its endpoints and scopes, and removed by name", arguments: StoreBackend.allCases)
+    func addListRemove(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let added = try await store.addOAuthApp(draft(name: "zeta", secret: nil))
         _ = try await store.addOAuthApp(draft(name: "Alpha"))
         #expect(added.id != nil)
@@ -45,9 +45,11 @@ struct OAuthAppStoreTests {
         #expect(try await store.oauthApps().map(\.name) == ["zeta"])
     }
 
-    @Test("a name already taken, in any case, is a conflict and the first app stays as it was")
-    func duplicateName() async throws {
-        let store = try DeskStore.inMemory()
+    @Test(
+        "a name already taken, in any case, is a conflict and the first app stays as it was",
+        arguments: StoreBackend.allCases)
+    func duplicateName(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         _ = try await store.addOAuthApp(draft(name: "m365"))
         let error = await #expect(throws: DeskError.self) {
             _ = try await store.addOAuthApp(draft(name: "M365") { $0.clientId = "other" })
@@ -57,9 +59,9 @@ struct OAuthAppStoreTests {
         #expect(try await store.oauthApps().map(\.clientId) == ["postdesk-client"])
     }
 
-    @Test("removing an unknown app says so and names the list command")
-    func removeUnknown() async throws {
-        let store = try DeskStore.inMemory()
+    @Test("removing an unknown app says so and names the list command", arguments: StoreBackend.allCases)
+    func removeUnknown(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
         let error = await #expect(throws: DeskError.self) { try await store.removeOAuthApp(name: "nowhere") }
         #expect(error?.code == .notFound)
         #expect(error?.message.contains("postdesk oauth app list") == true)

@@ -6,8 +6,8 @@ import Testing
 /// The outbox in the store: statuses as cases, refused recipients per message, listing, retrying failed ones.
 @Suite("Outbox store")
 struct OutboxStoreTests {
-    static func desk(notifications: Int) async throws -> (DeskStore, [Int64]) {
-        let (store, channel) = try await makeDesk()
+    static func desk(on backend: StoreBackend = .sqlite, notifications: Int) async throws -> (DeskStore, [Int64]) {
+        let (store, channel) = try await makeDesk(on: backend)
         _ = try await storeAndApply(store, channel: channel, intake())
         var ids: [Int64] = []
         for index in 0..<notifications {
@@ -18,9 +18,11 @@ struct OutboxStoreTests {
         return (store, ids)
     }
 
-    @Test("a send records the refused recipients with their replies, and the listing shows them")
-    func refusedRecipients() async throws {
-        let (store, ids) = try await Self.desk(notifications: 1)
+    @Test(
+        "a send records the refused recipients with their replies, and the listing shows them",
+        arguments: StoreBackend.allCases)
+    func refusedRecipients(backend: StoreBackend) async throws {
+        let (store, ids) = try await Self.desk(on: backend, notifications: 1)
         try await store.markSent(
             outboxId: ids[0], reply: "250 2.0.0 queued",
             refusedRecipients: ["bob@customer.test": "550 5.1.1 <bob@customer.test>: unknown"])
@@ -34,9 +36,11 @@ struct OutboxStoreTests {
         #expect(try await store.dueOutbox(now: Date(), limit: 10).isEmpty)
     }
 
-    @Test("only failed notifications can be retried; they become pending, due now, with a fresh count")
-    func retryFailed() async throws {
-        let (store, ids) = try await Self.desk(notifications: 3)
+    @Test(
+        "only failed notifications can be retried; they become pending, due now, with a fresh count",
+        arguments: StoreBackend.allCases)
+    func retryFailed(backend: StoreBackend) async throws {
+        let (store, ids) = try await Self.desk(on: backend, notifications: 3)
         try await store.markAttemptFailed(outboxId: ids[0], reply: "554 5.7.1 refused", retryAt: nil)
         try await store.markAttemptFailed(outboxId: ids[1], reply: "550 5.1.1 unknown", retryAt: nil)
         try await store.markSent(outboxId: ids[2], reply: "250 ok")
@@ -59,18 +63,20 @@ struct OutboxStoreTests {
         #expect(try await store.retryAllFailedNotifications(now: now).isEmpty)
     }
 
-    @Test("a pass over the due notifications continues after the last id it saw")
-    func dueAfterCursor() async throws {
-        let (store, ids) = try await Self.desk(notifications: 5)
+    @Test("a pass over the due notifications continues after the last id it saw", arguments: StoreBackend.allCases)
+    func dueAfterCursor(backend: StoreBackend) async throws {
+        let (store, ids) = try await Self.desk(on: backend, notifications: 5)
         let first = try await store.dueOutbox(now: Date(), limit: 2)
         #expect(first.compactMap(\.id) == Array(ids[0..<2]))
         let next = try await store.dueOutbox(now: Date(), limit: 10, afterId: try #require(first.last?.id))
         #expect(next.compactMap(\.id) == Array(ids[2...]))
     }
 
-    @Test("more notifications an hour to one recipient than the limit are held; release sends, drop gives up")
-    func recipientLimit() async throws {
-        let (store, _) = try await Self.desk(notifications: 0)
+    @Test(
+        "more notifications an hour to one recipient than the limit are held; release sends, drop gives up",
+        arguments: StoreBackend.allCases)
+    func recipientLimit(backend: StoreBackend) async throws {
+        let (store, _) = try await Self.desk(on: backend, notifications: 0)
         var statuses: [OutboxStatus] = []
         var ids: [Int64] = []
         for index in 0..<4 {
