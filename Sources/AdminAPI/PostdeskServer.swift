@@ -53,14 +53,15 @@ public enum DeskDatabase: Sendable {
 public struct PostgresNode: Sendable {
     /// The database URL (`postgres://…`, with `sslmode`).
     public var url: String
-    /// The attachment directory every node shares (content-addressed files).
-    public var attachmentsDirectory: URL
+    /// The attachment directory every node shares (content-addressed files); nil: the bytes are kept in the
+    /// database, and each node caches what it reads in its data directory.
+    public var attachmentsDirectory: URL?
     /// This node's name among the desk's nodes.
     public var nodeName: String
     /// How long a mailbox lease lasts without renewal.
     public var leaseDuration: Duration
 
-    public init(url: String, attachmentsDirectory: URL, nodeName: String, leaseDuration: Duration) {
+    public init(url: String, attachmentsDirectory: URL?, nodeName: String, leaseDuration: Duration) {
         self.url = url
         self.attachmentsDirectory = attachmentsDirectory
         self.nodeName = nodeName
@@ -170,7 +171,10 @@ public struct PostdeskServer: Sendable {
         case .postgres(let node):
             let pool = try await PostgresPool.open(try PostgresLocation(url: node.url), logger: logger)
             store = DeskStore(
-                backend: PostgresBackend(pool: pool), secrets: secrets, attachmentDirectory: node.attachmentsDirectory)
+                backend: PostgresBackend(pool: pool), secrets: secrets,
+                attachmentDirectory: node.attachmentsDirectory
+                    ?? dataDirectory.appendingPathComponent("attachment-cache", isDirectory: true))
+            store.attachmentsInDatabase = node.attachmentsDirectory == nil
             let joined = Cluster(node: node, pool: pool, metrics: metrics, logger: logger)
             store.intakeFence = joined.fence
             cluster = joined

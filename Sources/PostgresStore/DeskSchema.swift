@@ -2,7 +2,12 @@ import ServiceDesk
 
 extension PostgresPool {
     /// The PostgreSQL schema, in order.
-    public static let migrations: [Migration] = [nodeLeaseMigration, deskMigration]
+    public static let migrations: [Migration] = [nodeLeaseMigration, deskMigration, attachmentBlobMigration]
+
+    /// Migration "v3-attachment-blob": attachment bytes in the database, for nodes that share no directory; one row per
+    /// SHA-256, as the files are named.
+    static let attachmentBlobMigration = Migration(
+        "v3-attachment-blob", ["CREATE TABLE attachmentBlob (sha256 TEXT PRIMARY KEY, data BYTEA NOT NULL)"])
 
     /// Migration "v2-desk": the desk's tables as SQLite's migrations v1 to v12 leave them, in PostgreSQL's words, so
     /// that the store's one set of statements reads both. Ids are identities; flags are 0 or 1 in INTEGER columns, as

@@ -244,7 +244,7 @@ extension DeskStore {
     /// One attachment and the file that holds its bytes (content-addressed under `attachmentDirectory`).
     public func attachment(id: Int64) async throws -> (ConsoleAttachment, url: URL) {
         let directory = attachmentDirectory
-        return try await read { db in
+        let found = try await read { db in
             guard
                 let row = try SQLRow.fetchOne(
                     db, sql: "SELECT id, filename, contentType, size, sha256, commentId FROM attachment WHERE id = ?",
@@ -257,6 +257,8 @@ extension DeskStore {
             else { throw DeskError(.storage, "attachment \(id) has a malformed digest") }
             return (attachment, Self.attachmentURL(sha256: attachment.sha256, in: directory))
         }
+        try await cacheAttachment(sha256: found.0.sha256)
+        return found
     }
 
     /// Indexes for search up to `limit` requests and `limit` comments committed since the last call, and says how

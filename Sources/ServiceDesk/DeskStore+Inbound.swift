@@ -539,6 +539,8 @@ struct SavedAttachment: Sendable {
     var isInline: Bool
     var size: Int
     var sha256: String
+    /// The bytes, when they are stored in the database with the rows (`attachmentsInDatabase`).
+    var data: [UInt8]? = nil
 }
 
 /// An attachment kept with a request.
@@ -556,6 +558,12 @@ extension DeskStore {
     /// Writes an attachment's bytes under the data directory, named by their SHA-256.
     func saveAttachment(_ attachment: IncomingAttachment) throws -> SavedAttachment {
         let digest = hexDigits(SHA256.hash(data: attachment.data))
+        if attachmentsInDatabase {
+            // Written with the rows that name it, in the same transaction.
+            return SavedAttachment(
+                filename: attachment.filename, contentType: attachment.contentType, isInline: attachment.isInline,
+                size: attachment.data.count, sha256: digest, data: Array(attachment.data))
+        }
         let file = Self.attachmentURL(sha256: digest, in: attachmentDirectory)
         let manager = FileManager.default
         if !manager.fileExists(atPath: file.path) {
@@ -588,6 +596,11 @@ extension DeskStore {
         _ files: [SavedAttachment], requestId: Int64, commentId: Int64?, inboundId: Int64?, in db: any SQLSession
     ) throws {
         for file in files {
+            if let data = file.data {
+                try db.execute(
+                    sql: "INSERT INTO attachmentBlob (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    arguments: [file.sha256, Data(data)])
+            }
             try db.execute(
                 sql: """
                     INSERT INTO attachment (requestId, commentId, inboundId, filename, contentType, size, sha256, isInline)
@@ -603,7 +616,7 @@ extension DeskStore {
     /// The attachments of a request, oldest first.
     public func attachments(requestKey: String) async throws -> [StoredAttachment] {
         let directory = attachmentDirectory
-        return try await read { db in
+        let stored = try await read { db in
             let request = try Self.request(requestKey, in: db)
             return try SQLRow.fetchAll(
                 db,
@@ -617,6 +630,34 @@ extension DeskStore {
                     sha256: sha, isInline: try row["isInline"],
                     path: Self.attachmentURL(sha256: sha, in: directory).path)
             }
+        }
+        for attachment in stored { try await cacheAttachment(sha256: attachment.sha256) }
+        return stored
+    }
+
+    /// Writes an attachment kept in the database (`attachmentsInDatabase`) into this node's cache directory, unless it
+    /// is there; nothing to do when attachments are files.
+    func cacheAttachment(sha256 digest: String) async throws {
+        guard attachmentsInDatabase else { return }
+        let file = Self.attachmentURL(sha256: digest, in: attachmentDirectory)
+        guard !FileManager.default.fileExists(atPath: file.path) else { return }
+        guard
+            let data = try await read({ db in
+                try Data.fetchOne(db, sql: "SELECT data FROM attachmentBlob WHERE sha256 = ?", arguments: [digest])
+            })
+        else { throw DeskError(.storage, "the bytes of attachment \(digest) are not in the database") }
+        // Checked as a file from a backup is: the name says what the bytes must hash to.
+        guard hexDigits(SHA256.hash(data: data)) == digest else {
+            throw DeskError(.storage, "the stored bytes of attachment \(digest) do not match its SHA-256")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = file.appendingPathExtension("partial-\(UUID().uuidString)")
+            try data.write(to: temporary)
+            if rename(temporary.path, file.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+        } catch {
+            throw DeskError(.storage, "cannot cache attachment \(digest): \(error)")
         }
     }
 

@@ -21,11 +21,12 @@ struct ServeCommand: AsyncParsableCommand {
               postdesk serve --config /etc/postdesk.conf --print-config
               postdesk serve --data-dir /var/lib/postdesk --node-name desk-a \\
                   --database 'postgres://postdesk:…@db.internal/postdesk?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem' \\
-                  --attachments-dir /srv/postdesk/attachments
+                  --secret-key-file /etc/postdesk/secret.key
 
             Several nodes share one PostgreSQL database (--database): each runs the mailboxes it holds leases on, at \
             most its share, and takes over a dead node's within --lease-seconds and 5 s. Give every node the same \
-            secret key file and attachments directory, and its own --node-name and data directory.
+            secret key file, and its own --node-name and data directory. Attachments are kept in the database, or \
+            in a directory every node shares (--attachments-dir).
             """)
 
     @Option(help: ArgumentHelp(ServeSetting.dataDir.help)) var dataDir: String?
@@ -130,15 +131,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let database: DeskDatabase
         if let url = value(.database) {
-            guard let attachments = value(.attachmentsDir) else {
-                printError(
-                    "--database needs --attachments-dir: a directory every node shares, where attachment files are kept"
-                )
-                throw ExitCode.validationFailure
-            }
             database = .postgres(
                 PostgresNode(
-                    url: url, attachmentsDirectory: URL(fileURLWithPath: attachments, isDirectory: true),
+                    url: url,
+                    attachmentsDirectory: value(.attachmentsDir).map { URL(fileURLWithPath: $0, isDirectory: true) },
                     nodeName: value(.nodeName) ?? ProcessInfo.processInfo.hostName,
                     leaseDuration: .seconds(settings.number(.leaseSeconds))))
         } else {

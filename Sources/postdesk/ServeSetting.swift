@@ -118,8 +118,9 @@ enum ServeSetting: String, SettingTable {
                 environmentName: "DATABASE_URL")
         case .attachmentsDir:
             SettingRow(
-                summary: "Directory of attachment files that every node shares (with --database; required there)",
-                kind: .path, fallback: .derived("DATA_DIR/attachments with SQLite"))
+                summary:
+                    "Directory of attachment files that every node shares (with --database); without it they are kept in the database",
+                kind: .path, fallback: .derived("DATA_DIR/attachments with SQLite; the database with --database"))
         case .nodeName:
             SettingRow(
                 summary: "This node's name among the desk's nodes (with --database)", kind: .text,

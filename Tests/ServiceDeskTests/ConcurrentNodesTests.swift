@@ -119,3 +119,41 @@ struct NULTextTests {
         #expect(!detail.request.summary.contains("\u{0}") || backend == .sqlite)
     }
 }
+
+@Suite("Attachments kept in PostgreSQL")
+struct DatabaseAttachmentTests {
+    @Test("an attachment stored by one node is read by another, which caches it; its bytes are checked")
+    func sharedThroughTheDatabase() async throws {
+        let (node, other) = try await StoreBackend.postgresNodes()
+        var first = node
+        first.attachmentsInDatabase = true
+        // Each node its own cache directory: nothing is shared but the database.
+        var second = DeskStore(
+            backend: other.backend, secrets: other.secrets,
+            attachmentDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(
+                "postdesk-cache-\(UUID().uuidString)", isDirectory: true))
+        second.attachmentsInDatabase = true
+        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
+        _ = try await first.addRequestType(
+            projectKey: "SD", name: "Get help",
+            fields: [
+                RequestField(name: "summary", visible: true, required: true),
+                RequestField(name: "description", visible: true, required: true),
+            ])
+        let channel = try #require(
+            try await first.linkChannel(
+                draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
+            ).id)
+        let bytes = Data((0..<5000).map { UInt8($0 % 251) })
+        let file = IncomingAttachment(
+            filename: "log.bin", contentType: "application/octet-stream", isInline: false, data: Array(bytes))
+        #expect(try await storeAndApply(first, channel: channel, intake(attachments: [file])) == .created("SD-1"))
+        #expect(!FileManager.default.fileExists(atPath: first.attachmentDirectory.path), "no file is written")
+        let stored = try #require(try await second.attachments(requestKey: "SD-1").first)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: stored.path)) == bytes)
+        let console = try await second.consoleRequest(key: "SD-1")
+        let id = try #require(console.attachments.first?.id)
+        let (_, url) = try await second.attachment(id: id)
+        #expect(try Data(contentsOf: url) == bytes)
+    }
+}
