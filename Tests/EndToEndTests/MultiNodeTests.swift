@@ -86,6 +86,28 @@ struct MultiNodeTests {
         return desk
     }
 
+    /// Makes `count` Dovecot users and links them with one `channel import` on `node` to a new project; their addresses.
+    static func linkMailboxes(
+        _ count: Int, project: String, named prefix: String, on node: PostdeskProcess, desk: Desk, servers: MailServers
+    ) throws -> [String] {
+        try node.createProject(project, name: "Several nodes", signup: "public")
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        var csv = "project,address,protocol,host,port,tls,password-file,request-type\n"
+        var addresses: [String] = []
+        for index in 0..<count {
+            let address = "\(prefix)\(index)-\(tag)@desk.test"
+            try servers.addUser(address, password: "secret")
+            let passwordFile = desk.directory.appendingPathComponent("\(prefix)\(index).password")
+            try Data("secret\n".utf8).write(to: passwordFile)
+            csv += "\(project),\(address),imap,127.0.0.1,\(servers.imapPort),none,\(passwordFile.path),Help\n"
+            addresses.append(address)
+        }
+        let file = desk.directory.appendingPathComponent("\(prefix)-mailboxes.csv")
+        try Data(csv.utf8).write(to: file)
+        try node.ok(["channel", "import", file.path])
+        return addresses
+    }
+
     /// Waits until `condition` holds, checking every 200 ms; fails with `what` after `timeout`.
     static func waitUntil(
         _ what: String, timeout: Duration, _ condition: () throws -> Bool
@@ -120,21 +142,8 @@ struct MultiNodeTests {
             for node in desk.nodes.values { Task { try? await node.stop(signal: SIGKILL) } }
         }
         let a = try desk.node("a")
-        try a.createProject("MN", name: "Many nodes", signup: "public")
-        let tag = UUID().uuidString.prefix(6).lowercased()
-        var csv = "project,address,protocol,host,port,tls,password-file,request-type\n"
-        var addresses: [String] = []
-        for index in 0..<Self.mailboxes {
-            let address = "node\(index)-\(tag)@desk.test"
-            try servers.addUser(address, password: "secret")
-            let passwordFile = desk.directory.appendingPathComponent("\(index).password")
-            try Data("secret\n".utf8).write(to: passwordFile)
-            csv += "MN,\(address),imap,127.0.0.1,\(servers.imapPort),none,\(passwordFile.path),Help\n"
-            addresses.append(address)
-        }
-        let file = desk.directory.appendingPathComponent("mailboxes.csv")
-        try Data(csv.utf8).write(to: file)
-        try a.ok(["channel", "import", file.path])
+        let addresses = try Self.linkMailboxes(
+            Self.mailboxes, project: "MN", named: "node", on: a, desk: desk, servers: servers)
 
         // Fair shares: 24 mailboxes on 3 live nodes are 8 each, every one owned exactly once (one row a channel).
         _ = try await Self.waitUntil("fair shares", timeout: .seconds(30)) {
@@ -214,21 +223,8 @@ struct MultiNodeTests {
             for node in desk.nodes.values { Task { try? await node.stop(signal: SIGKILL) } }
         }
         let a = try desk.node("a")
-        try a.createProject("MK", name: "Killed nodes", signup: "public")
-        let tag = UUID().uuidString.prefix(6).lowercased()
-        var csv = "project,address,protocol,host,port,tls,password-file,request-type\n"
-        var addresses: [String] = []
-        for index in 0..<mailboxCount {
-            let address = "kill\(index)-\(tag)@desk.test"
-            try servers.addUser(address, password: "secret")
-            let passwordFile = desk.directory.appendingPathComponent("k\(index).password")
-            try Data("secret\n".utf8).write(to: passwordFile)
-            csv += "MK,\(address),imap,127.0.0.1,\(servers.imapPort),none,\(passwordFile.path),Help\n"
-            addresses.append(address)
-        }
-        let file = desk.directory.appendingPathComponent("kill-mailboxes.csv")
-        try Data(csv.utf8).write(to: file)
-        try a.ok(["channel", "import", file.path])
+        let addresses = try Self.linkMailboxes(
+            mailboxCount, project: "MK", named: "kill", on: a, desk: desk, servers: servers)
 
         // Mail arrives in even steps; between steps a node is SIGKILLed, and started again (a new incarnation)
         // one step later, so that its mailboxes move while mail keeps coming.

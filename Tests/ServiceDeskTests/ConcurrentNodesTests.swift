@@ -21,20 +21,25 @@ struct ConcurrentNodesTests {
             """.utf8)
     }
 
-    @Test("both nodes create requests of one project and the same new customers at once: distinct numbers, no loss")
-    func numbersAndCustomers() async throws {
-        let (first, second) = try await StoreBackend.postgresNodes()
-        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
-        _ = try await first.addRequestType(
+    /// Project SD with a request type fit for email and the channel help@desk.test, made through `store`; its id.
+    static func prepare(_ store: DeskStore) async throws -> Int64 {
+        _ = try await store.createProject(key: "SD", name: "Service Desk", signup: .public)
+        _ = try await store.addRequestType(
             projectKey: "SD", name: "Get help",
             fields: [
                 RequestField(name: "summary", visible: true, required: true),
                 RequestField(name: "description", visible: true, required: true),
             ])
-        let channel = try #require(
-            try await first.linkChannel(
+        return try #require(
+            try await store.linkChannel(
                 draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
             ).id)
+    }
+
+    @Test("both nodes create requests of one project and the same new customers at once: distinct numbers, no loss")
+    func numbersAndCustomers() async throws {
+        let (first, second) = try await StoreBackend.postgresNodes()
+        let channel = try await ConcurrentNodesTests.prepare(first)
         // 40 mails from 4 senders nobody knows yet; each node stores and decides half, interleaved in time.
         let senders = (0..<4).map { "customer\($0)@customer.test" }
         var stored: [(node: Int, id: Int64, raw: [UInt8])] = []
@@ -75,17 +80,7 @@ struct SharedOutboxTests {
     @Test("two nodes claiming due notifications at once get disjoint rows; a claim hides a row until it runs out")
     func disjointClaims() async throws {
         let (first, second) = try await StoreBackend.postgresNodes()
-        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
-        _ = try await first.addRequestType(
-            projectKey: "SD", name: "Get help",
-            fields: [
-                RequestField(name: "summary", visible: true, required: true),
-                RequestField(name: "description", visible: true, required: true),
-            ])
-        let channel = try #require(
-            try await first.linkChannel(
-                draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
-            ).id)
+        let channel = try await ConcurrentNodesTests.prepare(first)
         _ = try await storeAndApply(first, channel: channel, intake())
         for index in 0..<6 {
             _ = try await first.addAgentComment(
@@ -133,17 +128,7 @@ struct DatabaseAttachmentTests {
             attachmentDirectory: FileManager.default.temporaryDirectory.appendingPathComponent(
                 "postdesk-cache-\(UUID().uuidString)", isDirectory: true))
         second.attachmentsInDatabase = true
-        _ = try await first.createProject(key: "SD", name: "Service Desk", signup: .public)
-        _ = try await first.addRequestType(
-            projectKey: "SD", name: "Get help",
-            fields: [
-                RequestField(name: "summary", visible: true, required: true),
-                RequestField(name: "description", visible: true, required: true),
-            ])
-        let channel = try #require(
-            try await first.linkChannel(
-                draft(address: "help@desk.test"), watermark: LinkWatermark(uidValidity: 7, uidNext: 1)
-            ).id)
+        let channel = try await ConcurrentNodesTests.prepare(first)
         let bytes = Data((0..<5000).map { UInt8($0 % 251) })
         let file = IncomingAttachment(
             filename: "log.bin", contentType: "application/octet-stream", isInline: false, data: Array(bytes))
