@@ -12,7 +12,8 @@ import Testing
 /// request. The CI size is 24 mailboxes and 6 s leases; the 300 mailboxes are the same code with a larger N.
 @Suite("Several nodes on one PostgreSQL", .serialized)
 struct MultiNodeTests {
-    static let mailboxes = 24
+    /// Mailboxes of the lease test: a multiple of 6, so that three nodes' shares and two nodes' are even.
+    static let mailboxes = size("MAILBOXES", 24)
     static let leaseSeconds = 6
 
     /// The desk: the database, the shared directories, and the nodes by name.
@@ -145,14 +146,16 @@ struct MultiNodeTests {
         let addresses = try Self.linkMailboxes(
             Self.mailboxes, project: "MN", named: "node", on: a, desk: desk, servers: servers)
 
-        // Fair shares: 24 mailboxes on 3 live nodes are 8 each, every one owned exactly once (one row a channel).
+        // Fair shares: a third each on 3 live nodes, every mailbox owned exactly once (one row a channel).
         _ = try await Self.waitUntil("fair shares", timeout: .seconds(30)) {
-            try desk.owners() == ["a": 8, "b": 8, "c": 8]
+            try desk.owners() == ["a": Self.mailboxes / 3, "b": Self.mailboxes / 3, "c": Self.mailboxes / 3]
         }
         #expect(try desk.leaseRows() == Self.mailboxes)
         // Any node answers for the whole desk: the nodes with their mailboxes, and every mailbox with its owner.
         let nodes = try a.json([NodeLine].self, ["nodes"])
-        #expect(nodes.map(\.name) == ["a", "b", "c"] && nodes.allSatisfy { $0.live && $0.mailboxes.count == 8 })
+        #expect(
+            nodes.map(\.name) == ["a", "b", "c"]
+                && nodes.allSatisfy { $0.live && $0.mailboxes.count == Self.mailboxes / 3 })
         let health = try desk.node("b").json(Health.self, ["status"])
         #expect(health.channels.count == Self.mailboxes)
         #expect(
@@ -176,7 +179,7 @@ struct MultiNodeTests {
             return owners["c"] == nil && owners.values.reduce(0, +) == Self.mailboxes
         }
         #expect(moved <= Duration.seconds(Self.leaseSeconds + 5))
-        #expect(try desk.owners() == ["a": 12, "b": 12])
+        #expect(try desk.owners() == ["a": Self.mailboxes / 2, "b": Self.mailboxes / 2])
 
         // SIGSTOP b past its lease: a takes everything. Mail that arrives meanwhile is a's; when b resumes it writes
         // nothing (its commits are fenced out) and gives up what it thought it held.
@@ -195,7 +198,7 @@ struct MultiNodeTests {
         }
         // b rejoins and gets its share again; nothing it did while resuming made a second request of any mail.
         _ = try await Self.waitUntil("b's share back", timeout: .seconds(30)) {
-            try desk.owners() == ["a": 12, "b": 12]
+            try desk.owners() == ["a": Self.mailboxes / 2, "b": Self.mailboxes / 2]
         }
         try await Task.sleep(for: .seconds(2))
         #expect(try desk.requests() == 2 * Self.mailboxes)
@@ -206,8 +209,9 @@ struct MultiNodeTests {
         desk.nodes = [:]
     }
 
-    /// The size of the kill run: `POSTDESK_MULTINODE_MAILS`, `…_KILLS`, `…_MAILBOXES` (scripts/multinode-harness.sh runs
-    /// the 1,000 mails and 10 kills on 300 mailboxes); the suite's size by default.
+    /// The sizes of the runs: `POSTDESK_MULTINODE_MAILBOXES` (the lease test), `…_KILL_MAILBOXES`, `…_MAILS`, `…_KILLS`
+    /// (the kill run); scripts/multinode-harness.sh runs the 300 mailboxes, 1,000 mails and 10 kills. The
+    /// suite's sizes by default.
     static func size(_ name: String, _ fallback: Int) -> Int {
         ProcessInfo.processInfo.environment["POSTDESK_MULTINODE_\(name)"].flatMap(Int.init) ?? fallback
     }
@@ -215,7 +219,7 @@ struct MultiNodeTests {
     @Test("nodes SIGKILLed one after another during ingest, each restarted: every mail one request, none lost")
     func killsDuringIngest() async throws {
         let servers = try await MailServers.shared()
-        let mailboxCount = Self.size("MAILBOXES", 12)
+        let mailboxCount = Self.size("KILL_MAILBOXES", 12)
         let mails = Self.size("MAILS", 120)
         let kills = Self.size("KILLS", 4)
         var desk = try await Self.startDesk(nodes: ["a", "b", "c"])
