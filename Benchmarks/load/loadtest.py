@@ -594,8 +594,9 @@ class Postgres:
     user = "postdesk"
     database = "postdesk"
 
-    def __init__(self, base: Path, unsafe: bool):
+    def __init__(self, base: Path, unsafe: bool, statements: bool = False):
         self.base = base / "postgres"
+        self.statements = statements
         self.data = self.base / "data"
         self.socket_dir = self.base / "run"
         self.log_file = self.base / "postgres.log"
@@ -643,6 +644,8 @@ class Postgres:
         # Three nodes' pools (20 connections each) and the harness's psql fit in 100; durability is PostgreSQL's
         # default (fsync and synchronous_commit on), as postdesk's SQLite syncs every commit (synchronous=FULL).
         settings = ["max_connections=100", "log_min_messages=warning", "listen_addresses=127.0.0.1"]
+        if self.statements:
+            settings += ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]
         if self.unsafe:
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
         for attempt in range(3):
@@ -662,6 +665,8 @@ class Postgres:
                 if self.psql("SELECT 1", check=False).returncode == 0:
                     self.psql(f"CREATE ROLE {self.user} LOGIN CREATEDB PASSWORD {sql_literal(self.password)}")
                     self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}")
+                    if self.statements:
+                        self.psql("CREATE EXTENSION pg_stat_statements", database=self.database)
                     return
                 time.sleep(0.1)
             text = self.log_file.read_text(errors="replace")
@@ -682,6 +687,34 @@ class Postgres:
 
     def session(self) -> PsqlSession:
         return PsqlSession(self)
+
+    def database_stats(self) -> dict:
+        """The desk database's counters of pg_stat_database."""
+        columns = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted", "tup_fetched",
+                   "deadlocks")
+        out = self.psql(f"SELECT {', '.join(columns)} FROM pg_stat_database WHERE datname = {sql_literal(self.database)}")
+        return dict(zip(columns, (int(v) for v in out.stdout.strip().split("|"))))
+
+    def log_size(self) -> int:
+        try:
+            return self.log_file.stat().st_size
+        except OSError:
+            return 0
+
+    def log_errors(self, offset: int) -> dict:
+        """ERROR messages of the server log past `offset`, counted by their text."""
+        counts: dict[str, int] = {}
+        try:
+            with open(self.log_file, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return counts
+        for line in text.splitlines():
+            _, marker, message = line.partition(" ERROR:  ")
+            if marker:
+                counts[message.strip()[:160]] = counts.get(message.strip()[:160], 0) + 1
+        return counts
 
     @property
     def pid(self) -> int | None:
@@ -1040,7 +1073,7 @@ class Run:
         self.dovecot.start()
         lmtp_port = free_port() if lmtp else None
         if self.args.nodes > 0:
-            self.postgres = Postgres(self.base, unsafe=self.args.pg_unsafe)
+            self.postgres = Postgres(self.base, unsafe=self.args.pg_unsafe, statements=self.args.pg_statements)
             log(f"starting PostgreSQL ({self.postgres.binaries.parent.name})")
             self.postgres.start()
             # Every node seals stored passwords with the same key: made here, as an operator would (32 random bytes).
@@ -1091,6 +1124,7 @@ class Run:
         addresses = [self.dovecot.address(i) for i in range(1, self.n + 1)]
         use_import = not self.args.no_import and self.postdesk.has_command("channel", "import")
         log(f"linking {self.n} mailboxes with {'channel import' if use_import else 'channel add'}")
+        import_failures: list[str] = []
         start = time.monotonic()
         if use_import:
             csv_file = self.base / "channels.csv"
@@ -1099,7 +1133,18 @@ class Run:
                 for address in addresses:
                     f.write(f"{PROJECT},{address},imap,127.0.0.1,{self.dovecot.imap_port},none,{address},"
                             f"{password_file},{REQUEST_TYPE}\n")
-            self.postdesk.cli(["channel", "import", str(csv_file)])
+            # An import that linked only some rows (the others' reasons are in its output) is run again: it skips
+            # what is linked ("already") and tries the rest. Up to 3 passes, reported as `import_passes`.
+            for passes in range(1, 4):
+                out = self.postdesk.cli(["channel", "import", str(csv_file)], check=False)
+                if out.returncode == 0:
+                    break
+                text = (out.stdout + out.stderr).decode(errors="replace")
+                reasons = [line for line in text.splitlines() if "fail" in line.lower() or "error" in line.lower()]
+                log(f"channel import pass {passes} failed ({out.returncode}): " + " | ".join(reasons[-4:])[-1500:])
+                import_failures.append(" | ".join(reasons[-4:])[-600:])
+            else:
+                raise HarnessError(f"channel import failed 3 times: {import_failures[-1]}")
         else:
             def add(address: str) -> None:
                 self.postdesk.cli([
@@ -1122,6 +1167,8 @@ class Run:
         return self.emit(
             "link", method="import" if use_import else f"add x{self.args.link_concurrency}",
             seconds=round(seconds, 2), per_second=round(self.n / seconds, 1), linked=linked,
+            **({"import_passes": len(import_failures) + 1, "import_failures": import_failures}
+               if import_failures else {}),
         )
 
     def wait_idle(self, timeout: float) -> float:
@@ -1178,9 +1225,16 @@ class Run:
         # every index and cache, and the second finds them made.
         self.doveadm("index", "-A", "INBOX")
         tokens_before = 0
+        pg_before: tuple = ()
+        pg_log_offset = 0
         if clustered:
+            assert self.postgres
             with self.postdesk.connect_db() as db:
                 tokens_before = db.execute("SELECT coalesce(sum(fencingToken), 0) FROM channelLease").fetchone()[0]
+                if self.args.pg_statements:
+                    db.execute("SELECT pg_stat_statements_reset()")
+            pg_before = self.postgres.database_stats()
+            pg_log_offset = self.postgres.log_size()
         log(f"backlog written in {written:.1f} s and indexed; starting postdesk"
             + (f" ({len(self.nodes)} nodes at once)" if clustered else ""))
         dovecot_cpu_start = tree_cpu_seconds(self.dovecot.master_pid)
@@ -1220,7 +1274,8 @@ class Run:
                 if time.monotonic() - last_log > 10:
                     log(f"drain: {done - before} of {total} processed")
                     last_log = time.monotonic()
-                time.sleep(0.1)
+                # The end time is the last processedAt, not this poll's; on PostgreSQL a poll costs a backend ~1 ms.
+                time.sleep(0.25 if clustered else 0.1)
             finished = time.time()
             cpu_node = {pid: cpu_seconds(pid) - cpu_start[pid] for pid in pids}
             cpu_node_total = {pid: cpu_seconds(pid) for pid in pids}  # startup included
@@ -1244,6 +1299,13 @@ class Run:
                 "SELECT count(*) FROM (SELECT messageId FROM inbound WHERE subject LIKE 'drain %' "
                 "GROUP BY messageId HAVING count(*) > 1) AS twice"
             ).fetchone()[0]
+            outcomes = {outcome or "pending": count for outcome, count in db.execute(
+                "SELECT outcome, count(*) FROM inbound WHERE subject LIKE 'drain %' GROUP BY outcome ORDER BY outcome")}
+            # What became of a mail that is not a request: its outcome and postdesk's words, for the first few.
+            others = [{"outcome": outcome, "attempts": attempts, "detail": (detail or "")[:300]}
+                      for outcome, attempts, detail in db.execute(
+                          "SELECT outcome, attempts, detail FROM inbound WHERE subject LIKE 'drain %' "
+                          "AND (outcome IS NULL OR outcome <> 'created') ORDER BY id LIMIT 5")]
             cluster_fields: dict = {}
             if clustered:
                 tokens_after = db.execute("SELECT coalesce(sum(fencingToken), 0) FROM channelLease").fetchone()[0]
@@ -1254,6 +1316,16 @@ class Run:
         seconds = parse_db_time(last_processed) - started
         fetch_to_commit = parse_db_time(last_processed) - parse_db_time(first_fetch)
         if clustered:
+            assert self.postgres
+            # The database's side: transactions committed and rolled back in the drain (pg_stat_database, flushed
+            # by the backends within a second of their last transaction), and the errors PostgreSQL logged.
+            time.sleep(1.5)
+            pg_after = self.postgres.database_stats()
+            cluster_fields.update({f"pg_{k}": pg_after[k] - pg_before[k] for k in pg_after})
+            cluster_fields["pg_commits_per_mail"] = round(cluster_fields["pg_xact_commit"] / total, 2)
+            cluster_fields["postgres_errors"] = self.postgres.log_errors(pg_log_offset)
+            if self.args.pg_statements:
+                self.save_statements()
             # Which node did what: each node's own counters (admin socket /metrics), the fence's refusals, and
             # the warnings and errors of its log.
             per_node = []
@@ -1290,7 +1362,8 @@ class Run:
             cpu_seconds=round(cpu, 2), cpu_ms_per_mail=round(1000 * cpu / total, 3),
             peak_rss_mib=round(peak_rss / 1024, 1),
             dovecot_cpu_seconds=round(dovecot_cpu, 2), dovecot_cpu_ms_per_mail=round(1000 * dovecot_cpu / total, 3),
-            inbound_rows=inbound, created=created, distinct_request_keys=distinct_keys,
+            inbound_rows=inbound, created=created, outcomes=outcomes,
+            **({"not_created": others} if others else {}), distinct_request_keys=distinct_keys,
             distinct_message_ids=distinct_ids, requests=requests, duplicates=duplicates,
             exactly_once=(inbound == total and created == total and distinct_keys == total and duplicates == 0),
             backlog_write_s=round(written, 2), wall_s=round(finished - started, 2), **cluster_fields,
@@ -1299,6 +1372,20 @@ class Run:
             # postdesk marked the backlog \Seen; fetchmail gets it unread, as postdesk did.
             self.doveadm("flags", "remove", "-A", "\\Seen", "mailbox", "INBOX", "all")
             self.fetchmail(total)
+
+    def save_statements(self) -> None:
+        """--pg-statements: the drain's 25 costliest statements (pg_stat_statements), logged and kept in --out."""
+        with self.postdesk.connect_db() as db:
+            rows = db.execute(
+                "SELECT calls, round(total_exec_time::numeric, 1), rows, "
+                "regexp_replace(left(query, 160), '\\s+', ' ', 'g') FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "ORDER BY total_exec_time DESC LIMIT 25")
+        lines = [f"{calls:>8} calls {ms:>10} ms {nrows:>8} rows  {query}" for calls, ms, nrows, query in rows]
+        for line in lines[:12]:
+            log(f"pg: {line}")
+        if self.out:
+            (self.out / f"pg-statements-nodes{self.args.nodes}-n{self.n}.txt").write_text("\n".join(lines) + "\n")
 
     def doveadm(self, *arguments: str) -> None:
         """Runs a doveadm command against the harness's Dovecot, for every user when given -A."""
@@ -1502,6 +1589,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--lease-seconds", type=int, default=10, help="--nodes: the nodes' --lease-seconds")
     parser.add_argument("--pg-unsafe", action="store_true",
                         help="--nodes: PostgreSQL with fsync, synchronous_commit and full_page_writes off")
+    parser.add_argument("--pg-statements", action="store_true",
+                        help="--nodes: load pg_stat_statements and log (and keep in --out) the drain's costliest "
+                             "statements")
     args = parser.parse_args(argv)
     wanted = set(SCENARIOS) if args.scenario == "all" else set(args.scenario.split(","))
     unknown = wanted - set(SCENARIOS)
