@@ -49,9 +49,7 @@ struct StatusRoutes: Sendable {
                         return outcome
                     })
             }
-            let channels = Dictionary(
-                try await store.channels().compactMap { row in row.channel.id.map { ($0, row.channel.address) } },
-                uniquingKeysWith: { a, _ in a })
+            let channels = try await NodeRoutes.addresses(store)
             return try await store.processingLog(
                 channelAddress: channel, since: since, outcomes: outcomes, limit: min(limit, 10_000)
             )

@@ -14,9 +14,21 @@ import ServiceDesk
 public final class PostgresBackend: SQLBackend {
     public let pool: PostgresPool
     private var threads: NIOThreadPool { Self.threads }
+    /// What a transaction begins with: writes serializable, reads one read-only snapshot.
+    enum Kind {
+        case write, read
+
+        var begin: String {
+            switch self {
+            case .write: "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            case .read: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            }
+        }
+    }
+
     /// The threads transactions wait on, one per transaction in flight, shared by every backend of the process (a
     /// pool is never stopped: NIO does not allow one to end while running, and a process has one store).
-    private static let threads: NIOThreadPool = {
+    static let threads: NIOThreadPool = {
         let threads = NIOThreadPool(numberOfThreads: 32)
         threads.start()
         return threads
@@ -32,11 +44,11 @@ public final class PostgresBackend: SQLBackend {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await run(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", exclusive: true, body)
+        try await run(begin: Kind.write.begin, exclusive: true, body)
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await run(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", exclusive: false, body)
+        try await run(begin: Kind.read.begin, exclusive: false, body)
     }
 
     public func close() async {

@@ -549,27 +549,17 @@ public struct StoreCopy: Sendable {
     // MARK: PostgreSQL
 
     /// How a transaction on the target begins.
-    enum TransactionKind {
-        case write, read
-
-        var begin: String {
-            switch self {
-            case .write: "BEGIN ISOLATION LEVEL SERIALIZABLE"
-            case .read: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-            }
-        }
-    }
-
-    /// Runs `body` in one transaction on one connection, on a thread of NIO's pool (the statements and the SQLite
-    /// reads inside block it). Run once: a conflict is an error here, since nothing else should use the database.
+    /// Runs `body` in one transaction on one connection, on one of the store's waiting threads (the statements and the
+    /// SQLite reads inside block it). Run once: a conflict is an error here, since nothing else should use the database.
     private func transaction<T: Sendable>(
-        _ kind: TransactionKind, _ body: @escaping @Sendable (any SQLSession) throws -> T
+        _ kind: PostgresBackend.Kind, _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         let logger = self.logger
         do {
             return try await target.client.withConnection { connection in
-                try await NIOThreadPool.singleton.runIfActive {
-                    try PostgresSession(connection: connection, logger: logger).transaction(begin: kind.begin, exclusive: false, body)
+                try await PostgresBackend.threads.runIfActive {
+                    try PostgresSession(connection: connection, logger: logger).transaction(
+                        begin: kind.begin, exclusive: false, body)
                 }
             }
         } catch let error as PSQLError {
