@@ -177,6 +177,7 @@ public struct PostdeskServer: Sendable {
             store.attachmentsInDatabase = node.attachmentsDirectory == nil
             let joined = Cluster(node: node, pool: pool, metrics: metrics, logger: logger)
             store.intakeFence = joined.fence
+            store.processingClaims = InboundClaims(nodeName: node.nodeName)
             cluster = joined
         }
         let statusBoard = ChannelStatusBoard()

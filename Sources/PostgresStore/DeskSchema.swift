@@ -2,7 +2,9 @@ import ServiceDesk
 
 extension PostgresPool {
     /// The PostgreSQL schema, in order.
-    public static let migrations: [Migration] = [nodeLeaseMigration, deskMigration, attachmentBlobMigration]
+    public static let migrations: [Migration] = [
+        nodeLeaseMigration, deskMigration, attachmentBlobMigration, inboundClaimMigration,
+    ]
 
     /// Migration "v3-attachment-blob": attachment bytes in the database, for nodes that share no directory; one row per
     /// SHA-256, as the files are named.

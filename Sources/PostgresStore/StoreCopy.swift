@@ -137,9 +137,11 @@ public struct StoreCopy: Sendable {
     /// SQLite's own tables, which PostgreSQL does without: GRDB's migration log and the search index's cursor (the
     /// FTS5 tables and their shadow tables are found by their definition).
     static let sqliteOnly: Set<String> = ["grdb_migrations", "searchcursor"]
-    /// PostgreSQL's own tables, which are not the desk's: its migration log, the nodes' mailbox leases, and the
-    /// attachment bytes of nodes that share no directory (the copy puts the files in one).
-    static let postgresOnly: Set<String> = ["schemamigration", "node", "channellease", "attachmentblob"]
+    /// PostgreSQL's own tables, which are not the desk's: its migration log, the nodes' mailbox leases and processing
+    /// claims, and the attachment bytes of nodes that share no directory (the copy puts the files in one).
+    static let postgresOnly: Set<String> = [
+        "schemamigration", "node", "channellease", "attachmentblob", "inboundclaim",
+    ]
 
     /// The desk tables both schemas have, parents before children, with their columns as PostgreSQL types them.
     /// Schemas out of step (a table or column on one side only) are refused, naming what differs.

@@ -47,21 +47,26 @@ extension DeskStore {
     /// alone: the rows to attempt, in the order asked (an id asked twice is claimed once).
     public func claimForProcessing(inboundIds: [Int64], policy: IntakePolicy) async throws -> [InboundMail] {
         guard !inboundIds.isEmpty else { return [] }
+        let claims = processingClaims
         return try await write { db in
             var seen = Set<Int64>()
             var claimed: [InboundMail] = []
             for id in inboundIds where seen.insert(id).inserted {
-                if let mail = try Self.claim(id, policy: policy, in: db) { claimed.append(mail) }
+                if let mail = try Self.claim(id, policy: policy, claims: claims, in: db) { claimed.append(mail) }
             }
             return claimed
         }
     }
 
-    private static func claim(_ inboundId: Int64, policy: IntakePolicy, in db: any SQLSession) throws -> InboundMail? {
+    private static func claim(
+        _ inboundId: Int64, policy: IntakePolicy, claims: (any ProcessingClaims)?, in db: any SQLSession
+    ) throws -> InboundMail? {
         guard
             var mail = try InboundMail.fetchOne(db, sql: "SELECT * FROM inbound WHERE id = ?", arguments: [inboundId]),
             mail.processedAt == nil
         else { return nil }
+        // Another node is attempting it: neither an attempt nor a quarantine of this node's.
+        if let claims, try !claims.claim(inboundId: inboundId, in: db) { return nil }
         if mail.attempts >= policy.maxAttempts {
             let detail =
                 "quarantined after \(mail.attempts) attempts: \(mail.detail ?? "processing did not finish")"
@@ -83,7 +88,9 @@ extension DeskStore {
     /// Records that an attempt to process a mail failed. It stays pending for another attempt while
     /// it has attempts left; the last error is kept for the log.
     public func recordAttemptFailure(inboundId: Int64, reason: String, policy: IntakePolicy) async throws {
+        let claims = processingClaims
         try await write { db in
+            try claims?.release(inboundId: inboundId, in: db)
             guard
                 let row = try SQLRow.fetchOne(
                     db, sql: "SELECT attempts FROM inbound WHERE id = ? AND processedAt IS NULL",

@@ -36,9 +36,11 @@ extension DeskStore {
     }
 
     private func reopen(_ selection: InboundSelection, outcome: InboundOutcome, exempt: Bool) async throws -> [Int64] {
-        try await write { db in
+        let claims = processingClaims
+        return try await write { db in
             let ids = try Self.select(selection, outcome: outcome, in: db)
             for id in ids {
+                try claims?.clear(inboundId: id, in: db)
                 try db.execute(
                     sql: """
                         UPDATE inbound SET processedAt = NULL, outcome = NULL, detail = NULL, attempts = 0,

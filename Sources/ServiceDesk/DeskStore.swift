@@ -14,6 +14,8 @@ public struct DeskStore: Sendable {
     public let attachmentDirectory: URL
     /// Who may store fetched mail, on several nodes; nil: this node alone runs every mailbox.
     public var intakeFence: (any IntakeFence)?
+    /// Which node attempts each stored mail, on several nodes; nil: this node's router alone attempts every mail.
+    public var processingClaims: (any ProcessingClaims)?
     /// Attachment bytes live in the database (`attachmentBlob`, PostgreSQL without a shared directory), and
     /// `attachmentDirectory` is this node's cache of them, filled when one is read.
     public var attachmentsInDatabase = false

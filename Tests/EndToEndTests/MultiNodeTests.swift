@@ -205,6 +205,8 @@ struct MultiNodeTests {
         // Every mail had its own subject: a mail taken twice would be a summary twice.
         let duplicates = try desk.rows("SELECT count(*) - count(DISTINCT summary) FROM request")
         #expect(duplicates.first?.first == "0")
+        // No mail failed, so each was attempted once: the nodes' sweeps left the mail another node was attempting alone.
+        #expect(try desk.rows("SELECT count(*) FROM inbound WHERE attempts <> 1").first?.first == "0")
         for node in desk.nodes.values { try await node.stop() }
         desk.nodes = [:]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import Testing
 
 @testable import ServiceDesk
@@ -140,5 +141,45 @@ struct DatabaseAttachmentTests {
         let id = try #require(console.attachments.first?.id)
         let (_, url) = try await second.attachment(id: id)
         #expect(try Data(contentsOf: url) == bytes)
+    }
+}
+
+@Suite("Processing claims across nodes")
+struct ProcessingClaimsTests {
+    @Test("a mail one node attempts is left alone by the others until the attempt fails or its claim runs out")
+    func claimsKeepOtherNodesAway() async throws {
+        let (nodeA, nodeB) = try await StoreBackend.postgresNodes()
+        var a = nodeA
+        var b = nodeB
+        a.processingClaims = InboundClaims(nodeName: "a", duration: .seconds(1))
+        b.processingClaims = InboundClaims(nodeName: "b", duration: .seconds(1))
+        let channel = try await ConcurrentNodesTests.prepare(a)
+        let policy = IntakePolicy(maxAttempts: 3)
+        let raw = ConcurrentNodesTests.mail(1, from: "carol@customer.test")
+        let id = try await a.receive(channelId: channel, raw: raw, mailboxUid: "1").inboundId
+
+        // a attempts it: b's sweep neither attempts it nor counts an attempt.
+        #expect(try await a.claimForProcessing(inboundId: id, policy: policy)?.attempts == 1)
+        #expect(try await b.claimForProcessing(inboundId: id, policy: policy) == nil)
+        #expect(try await b.claimForProcessing(inboundIds: [id], policy: policy).isEmpty)
+        #expect(try await b.inbound(id: id)?.attempts == 1)
+        // Its own claim a takes again (the same node, or the node restarted under its name).
+        #expect(try await a.claimForProcessing(inboundId: id, policy: policy)?.attempts == 2)
+        // The attempt failed: the claim ends with it, and b may try at once; then a waits for b.
+        try await a.recordAttemptFailure(inboundId: id, reason: "parser fell over", policy: policy)
+        #expect(try await b.claimForProcessing(inboundId: id, policy: policy)?.attempts == 3)
+        #expect(try await a.claimForProcessing(inboundId: id, policy: policy) == nil)
+        // b died mid-attempt: once its claim runs out, a takes the mail, whose attempts are used up.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await a.claimForProcessing(inboundId: id, policy: policy) == nil)
+        let quarantined = try #require(try await a.inbound(id: id))
+        #expect(quarantined.outcome == .failed)
+        #expect(quarantined.detail?.contains("quarantined after 3 attempts") == true)
+
+        // An admin's retry on b ends a's claim (taken by that last sweep) too, so b attempts it at once, and once.
+        #expect(try await b.retryFailed(.id(id)) == [id])
+        #expect(try await b.claimForProcessing(inboundId: id, policy: policy)?.attempts == 1)
+        #expect(try await b.process(MailReading(raw: raw), inboundId: id) == .created("SD-1"))
+        #expect(try await a.claimForProcessing(inboundIds: [id], policy: policy).isEmpty)
     }
 }
