@@ -42,6 +42,7 @@ public final class PostgresPool: Sendable {
             throw DeskError(.storage, "cannot open the database \(location.redacted): \(Self.describe(error))")
         }
         let database = PostgresPool(location: location, configuration: configuration, logger: logger)
+        await database.clientRunning()
         do {
             try await database.migrate(migrations)
         } catch {
@@ -56,7 +57,21 @@ public final class PostgresPool: Sendable {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        running = Task { await client.run() }
+        let (started, signal) = AsyncStream.makeStream(of: Never.self)
+        self.started = started
+        running = Task {
+            signal.finish()
+            await client.run()
+        }
+    }
+
+    /// Finished by the pool's task right before it calls `client.run()`, which marks the client running in its first
+    /// statement. `open` waits for it, so that its first query does not make postgres-nio warn that `run()` has not
+    /// been called (the query would be served all the same, once the pool runs).
+    private let started: AsyncStream<Never>
+
+    private func clientRunning() async {
+        for await _ in started {}
     }
 
     /// Ends the pool; queries after this fail.
