@@ -15,29 +15,36 @@ trap 'rm -f "$log"' EXIT
 # injected clock: on this 2-core machine they starve each other when they share the run with every
 # other suite, so they run after it, one test at a time.
 serial='MailboxFaultTests|NotifierTests|MailboxBackoffClockTests|ChannelVerifyTests'
-# Three nodes and a PostgreSQL at once, timed against the lease period (a dead node's mailboxes move within it and
-# 5 s): beside the other end-to-end suites they load both cores for the whole phase, which made their deadlines and
-# the OAuth suite's 8 s tokens miss under CI; they run after them, on their own.
-nodes='MultiNodeTests'
+# End-to-end suites that run on their own after the others, one group at a time, since their deadlines depend on
+# what runs beside them:
+# - OAuth: the test authorization server runs in the test process, on the cooperative pool that the other
+#   end-to-end suites' synchronous waits block, so Dovecot's token introspection took over 10 s beside them and the
+#   8 s tokens expired (the CI runs of 2026-12-02).
+# - Several nodes: three nodes and a PostgreSQL at once, timed against the lease period (a dead node's mailboxes move
+#   within it and 5 s), load both cores for the whole phase.
+alone=('OAuthLifecycleTests|OAuthBrowserSignInTests' 'MultiNodeTests')
+alone_pattern=$(IFS='|'; echo "${alone[*]}")
+# Runs `swift test --skip-build ARGS…` into the log; the first failing phase's status is the script's.
+phase() {
+    swift test --skip-build "$@" 2>&1 | tee -a "$log"
+    local phase_status=${PIPESTATUS[0]}
+    [ "$status" -eq 0 ] && status=$phase_status
+    return 0
+}
+status=0
 set +e
 if [ "$#" -gt 0 ]; then
-    swift test --skip-build "$@" 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
+    phase "$@"
 else
     # The end-to-end suites wait for processes synchronously (each CLI run blocks a thread of Swift's
     # cooperative pool, which has one thread per core), so beside them the in-process suites could starve for
     # tens of seconds and miss their deadlines: they run first, on their own.
-    swift test --skip-build --skip "$serial" --skip EndToEndTests 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
-    swift test --skip-build --filter EndToEndTests --skip "$serial" --skip "$nodes" 2>&1 | tee -a "$log"
-    e2e_status=${PIPESTATUS[0]}
-    [ "$status" -eq 0 ] && status=$e2e_status
-    swift test --skip-build --filter "$nodes" 2>&1 | tee -a "$log"
-    nodes_status=${PIPESTATUS[0]}
-    [ "$status" -eq 0 ] && status=$nodes_status
-    swift test --skip-build --no-parallel --filter "$serial" 2>&1 | tee -a "$log"
-    serial_status=${PIPESTATUS[0]}
-    [ "$status" -eq 0 ] && status=$serial_status
+    phase --skip "$serial" --skip EndToEndTests
+    phase --filter EndToEndTests --skip "$serial" --skip "$alone_pattern"
+    for group in "${alone[@]}"; do
+        phase --filter "$group"
+    done
+    phase --no-parallel --filter "$serial"
 fi
 set -e
 
