@@ -37,8 +37,9 @@ public struct ReadInbound: Sendable {
 extension DeskStore {
     /// Claims a stored mail for a processing attempt: counts the attempt before it starts (so that a
     /// mail that crashes or hangs the process is counted too) and returns the row. Returns nil when
-    /// the mail is processed already, or when it has used up its attempts: then it is quarantined
-    /// as failed with its last error, and intake carries on.
+    /// the mail is processed already, when another node's claim on it runs (`processingClaims`), or
+    /// when it has used up its attempts: then it is quarantined as failed with its last error, and
+    /// intake carries on.
     public func claimForProcessing(inboundId: Int64, policy: IntakePolicy) async throws -> InboundMail? {
         try await claimForProcessing(inboundIds: [inboundId], policy: policy).first
     }
