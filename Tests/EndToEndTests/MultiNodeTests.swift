@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import MailClients
 import MailServerHarness
 import Testing
 
@@ -67,7 +69,10 @@ struct MultiNodeTests {
         var channels: [Channel]
     }
 
-    static func startDesk(nodes names: [String]) async throws -> Desk {
+    /// Starts `names` on a new database; `extra` gives each node's further `serve` arguments by name.
+    static func startDesk(
+        nodes names: [String], extra: (String) -> [String] = { _ in [] }
+    ) async throws -> Desk {
         let postgres = try await PostgresServer.shared()
         let database = try postgres.createDatabase(prefix: "nodes")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("postdesk-nodes-\(UUID())")
@@ -76,11 +81,12 @@ struct MultiNodeTests {
         // Every node seals and opens passwords with one key and keeps attachments in one directory.
         let key = directory.appendingPathComponent("secret.key").path
         for name in names {
-            let node = try PostdeskProcess(extraArguments: [
-                "--database", postgres.url(database: database), "--node-name", name,
-                "--lease-seconds", "\(leaseSeconds)", "--secret-key-file", key,
-                "--attachments-dir", directory.appendingPathComponent("attachments").path,
-            ])
+            let node = try PostdeskProcess(
+                extraArguments: [
+                    "--database", postgres.url(database: database), "--node-name", name,
+                    "--lease-seconds", "\(leaseSeconds)", "--secret-key-file", key,
+                    "--attachments-dir", directory.appendingPathComponent("attachments").path,
+                ] + extra(name))
             try await node.start()
             desk.nodes[name] = node
         }
@@ -121,10 +127,10 @@ struct MultiNodeTests {
         throw PostdeskTestError("\(what) did not happen within \(timeout)")
     }
 
-    static func mail(to address: String, subject: String) -> [UInt8] {
+    static func mail(to address: String, subject: String, from sender: String = "customer@example.test") -> [UInt8] {
         Array(
             """
-            From: Customer <customer@example.test>\r
+            From: Customer <\(sender)>\r
             To: \(address)\r
             Subject: \(subject)\r
             Message-ID: <\(UUID().uuidString)@example.test>\r
@@ -263,6 +269,74 @@ struct MultiNodeTests {
         #expect(try desk.requests() == mails, "no mail taken twice")
         let distinct = try desk.rows("SELECT count(DISTINCT summary) FROM request WHERE summary LIKE 'kill run %'")
         #expect(distinct.first?.first == "\(mails)", "no mail lost")
+        for node in desk.nodes.values { try await node.stop() }
+        desk.nodes = [:]
+    }
+
+    @Test("every node's LMTP listener takes push mail; one mail handed to all three at once is one request")
+    func pushToEveryNode() async throws {
+        // OpenSMTPD routes each node's domain to that node's listener, as an MX with one LMTP hop per node would, and
+        // the one push channel has an address in each domain.
+        let names = ["a", "b", "c"]
+        var ports: [String: Int] = [:]
+        for name in names { ports[name] = try freeLoopbackPort() }
+        let addresses = names.map { "help@push-\($0).test" }
+        let routes = names.map { LMTPRoute(domain: "push-\($0).test", destination: "127.0.0.1:\(ports[$0] ?? 0)") }
+        let servers = try await MailServers.start(lmtpRoutes: routes)
+        defer { servers.stop() }
+        var desk = try await Self.startDesk(nodes: names) { ["--lmtp-listen", "127.0.0.1:\(ports[$0] ?? 0)"] }
+        defer {
+            for node in desk.nodes.values { Task { try? await node.stop(signal: SIGKILL) } }
+        }
+        let a = try desk.node("a")
+        try a.createProject("MP", name: "Push", signup: "public")
+        try a.ok(
+            ["channel", "add", "MP", "--address", addresses[0], "--protocol", "lmtp", "--request-type", "Help"]
+                + addresses.dropFirst().flatMap { ["--extra-address", $0] })
+        let endpoint = MailServerEndpoint(host: "127.0.0.1", port: servers.smtpPort, tls: .none)
+        func send(_ raw: [UInt8], to recipients: [String]) async throws {
+            _ = try await SMTPClient.send(
+                raw, from: "customer@example.test", to: recipients, via: endpoint, credentials: nil,
+                heloName: "customer.test", logger: Logger(label: "e2e"))
+        }
+
+        // Each node takes the mail of its own domain (a node whose listener failed would leave its share queued in
+        // OpenSMTPD): one request a mail.
+        let perNode = 8
+        for index in 0..<perNode {
+            for address in addresses {
+                // A sender of its own per round: the per-sender rate limit (20 an hour) would hold the rest.
+                let sender = "customer\(index)@example.test"
+                try await send(Self.mail(to: address, subject: "push \(address) \(index)", from: sender), to: [address])
+            }
+        }
+        let pushed = perNode * addresses.count
+        do {
+            _ = try await Self.waitUntil("a request for every pushed mail", timeout: .seconds(60)) {
+                try desk.requests() >= pushed
+            }
+        } catch {
+            let logs = try names.map { name in
+                let lines = try desk.node(name).serverLog.split(separator: "\n").filter { !$0.contains(" debug ") }
+                return "\(name): " + lines.suffix(30).joined(separator: "\n")
+            }.joined(separator: "\n")
+            let smtpd = (try? String(contentsOfFile: servers.smtpdLog, encoding: .utf8)) ?? ""
+            throw PostdeskTestError(
+                "\(error); \(try desk.requests()) requests; smtpd log: \(smtpd.suffix(4000))\n\(logs)")
+        }
+        #expect(try desk.rows("SELECT count(DISTINCT summary) FROM request").first?.first == "\(pushed)")
+        // Push channels have no mailbox to run, so no lease, and no node's fence stands in the way.
+        #expect(try desk.leaseRows() == 0)
+
+        // One mail to all three addresses: OpenSMTPD hands a copy to each node at about the same moment. The first
+        // node's copy is the request; the others' are logged duplicates of it.
+        try await send(Self.mail(to: addresses.joined(separator: ", "), subject: "to every node"), to: addresses)
+        _ = try await Self.waitUntil("the copies from all three nodes", timeout: .seconds(30)) {
+            try desk.rows("SELECT count(*) FROM mailboxEvent WHERE outcome = 'duplicate'").first?.first == "2"
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try desk.requests() == pushed + 1)
+        #expect(try desk.rows("SELECT count(*) FROM inbound").first?.first == "\(pushed + 1)")
         for node in desk.nodes.values { try await node.stop() }
         desk.nodes = [:]
     }

@@ -183,3 +183,36 @@ struct ProcessingClaimsTests {
         #expect(try await a.claimForProcessing(inboundIds: [id], policy: policy).isEmpty)
     }
 }
+
+@Suite("Two dispatchers sharing one webhook's deliveries")
+struct SharedWebhookDeliveriesTests {
+    @Test(
+        "two nodes taking a webhook's due deliveries at once never get the same one; a claim hides it until it runs out"
+    )
+    func disjointClaims() async throws {
+        let (first, second) = try await StoreBackend.postgresNodes()
+        let channel = try await ConcurrentNodesTests.prepare(first)
+        let (hook, _) = try await first.addWebhook(url: "https://tickets.example.com/in", events: [], projectKey: nil)
+        // Three mailed requests: three request.created deliveries, all due now.
+        for index in 0..<3 {
+            _ = try await storeAndApply(
+                first, channel: channel, intake(subject: "Printer \(index)", messageID: "hook\(index)@customer.test"))
+        }
+        let now = Date().addingTimeInterval(1)
+        #expect(try await second.webhooksWithDueDeliveries(now: now) == [hook.id])
+        // Both nodes' dispatchers ask for the next due one at the same moment, three times each.
+        let jobs = try await withThrowingTaskGroup(of: WebhookJob?.self) { group in
+            for index in 0..<6 {
+                let store = index % 2 == 0 ? first : second
+                group.addTask { try await store.nextDueWebhookDelivery(webhookId: hook.id, now: now) }
+            }
+            return try await group.reduce(into: [WebhookJob]()) { jobs, job in job.map { jobs.append($0) } }
+        }
+        let taken = jobs.compactMap(\.delivery.id)
+        #expect(taken.count == 3 && Set(taken).count == 3)
+        #expect(try await first.nextDueWebhookDelivery(webhookId: hook.id, now: now) == nil)
+        // A node that dies holding a claim: past the claim its delivery is due again, for any node.
+        let later = now.addingTimeInterval(DeskStore.claimDuration + 1)
+        #expect(try await second.nextDueWebhookDelivery(webhookId: hook.id, now: later) != nil)
+    }
+}
