@@ -265,8 +265,8 @@ public struct ChannelTester: Sendable {
         guard uidValidity == inbox.uidValidity else {
             return (
                 nil,
-                "UIDVALIDITY changed since linking (\(uidValidity) → \(inbox.uidValidity)): the mailbox will be "
-                    + "read by arrival date after the link time"
+                "UIDVALIDITY changed since linking (\(uidValidity) → \(inbox.uidValidity)): the next session reads the "
+                    + "mailbox by arrival date after the link time, then counts UIDs again from its UIDNEXT"
             )
         }
         // RFC 3501 §6.4.8: `n:*` also matches the highest UID below n, so filter against the watermark.

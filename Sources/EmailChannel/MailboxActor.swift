@@ -8,7 +8,8 @@ import ServiceDesk
 /// minute), and backoff on failures. It stores each new mail before it marks it \Seen, then
 /// hands the stored row to the router (DESIGN.md §2, nothing lost, nothing twice).
 public actor MailboxActor {
-    private let runnable: RunnableChannel
+    /// The channel as the store had it, and the watermark this actor moved since (after a UIDVALIDITY change).
+    private var runnable: RunnableChannel
     private let store: DeskStore
     private let router: RequestRouter
     private let statusBoard: ChannelStatusBoard
@@ -186,7 +187,7 @@ public actor MailboxActor {
                 // A fetch slot only while fetching: an IDLE or polling mailbox holds none.
                 try await self.inFetchSlot {
                     await self.report(state: .fetching, detail: nil)
-                    try await self.fetchNewMail(connection, uidValidity: status.uidValidity)
+                    try await self.fetchNewMail(connection, mailbox: status)
                 }
                 // Only a whole cycle (login, select, fetch, store, flag) counts as success: a session that
                 // logs in and then fails every time keeps backing off.
@@ -222,7 +223,9 @@ public actor MailboxActor {
     /// up to `fetchBatchSize` messages, each batch stored in one transaction while the next batch is fetched, and
     /// flagged only once it is stored. A refused UID STORE fails the cycle (it backs off with the server's words),
     /// but only after the later batches are stored too.
-    private func fetchNewMail(_ connection: IMAPConnection, uidValidity: UInt32) async throws {
+    private func fetchNewMail(_ connection: IMAPConnection, mailbox: IMAPMailboxStatus) async throws {
+        let uidValidity = mailbox.uidValidity
+        let byArrival = !watermarkHolds(uidValidity)
         let uids = try await newUIDs(connection, uidValidity: uidValidity)
         var batches: [[UInt32]] = []
         var current: [UInt32] = []
@@ -285,7 +288,36 @@ public actor MailboxActor {
             }
         }
         if let refusal { throw refusal }
+        // The renumbered mailbox's mail after linking is stored and flagged, all of it below the UIDNEXT this session
+        // selected: from here on UIDs count again, from that one.
+        if byArrival, let uidNext = mailbox.uidNext {
+            try await moveWatermark(uidValidity: uidValidity, uidNext: uidNext)
+        }
         try await logSkipped(connection, uidValidity: uidValidity, flagged: flagged)
+    }
+
+    /// Whether the channel's watermark (UIDNEXT at linking) still counts: the mailbox has the UIDVALIDITY it had then.
+    private func watermarkHolds(_ uidValidity: UInt32) -> Bool {
+        channel.uidValidity == Int64(uidValidity) && channel.uidNextAtLink != nil
+    }
+
+    /// Saves a watermark under a new UIDVALIDITY, and uses it from the next cycle on.
+    private func moveWatermark(uidValidity: UInt32, uidNext: UInt32) async throws {
+        let previous = channel.uidValidity.map(String.init) ?? "none"
+        do {
+            try await store.moveWatermark(channelId: channelId, uidValidity: uidValidity, uidNext: uidNext)
+        } catch {
+            throw EmailChannelError(.storage, "cannot save the mailbox's new UIDVALIDITY", underlying: error)
+        }
+        runnable.channel.uidValidity = Int64(uidValidity)
+        runnable.channel.uidNextAtLink = Int64(uidNext)
+        examinedThrough = 0
+        logger.notice(
+            """
+            the mailbox was renumbered (UIDVALIDITY changed); its mail since linking was read by arrival date, and \
+            from now on mail from UID \(uidNext) on is new
+            """,
+            metadata: ["imap.uidvalidity.before": "\(previous)", "imap.uidvalidity": "\(uidValidity)"])
     }
 
     /// A batch of fetched messages, stored.
@@ -514,9 +546,7 @@ public actor MailboxActor {
     /// link`; after a UIDVALIDITY change (RFC 3501 §2.3.1.1) those numbers mean nothing, so it
     /// falls back to INTERNALDATE after the link time.
     private func newUIDs(_ connection: IMAPConnection, uidValidity: UInt32) async throws -> [UInt32] {
-        if let linkedValidity = channel.uidValidity, linkedValidity == Int64(uidValidity),
-            let watermark = channel.uidNextAtLink
-        {
+        if watermarkHolds(uidValidity), let watermark = channel.uidNextAtLink {
             let floor = UInt32(clamping: max(watermark, 1))
             // RFC 3501 §6.4.8: "n:*" always includes the highest UID, even below n: filter again.
             return try await connection.uidSearch("UID \(floor):* UNSEEN UNDELETED").filter { $0 >= floor }.sorted()

@@ -52,6 +52,24 @@ extension DeskStore {
         return outcome
     }
 
+    /// Moves an IMAP channel's watermark to a new UIDVALIDITY (RFC 3501 §2.3.1.1): once a session has chosen the
+    /// renumbered mailbox's mail by arrival date and stored all of it, later sessions take UID ≥ `uidNext` under
+    /// `uidValidity` again, and log mail read elsewhere above it. Fenced as fetched mail is: only the mailbox's lease
+    /// holder moves it. False when the channel had that UIDVALIDITY already (nothing to move).
+    @discardableResult
+    public func moveWatermark(channelId: Int64, uidValidity: UInt32, uidNext: UInt32) async throws -> Bool {
+        let fence = intakeFence
+        return try await write { db in
+            try fence?.check(channelId: channelId, in: db)
+            return try db.execute(
+                sql: """
+                    UPDATE channel SET uidValidity = ?, uidNextAtLink = ?
+                    WHERE id = ? AND (uidValidity IS NULL OR uidValidity <> ?)
+                    """,
+                arguments: [Int64(uidValidity), Int64(uidNext), channelId, Int64(uidValidity)]) > 0
+        }
+    }
+
     /// Stores a batch of fetched mails in one transaction, each exactly as `receive(channelId:raw:mailboxUid:)`
     /// stores it alone, in order: a mail that comes twice in the batch is stored once (the second answers
     /// `pending`, and is logged as a duplicate when it came under another UID). One commit, one fsync, for the

@@ -307,6 +307,48 @@ struct MailboxFaultTests {
         try await rig.expectTakenExactlyOnce([Self.first, Self.second], duplicates: [Self.first], untouched: [older])
     }
 
+    @Test(
+        "after a UIDVALIDITY change the session that read the mailbox by arrival date saves a new watermark: later mail counts by UID again, and mail read elsewhere is logged again"
+    )
+    func uidValidityChangeMovesWatermark() async throws {
+        let box = FakeMailbox(uidValidity: 1)
+        box.deliver(Self.first.raw)
+        let older = FaultMail("Sent before linking")
+        let moved = FaultMail("Moved in from an archive")
+        let readElsewhere = FaultMail("Read on the phone")
+        let server = try FakeMailServer.imap(
+            box, faults: [.on("^NOOP", .replace([.line("* BYE Mailbox is being rebuilt")], then: .close))])
+        defer { server.stop() }
+        let rig = try await MailboxFaultRig.make(box, server: server)
+        let beforeLinking = rig.channel.linkedAt.addingTimeInterval(-3600)
+        try await rig.run(rig.actor()) {
+            try await rig.waitForRequests(1)
+            box.recreate(uidValidity: 2)
+            box.deliver(Self.second.raw)
+            box.deliver(older.raw, internalDate: beforeLinking)
+            rig.advanceClock()
+            try await rig.waitForBackoff(afterConnection: 1)
+            rig.advanceClock()
+            try await rig.waitForRequests(2)
+            // The second session selected UIDNEXT 3 and stored everything after linking below it.
+            let channel = try #require(try await rig.store.channels().first?.channel)
+            #expect(channel.uidValidity == 2 && channel.uidNextAtLink == 3)
+            // Now a mail is new by its UID, whatever its date: one moved in with an old INTERNALDATE is taken (the
+            // arrival-date rule would leave it), and one read elsewhere first is logged as skipped.
+            box.deliver(moved.raw, internalDate: beforeLinking)
+            box.deliver(readElsewhere.raw, flags: ["\\Seen"])
+            rig.advanceClock()
+            try await rig.waitForRequests(3)
+        }
+        #expect(server.connectionCount == 2)
+        let queue = try await rig.store.queue(projectKey: "SD").map(\.summary).sorted()
+        #expect(queue == [Self.first.subject, Self.second.subject, moved.subject].sorted())
+        let log = try await rig.store.processingLog(channelAddress: nil, since: nil, limit: 100)
+        #expect(log.filter { $0.outcome == .skipped }.compactMap(\.subject) == [readElsewhere.subject])
+        #expect(box.messages.contains { $0.raw == older.raw && !$0.isSeen }, "the mail from before linking is left")
+        #expect(server.unexpectedLines.isEmpty)
+    }
+
     @Test("a deleted mailbox (SELECT answered NO) backs off with the server's words; once back, its mail is taken once")
     func mailboxDeleted() async throws {
         let box = FakeMailbox()

@@ -327,3 +327,37 @@ struct RequestKeyScannerTests {
         #expect(RequestKeyScanner.keys(in: subject, projectKey: "SD") == keys)
     }
 }
+
+/// A node's fence that holds no lease at all: every fenced commit is refused.
+struct RefusingFence: IntakeFence {
+    func check(channelId: Int64, in db: any SQLSession) throws {
+        throw FencedOut(channelId: channelId, reason: "it holds no lease on it")
+    }
+}
+
+@Suite("Watermark after a UIDVALIDITY change")
+struct WatermarkMoveTests {
+    static func watermark(_ store: DeskStore) async throws -> (Int64?, Int64?) {
+        let channel = try #require(try await store.channels().first?.channel)
+        return (channel.uidValidity, channel.uidNextAtLink)
+    }
+
+    @Test(
+        "a new UIDVALIDITY's watermark is saved once; a node whose fence refuses saves nothing",
+        arguments: StoreBackend.allCases)
+    func movesOnce(backend: StoreBackend) async throws {
+        var (store, channel) = try await makeDesk(on: backend)
+        #expect(try await store.moveWatermark(channelId: channel, uidValidity: 9, uidNext: 40))
+        // Another session under the same UIDVALIDITY moves nothing: the watermark counts from the first one.
+        #expect(try await store.moveWatermark(channelId: channel, uidValidity: 9, uidNext: 41) == false)
+        var (validity, uidNext) = try await Self.watermark(store)
+        #expect(validity == 9 && uidNext == 40)
+
+        store.intakeFence = RefusingFence()
+        await #expect(throws: FencedOut.self) {
+            try await store.moveWatermark(channelId: channel, uidValidity: 10, uidNext: 5)
+        }
+        (validity, uidNext) = try await Self.watermark(store)
+        #expect(validity == 9 && uidNext == 40)
+    }
+}
