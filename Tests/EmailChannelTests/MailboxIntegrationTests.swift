@@ -113,6 +113,50 @@ struct MailboxIntegrationTests {
         #expect(try await store.queue(projectKey: "SD").first?.summary == "after recreate")
     }
 
+    @Test(
+        "Dovecot's INBOX given a new UIDVALIDITY (doveadm): the next session takes the mail since linking, saves the new watermark, and later sessions count by UID"
+    )
+    func uidValidityChangedOnServer() async throws {
+        var rig = try await Self.rig()
+        let linked = try await MailboxLinker(store: rig.store, logger: Logger(label: "t")).link(Self.draft(rig)).channel
+        let store = rig.store
+        try rig.servers.deliver(Self.message("before the change", id: "before@x"), to: rig.address)
+        try await Self.run(rig, channel: linked) { try await store.queue(projectKey: "SD").count == 1 }
+
+        let validity = (linked.uidValidity ?? 0) + 1
+        _ = try rig.servers.doveadm(["mailbox", "update", "-u", rig.address, "--uid-validity", "\(validity)", "INBOX"])
+        try rig.servers.deliver(Self.message("after the change", id: "after@x"), to: rig.address)
+        let status = try rig.servers.doveadm([
+            "-f", "flow", "mailbox", "status", "-u", rig.address, "uidvalidity uidnext", "INBOX",
+        ])
+        #expect(status.contains("uidvalidity=\(validity)"), "\(status)")
+        let uidNext = try #require(
+            status.split(separator: " ").first { $0.hasPrefix("uidnext=") }.flatMap {
+                Int64($0.dropFirst(8).trimmingCharacters(in: .whitespacesAndNewlines))
+            })
+        // Each run is a restart: a new session and a new router (a router runs once).
+        rig.router = RequestRouter(store: store, logger: Logger(label: "t"))
+        try await Self.run(rig, channel: linked) { try await store.queue(projectKey: "SD").count == 2 }
+        let moved = try #require(try await store.channels().first?.channel)
+        #expect(moved.uidValidity == validity && moved.uidNextAtLink == uidNext)
+
+        // A session started from the stored channel counts by UID: mail read elsewhere is logged as skipped again.
+        try rig.servers.deliver(Self.message("read on the phone", id: "phone@x"), to: rig.address)
+        _ = try rig.servers.doveadm(["flags", "add", "-u", rig.address, "\\Seen", "mailbox", "INBOX", "ALL"])
+        rig.router = RequestRouter(store: store, logger: Logger(label: "t"))
+        try await Self.run(rig, channel: moved) {
+            try await store.processingLog(channelAddress: nil, since: nil, limit: 10).contains {
+                $0.outcome == .skipped
+            }
+        }
+        let log = try await store.processingLog(channelAddress: nil, since: nil, limit: 10)
+        #expect(log.filter { $0.outcome == .skipped }.map(\.subject) == ["read on the phone"])
+        #expect(
+            try await store.queue(projectKey: "SD").map(\.summary).sorted() == [
+                "after the change", "before the change",
+            ])
+    }
+
     @Test("POP3: mail present at link is left alone; new mail is stored, then deleted after QUIT")
     func pop3() async throws {
         let rig = try await Self.rig()
