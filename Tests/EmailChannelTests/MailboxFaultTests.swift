@@ -278,17 +278,23 @@ struct MailboxFaultTests {
         try await rig.expectTakenExactlyOnce([Self.first])
     }
 
+    /// A mailbox under UIDVALIDITY 1 holding `first`, and its server: the first session ends at its first NOOP, as
+    /// when the mailbox is being rebuilt (the test then recreates it).
+    static func mailboxToRebuild() throws -> (FakeMailbox, FakeMailServer) {
+        let box = FakeMailbox(uidValidity: 1)
+        box.deliver(Self.first.raw)
+        let server = try FakeMailServer.imap(
+            box, faults: [.on("^NOOP", .replace([.line("* BYE Mailbox is being rebuilt")], then: .close))])
+        return (box, server)
+    }
+
     @Test(
         "after a UIDVALIDITY change between sessions, mail is chosen by INTERNALDATE after linking and each is taken once"
     )
     func uidValidityChange() async throws {
-        let box = FakeMailbox(uidValidity: 1)
-        box.deliver(Self.first.raw)
-        let older = FaultMail("Sent before linking")
-        // The first session ends at its first NOOP, after the mailbox was rebuilt.
-        let server = try FakeMailServer.imap(
-            box, faults: [.on("^NOOP", .replace([.line("* BYE Mailbox is being rebuilt")], then: .close))])
+        let (box, server) = try Self.mailboxToRebuild()
         defer { server.stop() }
+        let older = FaultMail("Sent before linking")
         let rig = try await MailboxFaultRig.make(box, server: server)
         try await rig.run(rig.actor()) {
             try await rig.waitForRequests(1)
@@ -311,14 +317,11 @@ struct MailboxFaultTests {
         "after a UIDVALIDITY change the session that read the mailbox by arrival date saves a new watermark: later mail counts by UID again, and mail read elsewhere is logged again"
     )
     func uidValidityChangeMovesWatermark() async throws {
-        let box = FakeMailbox(uidValidity: 1)
-        box.deliver(Self.first.raw)
+        let (box, server) = try Self.mailboxToRebuild()
+        defer { server.stop() }
         let older = FaultMail("Sent before linking")
         let moved = FaultMail("Moved in from an archive")
         let readElsewhere = FaultMail("Read on the phone")
-        let server = try FakeMailServer.imap(
-            box, faults: [.on("^NOOP", .replace([.line("* BYE Mailbox is being rebuilt")], then: .close))])
-        defer { server.stop() }
         let rig = try await MailboxFaultRig.make(box, server: server)
         let beforeLinking = rig.channel.linkedAt.addingTimeInterval(-3600)
         try await rig.run(rig.actor()) {
